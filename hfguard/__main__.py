@@ -1,0 +1,3 @@
+from hfguard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""`scan_paths()`: the Python twin of `hfguard scan --format json`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hfguard.baseline import load_baseline_fingerprints
+from hfguard.config import Config, load_config
+from hfguard.scanner import ScanOptions, scan_disk
+
+
+def scan_paths(
+    paths: list[str] | None = None,
+    *,
+    config: Config | str | Path | None = None,
+    baseline: str | Path | None = None,
+    pii: bool = True,
+    jobs: int | None = None,
+) -> dict[str, Any]:
+    """Scan files and folders; returns the same document as `hfguard scan --format json`.
+
+    `config` is a Config, a path to a config file, or None to discover one from the first path.
+    """
+    paths = list(paths) if paths else ["."]
+    if not isinstance(config, Config):
+        start = Path(paths[0])
+        config = load_config(Path(config) if config else None, start if start.is_dir() else start.parent)
+    baseline_path = baseline or config.baseline
+    fingerprints = load_baseline_fingerprints(Path(baseline_path)) if baseline_path else frozenset()
+    options = ScanOptions(config=config, pii=pii, jobs=jobs, baseline_fingerprints=fingerprints)
+    return scan_disk(paths, options).to_dict()

@@ -1,0 +1,184 @@
+"""Records that flow through the pipeline: blobs in, chunks, matches, findings and a report out."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import IO, Any, Callable
+
+
+class Category(str, enum.Enum):
+    SECRET = "secret"
+    PII = "pii"
+    HEALTH = "health"
+
+
+class Severity(str, enum.Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+class ChunkKind(str, enum.Enum):
+    """What a chunk of text is, so detectors can weigh it (an email in code is not a dataset)."""
+
+    CODE = "code"  # source code, config, plain text files
+    PROSE = "prose"  # markdown, model cards, notebook markdown cells
+    OUTPUT = "output"  # notebook outputs
+    DATA = "data"  # a value from a dataset (CSV cell, JSON value, Parquet cell)
+    METADATA = "metadata"  # notebook / safetensors metadata
+
+
+@dataclass(frozen=True)
+class Blob:
+    """One file to scan, wherever its bytes come from (disk, git index, a commit, an upload).
+
+    `path` is what the user sees in the report; `open` returns a fresh binary stream each call.
+    """
+
+    path: str
+    open: Callable[[], IO[bytes]]
+    size: int | None = None
+    location_prefix: str | None = None  # e.g. "commit 1a2b3c4 (2026-11-01)" for --range scans
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of text cut from a blob, with where it came from.
+
+    `line` is the 1-based line on disk of text[0] (None for binary formats). When `line_map` is
+    given, line i of `text` (0-based) maps to file line line_map[i]; otherwise line i maps to
+    `line + i`. `column` is the 1-based column of text[0] on its line.
+    """
+
+    text: str
+    kind: ChunkKind = ChunkKind.CODE
+    line: int | None = 1
+    column: int = 1
+    line_map: tuple[int, ...] | None = None
+    cell: int | None = None
+    row: int | None = None
+    field: str | None = None
+    location: str | None = None
+    # Text of the whole notebook cell (source) this chunk belongs to, for inline allow pragmas.
+    allow_scope: str | None = None
+    # True when the reader knows this text is benign but large (tokenizer vocabularies): no
+    # entropy-only findings here.
+    no_entropy: bool = False
+
+
+@dataclass(frozen=True)
+class Match:
+    """A raw detector hit inside one chunk: offsets into chunk.text and the matched value."""
+
+    rule_id: str
+    category: Category
+    severity: Severity
+    chunk: Chunk
+    start: int
+    end: int
+    secret: str
+    message: str | None = None
+    # Absolute column/line overrides (used by aggregated column findings).
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    category: Category
+    severity: Severity
+    path: str
+    line: int | None
+    column: int | None
+    cell: int | None
+    row: int | None
+    field: str | None
+    location: str | None
+    preview: str
+    fingerprint: str
+    blocking: bool
+    message: str | None = None
+    suppressed: str | None = None  # why it does not count: "baseline", "inline", "config"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "rule": self.rule,
+            "category": self.category.value,
+            "severity": self.severity.value,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "cell": self.cell,
+            "row": self.row,
+            "field": self.field,
+            "location": self.location,
+            "preview": self.preview,
+            "fingerprint": self.fingerprint,
+            "blocking": self.blocking,
+        }
+        if self.message:
+            data["message"] = self.message
+        if self.suppressed:
+            data["suppressed"] = self.suppressed
+        return data
+
+
+@dataclass(frozen=True)
+class FileError:
+    path: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "message": self.message}
+
+
+@dataclass
+class Stats:
+    files: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    skipped_binary: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "files": self.files,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "skipped_binary": self.skipped_binary,
+        }
+        if self.notes:
+            data["notes"] = list(self.notes)
+        return data
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    stats: Stats = field(default_factory=Stats)
+    suppressed: list[Finding] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if f.blocking]
+
+    def to_dict(self, show_suppressed: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "version": 1,
+            "findings": [f.to_dict() for f in self.findings],
+            "errors": [e.to_dict() for e in self.errors],
+            "stats": self.stats.to_dict(),
+        }
+        if show_suppressed:
+            data["suppressed"] = [f.to_dict() for f in self.suppressed]
+        return data

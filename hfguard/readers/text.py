@@ -1,0 +1,122 @@
+"""Plain text: decoding (BOM, UTF-16, lossless fallback), binary detection, streaming pieces."""
+from __future__ import annotations
+
+import codecs
+from typing import IO, Iterator
+
+from hfguard.models import Blob, Chunk, ChunkKind
+
+PIECE_CHARS = 4 * 1024 * 1024  # text handed to detectors at a time
+OVERLAP_CHARS = 16 * 1024  # re-scanned at piece borders so matches across them are not lost
+READ_BYTES = 1024 * 1024
+SNIFF_BYTES = 8192
+
+# Extensions that are never text worth scanning (weights, archives, media). Checked before
+# opening, so a 5 GB checkpoint costs nothing.
+BINARY_EXTENSIONS = frozenset(
+    """
+    bin pt pth ckpt safetensors onnx gguf ggml h5 hdf5 pb tflite msgpack npy npz pkl pickle joblib
+    model mlmodel engine plan ot mar keras caffemodel params
+    png jpg jpeg gif bmp tiff tif webp ico icns svgz heic psd
+    mp3 wav flac ogg opus m4a aac mp4 mov avi mkv webm
+    zip tar tgz 7z rar jar war whl egg xz bz2 gz zst lz4 br
+    so dylib dll exe o a lib class pyc pyo wasm
+    pdf doc docx xls xlsx ppt pptx odt ods
+    ttf otf woff woff2 eot
+    sqlite db arrow feather parquet orc avro tfrecord lance
+    """.split()
+)
+
+_MAGIC = (
+    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ",
+    b"(\xb5/\xfd", b"\x7fELF", b"PAR1", b"GGUF", b"\x93NUMPY", b"%PDF", b"RIFF", b"ARROW1",
+    b"\x80\x02", b"\x80\x04", b"\x80\x05",
+)
+
+
+def extension(path: str) -> str:
+    name = path.rsplit("/", 1)[-1].lower()
+    return name.rsplit(".", 1)[-1] if "." in name else ""
+
+
+def looks_binary(head: bytes) -> bool:
+    """True for content that is not text: known magic bytes, or NULs outside UTF-16 text."""
+    if head.startswith(_MAGIC):
+        return True
+    if _utf16_encoding(head):
+        return False
+    return b"\x00" in head[:SNIFF_BYTES]
+
+
+def _utf16_encoding(head: bytes) -> str | None:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:SNIFF_BYTES]
+    # BOM-less UTF-16 of ASCII-heavy text: every other byte NUL.
+    if len(sample) >= 16:
+        even_nul = sample[0::2].count(0) / (len(sample) / 2)
+        odd_nul = sample[1::2].count(0) / (len(sample) / 2)
+        if odd_nul > 0.9 and even_nul < 0.1:
+            return "utf-16-le"
+        if even_nul > 0.9 and odd_nul < 0.1:
+            return "utf-16-be"
+    return None
+
+
+def detect_encoding(head: bytes) -> str:
+    """utf-8-sig, a UTF-16 flavour, or utf-8 (decoded with surrogateescape: lossless)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    return _utf16_encoding(head) or "utf-8"
+
+
+def decode_bytes(data: bytes) -> str:
+    encoding = detect_encoding(data[:SNIFF_BYTES])
+    errors = "surrogateescape" if encoding.startswith("utf-8") else "replace"
+    return data.decode(encoding, errors)
+
+
+def iter_text(stream: IO[bytes], head: bytes) -> Iterator[str]:
+    """Decode a byte stream incrementally into text blocks."""
+    encoding = detect_encoding(head)
+    errors = "surrogateescape" if encoding.startswith("utf-8") else "replace"
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    while True:
+        block = stream.read(READ_BYTES)
+        if not block:
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+            return
+        text = decoder.decode(block)
+        if text:
+            yield text
+
+
+def read_text_chunks(
+    blob: Blob, head: bytes, kind: ChunkKind = ChunkKind.CODE, no_entropy: bool = False
+) -> Iterator[Chunk]:
+    """The whole file as one chunk when small, else overlapping pieces that keep line/column."""
+    with blob.open() as stream:
+        yield from text_pieces(iter_text(stream, head), kind, no_entropy)
+
+
+def text_pieces(blocks: Iterator[str], kind: ChunkKind, no_entropy: bool = False) -> Iterator[Chunk]:
+    buffer = ""
+    line = 1  # line number of buffer[0]
+    column = 1  # column of buffer[0]
+    for block in blocks:
+        buffer += block
+        while len(buffer) >= PIECE_CHARS + OVERLAP_CHARS:
+            piece = buffer[:PIECE_CHARS + OVERLAP_CHARS]
+            yield Chunk(piece, kind, line=line, column=column, no_entropy=no_entropy)
+            consumed = buffer[:PIECE_CHARS]
+            newlines = consumed.count("\n")
+            if newlines:
+                line += newlines
+                column = len(consumed) - consumed.rfind("\n")
+            else:
+                column += len(consumed)
+            buffer = buffer[PIECE_CHARS:]
+    if buffer or line == 1:
+        yield Chunk(buffer, kind, line=line, column=column, no_entropy=no_entropy)

@@ -1,0 +1,63 @@
+"""Human-readable report: path:line, rule, severity, masked preview and how to get out."""
+from __future__ import annotations
+
+from hfguard.models import Finding, Report
+
+_COLOURS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m"}
+_RESET = "\033[0m"
+
+
+def _where(f: Finding) -> str:
+    where = f.path
+    if f.line is not None:
+        where += f":{f.line}"
+        if f.column is not None:
+            where += f":{f.column}"
+    extras = []
+    if f.location:
+        extras.append(f.location)
+    else:
+        if f.cell is not None:
+            extras.append(f"cell {f.cell}")
+        if f.row is not None:
+            extras.append(f"row {f.row}")
+    if f.field is not None and (not f.location or f.field not in f.location):
+        extras.append(f"field {f.field}")
+    return where + (f" ({', '.join(extras)})" if extras else "")
+
+
+def format_text(report: Report, colour: bool = False, show_suppressed: bool = False, hints: dict[str, str] | None = None) -> str:
+    lines: list[str] = []
+    for f in report.findings:
+        sev = f.severity.value
+        tag = f"{_COLOURS[sev]}{sev:<8}{_RESET}" if colour else f"{sev:<8}"
+        mark = "" if f.blocking else "  (reported, does not block)"
+        lines.append(f"{_where(f)}: {tag} {f.rule}  {f.preview}{mark}")
+        if f.message:
+            lines.append(f"    {f.message}")
+        hint = (hints or {}).get(f.rule)
+        if hint:
+            lines.append(f"    fix: {hint}")
+    if show_suppressed:
+        for f in report.suppressed:
+            lines.append(f"{_where(f)}: suppressed ({f.suppressed}) {f.rule}  {f.preview}")
+    for e in report.errors:
+        lines.append(f"{e.path}: error: {e.message}")
+    blocking = len(report.blocking)
+    s = report.stats
+    summary = (
+        f"hfguard: {len(report.findings)} finding(s), {blocking} blocking; "
+        f"{len(report.errors)} file(s) not scanned; {s.files} file(s), {s.bytes / 1e6:.1f} MB in {s.seconds:.2f} s"
+    )
+    if report.suppressed:
+        summary += f"; {len(report.suppressed)} suppressed"
+    lines.append(summary)
+    for note in s.notes:
+        lines.append(f"note: {note}")
+    if blocking:
+        lines.append(
+            "To resolve: remove the value (a committed or published secret must be rotated), "
+            "add `hfguard: allow <rule>` on the line if it is not sensitive, "
+            "or accept it with `hfguard baseline -o .hfguard-baseline.json`."
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,283 @@
+"""Rules are data: load `rules/*.toml`, validate them, compile them.
+
+A rule file holds `[[rules]]` tables (field names follow gitleaks where gitleaks has one):
+
+    id, description, category, severity, regex, secretGroup, keywords, entropy, validator,
+    multiline, path, remediation, tps, fps, [rules.allowlist] stopwords/regexes/paths
+
+A file may also hold one top-level `[allowlist]` that applies to every secret rule (placeholders,
+documented example keys). Examples (`tps`, `fps`) may contain generators such as `{{alnum:34}}`
+that the test suite expands, so that no realistic credential is committed (see `expand_example`).
+"""
+from __future__ import annotations
+
+import random
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from hfguard.errors import HfguardError
+from hfguard.models import Category, Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+RULE_KEYS = {
+    "id", "description", "category", "severity", "regex", "secretGroup", "keywords", "entropy",
+    "validator", "multiline", "path", "remediation", "tps", "fps", "allowlist",
+}
+ALLOWLIST_KEYS = {"description", "stopwords", "regexes", "paths"}
+FILE_KEYS = {"rules", "allowlist", "title"}
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class RuleError(HfguardError):
+    """A rule file is invalid; the message names the file and the rule."""
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    stopwords: tuple[str, ...] = ()
+    regexes: tuple[re.Pattern[str], ...] = ()
+    paths: tuple[re.Pattern[str], ...] = ()
+
+    def allows_secret(self, secret: str) -> bool:
+        lowered = secret.lower()
+        if any(word in lowered for word in self.stopwords):
+            return True
+        return any(rx.search(secret) for rx in self.regexes)
+
+    def allows_path(self, path: str) -> bool:
+        return any(rx.search(path) for rx in self.paths)
+
+    def merged(self, other: Allowlist) -> Allowlist:
+        return Allowlist(
+            self.stopwords + other.stopwords, self.regexes + other.regexes, self.paths + other.paths
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    description: str
+    category: Category
+    severity: Severity
+    regex: re.Pattern[str] | None
+    secret_group: int
+    keywords: tuple[str, ...]
+    entropy: float | None = None
+    validator: str | None = None
+    multiline: bool = False
+    path: re.Pattern[str] | None = None
+    remediation: str | None = None
+    allowlist: Allowlist = field(default_factory=Allowlist)
+    tps: tuple[str, ...] = ()
+    fps: tuple[str, ...] = ()
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "description": self.description,
+            "category": self.category.value,
+            "severity": self.severity.value,
+            "keywords": list(self.keywords),
+            "entropy": self.entropy,
+            "validator": self.validator,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    global_allowlist: Allowlist = field(default_factory=Allowlist)
+
+    def by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
+
+def default_rules_dir() -> Path:
+    """The rules shipped in the wheel (hfguard/_rules), else the checkout's top-level rules/."""
+    packaged = Path(__file__).parent / "_rules"
+    if packaged.is_dir() and any(packaged.glob("*.toml")):
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def _compile(pattern: Any, where: str, what: str) -> re.Pattern[str]:
+    if not isinstance(pattern, str):
+        raise RuleError(f"{where}: {what} must be a string")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise RuleError(f"{where}: {what} does not compile: {exc}") from None
+
+
+def _str_list(value: Any, where: str, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RuleError(f"{where}: {what} must be a list of strings")
+    return tuple(value)
+
+
+def parse_allowlist(data: Any, where: str) -> Allowlist:
+    if not isinstance(data, dict):
+        raise RuleError(f"{where}: allowlist must be a table")
+    unknown = set(data) - ALLOWLIST_KEYS
+    if unknown:
+        raise RuleError(f"{where}: unknown allowlist key(s) {sorted(unknown)}")
+    stopwords = tuple(w.lower() for w in _str_list(data.get("stopwords", []), where, "stopwords"))
+    regexes = tuple(
+        _compile(p, where, "allowlist regex") for p in _str_list(data.get("regexes", []), where, "regexes")
+    )
+    paths = tuple(
+        _compile(p, where, "allowlist path") for p in _str_list(data.get("paths", []), where, "paths")
+    )
+    return Allowlist(stopwords, regexes, paths)
+
+
+def parse_rule(data: Any, source: str, require_examples: bool = True) -> Rule:
+    if not isinstance(data, dict):
+        raise RuleError(f"{source}: each [[rules]] entry must be a table")
+    rule_id = data.get("id")
+    where = f"{source}: rule {rule_id!r}"
+    if not isinstance(rule_id, str) or not _ID_RE.match(rule_id):
+        raise RuleError(f"{where}: id must be lower-case letters, digits and dashes")
+    unknown = set(data) - RULE_KEYS
+    if unknown:
+        raise RuleError(f"{where}: unknown key(s) {sorted(unknown)}")
+    try:
+        category = Category(data.get("category", "secret"))
+    except ValueError:
+        raise RuleError(f"{where}: category must be one of secret, pii, health") from None
+    try:
+        severity = Severity(data.get("severity", "high"))
+    except ValueError:
+        raise RuleError(f"{where}: severity must be one of low, medium, high, critical") from None
+    if "regex" not in data:
+        raise RuleError(f"{where}: regex is required")
+    regex = _compile(data["regex"], where, "regex")
+    default_group = 1 if regex.groups >= 1 else 0
+    secret_group = data.get("secretGroup", default_group)
+    if not isinstance(secret_group, int) or not 0 <= secret_group <= regex.groups:
+        raise RuleError(f"{where}: secretGroup {secret_group!r} is not a group of the regex")
+    keywords = tuple(k.lower() for k in _str_list(data.get("keywords", []), where, "keywords"))
+    if not keywords:
+        raise RuleError(f"{where}: at least one keyword is required (the prefilter)")
+    entropy = data.get("entropy")
+    if entropy is not None and not isinstance(entropy, (int, float)):
+        raise RuleError(f"{where}: entropy must be a number")
+    validator = data.get("validator")
+    if validator is not None:
+        from hfguard.validators import VALIDATORS
+
+        if validator not in VALIDATORS:
+            raise RuleError(f"{where}: unknown validator {validator!r} (known: {sorted(VALIDATORS)})")
+    path = _compile(data["path"], where, "path") if "path" in data else None
+    tps = _str_list(data.get("tps", []), where, "tps")
+    fps = _str_list(data.get("fps", []), where, "fps")
+    if require_examples and not tps:
+        raise RuleError(f"{where}: needs at least one true-positive example in tps")
+    description = data.get("description", "")
+    if not isinstance(description, str) or not description:
+        raise RuleError(f"{where}: description is required")
+    return Rule(
+        id=rule_id,
+        description=description,
+        category=category,
+        severity=severity,
+        regex=regex,
+        secret_group=secret_group,
+        keywords=keywords,
+        entropy=float(entropy) if entropy is not None else None,
+        validator=validator,
+        multiline=bool(data.get("multiline", False)),
+        path=path,
+        remediation=data.get("remediation"),
+        allowlist=parse_allowlist(data.get("allowlist", {}), where),
+        tps=tps,
+        fps=fps,
+        source=source,
+    )
+
+
+def load_rule_files(files: Iterable[Path], require_examples: bool = True) -> RuleSet:
+    rules: list[Rule] = []
+    global_allowlist = Allowlist()
+    seen: dict[str, str] = {}
+    for path in files:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise RuleError(f"{path.name}: cannot read rule file: {exc}") from None
+        unknown = set(data) - FILE_KEYS
+        if unknown:
+            raise RuleError(f"{path.name}: unknown top-level key(s) {sorted(unknown)}")
+        if "allowlist" in data:
+            global_allowlist = global_allowlist.merged(
+                parse_allowlist(data["allowlist"], f"{path.name}: [allowlist]")
+            )
+        for entry in data.get("rules", []):
+            rule = parse_rule(entry, path.name, require_examples)
+            if rule.id in seen:
+                raise RuleError(f"{path.name}: duplicate rule id {rule.id!r} (also in {seen[rule.id]})")
+            seen[rule.id] = path.name
+            rules.append(rule)
+    return RuleSet(tuple(rules), global_allowlist)
+
+
+_DEFAULT_CACHE: dict[str, RuleSet] = {}
+
+
+def load_default_rules() -> RuleSet:
+    directory = default_rules_dir()
+    key = str(directory)
+    if key not in _DEFAULT_CACHE:
+        files = sorted(directory.glob("*.toml"))
+        if not files:
+            raise RuleError(f"no rule files found in {directory} (broken installation?)")
+        _DEFAULT_CACHE[key] = load_rule_files(files)
+    return _DEFAULT_CACHE[key]
+
+
+# --- example generators --------------------------------------------------------------------
+
+_ALPHABETS = {
+    "alnum": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+    "alpha": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "lower": "abcdefghijklmnopqrstuvwxyz",
+    "upperdigits": "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+    "lowerdigits": "abcdefghijklmnopqrstuvwxyz0123456789",
+    "digits": "0123456789",
+    "hex": "0123456789abcdef",
+    "HEX": "0123456789ABCDEF",
+    "b64": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+    "b64url": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+}
+_GENERATOR_RE = re.compile(r"\{\{(" + "|".join(_ALPHABETS) + r"):(\d+)\}\}")
+
+
+def expand_example(template: str, seed: str) -> str:
+    """Replace `{{alphabet:N}}` with N random characters of that alphabet (deterministic per seed).
+
+    Every generated run contains at least one digit and one letter where the alphabet has both,
+    so that entropy and "looks like an id" heuristics behave as with a real credential.
+    """
+    rng = random.Random(seed)
+
+    def generate(m: re.Match[str]) -> str:
+        alphabet, n = _ALPHABETS[m.group(1)], int(m.group(2))
+        for _ in range(100):
+            value = "".join(rng.choice(alphabet) for _ in range(n))
+            has_digit = any(c.isdigit() for c in value) or not any(c.isdigit() for c in alphabet)
+            has_alpha = any(c.isalpha() for c in value) or not any(c.isalpha() for c in alphabet)
+            if has_digit and has_alpha:
+                return value
+        return value
+
+    return _GENERATOR_RE.sub(generate, template)

@@ -1,0 +1,284 @@
+"""The pipeline: blobs -> readers -> detectors -> policy -> Report.
+
+Disk files are scanned in worker processes when there is enough to do (`--jobs`); blobs that
+live in memory (git index, uploads) are scanned in this process.
+"""
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import IO, Iterable, Iterator, Protocol
+
+from hfguard.config import DEFAULT_CONFIG, Config
+from hfguard.engine import SecretEngine
+from hfguard.masking import fingerprint, mask
+from hfguard.models import Blob, Category, Chunk, FileError, Finding, Match, Report, Stats
+from hfguard.policy import Policy
+from hfguard.readers import READERS, ReaderError, choose_reader
+from hfguard.rules import RuleSet, load_default_rules, parse_rule
+from hfguard.walk import walk_paths
+
+HEAD_BYTES = 8192
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
+
+
+class FileDetector(Protocol):
+    def feed(self, chunk: Chunk) -> list[Match]: ...
+    def finish(self) -> list[Match]: ...
+
+
+class Detector(Protocol):
+    def for_file(self, path: str) -> FileDetector: ...
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    config: Config = DEFAULT_CONFIG
+    pii: bool = True
+    jobs: int | None = None
+    baseline_fingerprints: frozenset[str] = frozenset()
+    max_rows: int | None = None
+
+
+@dataclass
+class FileResult:
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    bytes: int = 0
+    binary: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def build_ruleset(config: Config) -> RuleSet:
+    base = load_default_rules()
+    rules = list(base.rules) if config.extend_default else []
+    for entry in config.custom_rules:
+        rules.append(parse_rule(entry, config.source or "config", require_examples=False))
+    ids = [r.id for r in rules]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        from hfguard.config import ConfigError
+
+        raise ConfigError(f"{config.source}: custom rule id(s) {sorted(duplicates)} clash with existing rules")
+    rules = [r for r in rules if r.id not in config.disable]
+    return RuleSet(tuple(rules), base.global_allowlist)
+
+
+class FileScanner:
+    """Everything needed to scan one blob; built once per process."""
+
+    def __init__(self, options: ScanOptions) -> None:
+        self.options = options
+        self.config = options.config
+        self.engine = SecretEngine(build_ruleset(options.config), options.config.categories)
+        self.policy = Policy(options.config, options.baseline_fingerprints)
+        self._pii: Detector | None = None
+        self._pii_loaded = False
+
+    def pii_detector(self) -> Detector | None:
+        if not self._pii_loaded:
+            self._pii_loaded = True
+            wants = self.config.categories & {Category.PII, Category.HEALTH}
+            if self.options.pii and wants:
+                from hfguard.pii import make_detector
+
+                self._pii = make_detector(self.config)
+        return self._pii
+
+    def scan_blob(self, blob: Blob) -> FileResult:
+        result = FileResult()
+        reader_name = choose_reader(blob.path, None)
+        if reader_name is None:
+            result.binary = True
+            return result
+        if self.config.max_file_size is not None and blob.size is not None and blob.size > self.config.max_file_size:
+            result.notes.append(f"{blob.path}: skipped, larger than max_file_size ({blob.size} bytes)")
+            return result
+        try:
+            with blob.open() as stream:
+                head = stream.read(HEAD_BYTES)
+        except OSError as exc:
+            result.errors.append(FileError(blob.path, f"cannot read: {exc.strerror or type(exc).__name__}"))
+            return result
+        reader_name = choose_reader(blob.path, head)
+        if reader_name is None:
+            result.binary = True
+            return result
+        reader = READERS[reader_name]
+        pii = self.pii_detector()
+        file_pii = pii.for_file(blob.path) if pii is not None else None
+        matches: list[Match] = []
+        try:
+            for chunk in reader(blob, head):
+                result.bytes += len(chunk.text)
+                matches.extend(self.engine.scan(chunk, blob.path))
+                if file_pii is not None:
+                    matches.extend(file_pii.feed(chunk))
+        except ReaderError as exc:
+            result.errors.append(FileError(blob.path, str(exc)))
+        except OSError as exc:
+            result.errors.append(FileError(blob.path, f"cannot read: {exc.strerror or type(exc).__name__}"))
+        except (UnicodeError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
+            result.errors.append(FileError(blob.path, f"could not be read ({type(exc).__name__})"))
+        if file_pii is not None:
+            matches.extend(file_pii.finish())
+        self._to_findings(blob, matches, result)
+        return result
+
+    def _to_findings(self, blob: Blob, matches: list[Match], result: FileResult) -> None:
+        seen: set[tuple[str, int | None, int | None, int | None, str | None, str]] = set()
+        for match in matches:
+            line, column = locate(match.chunk, match.start)
+            fp = fingerprint(match.rule_id, match.secret, blob.path)
+            key = (match.rule_id, line, column, match.chunk.row, match.chunk.field, fp)
+            if key in seen:  # overlap between streamed pieces
+                continue
+            seen.add(key)
+            location = match.chunk.location
+            if blob.location_prefix:
+                location = f"{blob.location_prefix}, {location}" if location else blob.location_prefix
+            reason = self.policy.suppression(match, blob.path, fp)
+            finding = Finding(
+                rule=match.rule_id,
+                category=match.category,
+                severity=match.severity,
+                path=blob.path,
+                line=line,
+                column=column,
+                cell=match.chunk.cell,
+                row=match.chunk.row,
+                field=match.chunk.field,
+                location=location,
+                preview=mask(match.secret),
+                fingerprint=fp,
+                blocking=reason is None and self.policy.blocks(match.severity),
+                message=match.message,
+                suppressed=reason,
+            )
+            (result.suppressed if reason else result.findings).append(finding)
+
+
+def locate(chunk: Chunk, offset: int) -> tuple[int | None, int | None]:
+    """File line and column of chunk.text[offset]."""
+    text = chunk.text
+    newlines = text.count("\n", 0, offset)
+    line_start = text.rfind("\n", 0, offset) + 1
+    column = (offset - line_start + 1) if newlines else (chunk.column + offset)
+    if chunk.line is None:
+        return None, None
+    if chunk.line_map is not None:
+        index = min(newlines, len(chunk.line_map) - 1)
+        return chunk.line_map[index], column
+    return chunk.line + newlines, column
+
+
+def disk_blob(shown: str, disk_path: str) -> Blob:
+    def opener() -> IO[bytes]:
+        return open(disk_path, "rb")
+
+    try:
+        size: int | None = os.stat(disk_path).st_size
+    except OSError:
+        size = None
+    return Blob(shown, opener, size)
+
+
+# --- orchestration --------------------------------------------------------------------------
+
+_WORKER: FileScanner | None = None
+
+
+def _worker_init(options: ScanOptions) -> None:
+    global _WORKER
+    _WORKER = FileScanner(options)
+
+
+def _worker_scan(batch: list[tuple[str, str]]) -> list[FileResult]:
+    assert _WORKER is not None
+    return [_safe_scan(_WORKER, disk_blob(shown, disk)) for shown, disk in batch]
+
+
+def _safe_scan(scanner: FileScanner, blob: Blob) -> FileResult:
+    try:
+        return scanner.scan_blob(blob)
+    except ReaderError as exc:
+        return FileResult(errors=[FileError(blob.path, str(exc))])
+    except (OSError, UnicodeError, ValueError, RecursionError, MemoryError) as exc:
+        return FileResult(errors=[FileError(blob.path, f"could not be scanned ({type(exc).__name__})")])
+
+
+def _merge(report: Report, result: FileResult) -> None:
+    report.findings.extend(result.findings)
+    report.suppressed.extend(result.suppressed)
+    report.errors.extend(result.errors)
+    report.stats.bytes += result.bytes
+    report.stats.notes.extend(result.notes)
+    if result.binary:
+        report.stats.skipped_binary += 1
+    else:
+        report.stats.files += 1
+
+
+def _batches(files: list[tuple[str, str]], sizes: list[int], target_bytes: int) -> Iterator[list[tuple[str, str]]]:
+    batch: list[tuple[str, str]] = []
+    total = 0
+    for item, size in zip(files, sizes):
+        batch.append(item)
+        total += size
+        if total >= target_bytes or len(batch) >= 256:
+            yield batch
+            batch, total = [], 0
+    if batch:
+        yield batch
+
+
+def scan_disk(paths: list[str], options: ScanOptions) -> Report:
+    started = time.perf_counter()
+    config = options.config
+    walked = walk_paths(paths, config.exclude, config.include)
+    report = Report()
+    report.errors.extend(walked.errors)
+    sizes = []
+    for _, disk in walked.files:
+        try:
+            sizes.append(os.stat(disk).st_size)
+        except OSError:
+            sizes.append(0)
+    total = sum(sizes)
+    jobs = options.jobs or os.cpu_count() or 1
+    if jobs > 1 and total >= PARALLEL_MIN_BYTES and len(walked.files) > 1:
+        target = max(256 * 1024, min(8 * 1024 * 1024, total // (jobs * 8) + 1))
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(options,)) as pool:
+            for results in pool.map(_worker_scan, _batches(walked.files, sizes, target)):
+                for result in results:
+                    _merge(report, result)
+    else:
+        scanner = FileScanner(options)
+        for shown, disk in walked.files:
+            _merge(report, _safe_scan(scanner, disk_blob(shown, disk)))
+    _finish(report, started)
+    return report
+
+
+def scan_blobs(blobs: Iterable[Blob], options: ScanOptions) -> Report:
+    """Scan blobs that are not plain files on disk (git index, commits, uploads), in-process."""
+    started = time.perf_counter()
+    scanner = FileScanner(options)
+    report = Report()
+    for blob in blobs:
+        _merge(report, _safe_scan(scanner, blob))
+    _finish(report, started)
+    return report
+
+
+def _finish(report: Report, started: float) -> None:
+    report.findings.sort(key=lambda f: (f.path, f.line or 0, f.row or 0, f.column or 0, f.rule))
+    report.suppressed.sort(key=lambda f: (f.path, f.line or 0, f.row or 0, f.column or 0, f.rule))
+    report.errors.sort(key=lambda e: e.path)
+    report.stats.seconds = time.perf_counter() - started

@@ -1,0 +1,110 @@
+"""Files and folders on disk -> paths to scan. Never follows symlinks inside a folder, never opens
+FIFOs or devices, skips VCS and cache folders."""
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from hfguard.models import FileError
+
+# Folders that are never published content (or that huggingface_hub never uploads).
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache",
+                          ".ruff_cache", ".tox", ".nox"})
+SKIPPED_SUBPATHS = (".cache/huggingface",)
+
+
+@dataclass
+class WalkResult:
+    files: list[tuple[str, str]] = field(default_factory=list)  # (shown path, disk path)
+    errors: list[FileError] = field(default_factory=list)
+    skipped: int = 0  # symlinks, FIFOs, devices
+
+
+def _display(root_arg: str, rel: str) -> str:
+    if root_arg in (".", "./", ""):
+        return rel
+    return os.path.normpath(os.path.join(root_arg, rel)) if not os.path.isabs(root_arg) else os.path.join(root_arg, rel)
+
+
+def matches_any(rel_path: str, patterns: tuple[str, ...]) -> bool:
+    """gitignore-style globs: `*.csv`, `data/`, `data/**`, `**/secrets.txt`, `/top-only`."""
+    for pattern in patterns:
+        anchored = pattern.startswith("/")
+        pat = pattern.lstrip("/")
+        if pat.endswith("/"):
+            pat = pat + "**"
+        if "/" not in pat.rstrip("/*") and not anchored:
+            # A bare name matches at any depth, on any path component.
+            parts = rel_path.split("/")
+            if any(fnmatch.fnmatchcase(part, pat) for part in parts):
+                return True
+            continue
+        candidates = [pat]
+        if pat.startswith("**/"):
+            candidates.append(pat[3:])
+        if pat.endswith("/**"):
+            candidates.append(pat[:-3])
+        for candidate in candidates:
+            if fnmatch.fnmatchcase(rel_path, candidate):
+                return True
+            # prefix match for folders
+            if candidate.endswith("**") and rel_path.startswith(candidate[:-2]):
+                return True
+    return False
+
+
+def walk_paths(paths: list[str], exclude: tuple[str, ...] = (), include: tuple[str, ...] = ()) -> WalkResult:
+    result = WalkResult()
+    for arg in paths:
+        try:
+            st = os.stat(arg)  # a path the user named is followed even if it is a link
+        except OSError as exc:
+            result.errors.append(FileError(arg, f"cannot open: {exc.strerror or exc}"))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            _walk_dir(arg, result, exclude, include)
+        elif stat.S_ISREG(st.st_mode):
+            shown = os.path.normpath(arg) if not os.path.isabs(arg) else arg
+            result.files.append((shown, arg))
+        else:
+            result.skipped += 1
+    return result
+
+
+def _walk_dir(root_arg: str, result: WalkResult, exclude: tuple[str, ...], include: tuple[str, ...]) -> None:
+    stack: list[str] = [""]
+    while stack:
+        rel_dir = stack.pop()
+        disk_dir = os.path.join(root_arg, rel_dir) if rel_dir else root_arg
+        try:
+            entries = sorted(os.scandir(disk_dir), key=lambda e: e.name)
+        except OSError as exc:
+            result.errors.append(FileError(_display(root_arg, rel_dir or "."), f"cannot list folder: {exc.strerror or exc}"))
+            continue
+        subdirs: list[str] = []
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                if entry.is_symlink():
+                    result.skipped += 1
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name in SKIPPED_DIRS or rel in SKIPPED_SUBPATHS:
+                        continue
+                    if exclude and matches_any(rel + "/", exclude):
+                        continue
+                    subdirs.append(rel)
+                elif entry.is_file(follow_symlinks=False):
+                    if exclude and matches_any(rel, exclude):
+                        continue
+                    if include and not matches_any(rel, include):
+                        continue
+                    result.files.append((_display(root_arg, rel), entry.path))
+                else:
+                    result.skipped += 1  # FIFO, socket, device: never opened
+            except OSError as exc:
+                result.errors.append(FileError(_display(root_arg, rel), f"cannot stat: {exc.strerror or exc}"))
+        stack.extend(reversed(subdirs))
