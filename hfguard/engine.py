@@ -8,30 +8,18 @@ pass over the text plus a little regex work per hit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
 
 from hfguard.models import Category, Chunk, Match
 from hfguard.rules import Rule, RuleSet
+from hfguard.heuristics import looks_like_placeholder
 from hfguard.validators import VALIDATORS, shannon_entropy
 
 LINE_WINDOW = 1024  # chars kept on each side of a keyword hit on a long line
 MULTILINE_WINDOW = 16384  # chars after a hit that a multi-line rule (PEM block) may span
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-# Values that are references, not literals: templates, env look-ups, shell/CI variables.
-_REFERENCE_RE = re.compile(
-    r"""^(?:\$\{?[\w.:-]+\}?|\{\{.*\}\}|<[^<>]{1,64}>|%\([\w]+\)s|%[\w]+%|\$\([\w\s-]+\))$"""
-)
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    rule: Rule
-    index: int
-
 
 class SecretEngine:
     def __init__(self, ruleset: RuleSet, categories: frozenset[Category] | None = None) -> None:
@@ -125,25 +113,3 @@ def _line_at(text: str, pos: int) -> str:
     start = text.rfind("\n", max(0, pos - LINE_WINDOW), pos) + 1
     end = text.find("\n", pos, pos + LINE_WINDOW)
     return text[start : end if end >= 0 else min(len(text), pos + LINE_WINDOW)]
-
-
-def looks_like_placeholder(secret: str, line: str) -> bool:
-    """detect-secrets' heuristics plus our own for template references and filler runs."""
-    from detect_secrets.filters import heuristic
-
-    core = secret.strip("'\"`")
-    if _REFERENCE_RE.match(core):
-        return True
-    if heuristic.is_templated_secret(core) or heuristic.is_sequential_string(core):
-        return True
-    # Filler: one character (or a two-character pattern) making up most of the value.
-    body = re.sub(r"^[A-Za-z]{2,12}[_-]", "", core)  # drop a provider prefix such as hf_ / sk-
-    if body and _dominant_share(body) >= 0.6:
-        return True
-    return False
-
-
-def _dominant_share(value: str) -> float:
-    lowered = value.lower()
-    top = max(lowered.count(c) for c in set(lowered))
-    return top / len(lowered)

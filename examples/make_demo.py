@@ -1,0 +1,55 @@
+"""Write a small demo project with typical leaks (a token in a notebook output, a key in a config,
+customer records in a CSV), built at run time so that no credential is committed.
+
+    python examples/make_demo.py DEMO_DIR && hfguard scan DEMO_DIR
+"""
+from __future__ import annotations
+
+import json
+import random
+import string
+import sys
+from pathlib import Path
+
+
+def _rand(chars: str, n: int, rng: random.Random) -> str:
+    return "".join(rng.choice(chars) for _ in range(n))
+
+
+def main(argv: list[str]) -> int:
+    target = Path(argv[0] if argv else "hfguard-demo")
+    rng = random.Random(7)
+    hf = "hf" + "_" + _rand(string.ascii_letters, 34, rng)
+    aws_id = "AK" + "IA" + _rand(string.ascii_uppercase + string.digits, 16, rng)
+    aws_secret = _rand(string.ascii_letters + string.digits + "+/", 40, rng)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "train.py").write_text(
+        "import os\n\n"
+        'HF_TOKEN = os.environ["HF_TOKEN"]  # fine: read from the environment\n'
+        f'aws_access_key_id = "{aws_id}"\n'
+        f'aws_secret_access_key = "{aws_secret}"\n'
+    )
+    notebook = {
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Explore the data\n"]},
+            {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": ["!env | grep HF\n"],
+             "outputs": [{"output_type": "stream", "name": "stdout", "text": [f"HF_TOKEN={hf}\n"]}]},
+        ],
+    }
+    (target / "explore.ipynb").write_text(json.dumps(notebook, indent=1))
+    first = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald"]
+    last = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth"]
+    rows = ["id,name,email,review"]
+    for i in range(6):
+        name = f"{first[i]} {last[i]}"
+        email = f"{first[i].lower()}.{last[i].lower()}@{'mailbox'}.{'org'}"
+        rows.append(f'{i + 1},{name},{email},"Great product, would buy again"')
+    (target / "customers.csv").write_text("\n".join(rows) + "\n")
+    print(f"demo project written to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

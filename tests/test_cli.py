@@ -1,0 +1,109 @@
+"""The CLI contract: exit codes, formats, masking, paths as the user named them."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hfguard.cli import main
+from secretgen import hf_token
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(f'import os\n\nTOKEN = "{hf_token("cli")}"\n')
+    (tmp_path / "README.md").write_text("Set HF_TOKEN=hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx first.\n")
+    return tmp_path
+
+
+def test_json_report_has_contract_fields_and_masks(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(repo), "--format", "json", "--no-pii"]) == 1
+    out = capsys.readouterr().out
+    assert hf_token("cli") not in out
+    report = json.loads(out)
+    assert report["version"] == 1
+    (finding,) = report["findings"]
+    assert finding["rule"] == "huggingface-access-token"
+    assert finding["path"] == str(repo / "src" / "app.py")
+    assert (finding["line"], finding["column"]) == (3, 10)
+    assert finding["severity"] == "critical" and finding["blocking"] is True
+    assert finding["preview"].startswith("hf_") and "\u2026" in finding["preview"]
+    assert set(finding) >= {"category", "cell", "row", "field", "location", "fingerprint"}
+    assert report["stats"]["files"] == 2
+
+
+def test_relative_paths_stay_relative(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    assert main(["scan", "--format", "json", "--no-pii"]) == 1
+    assert json.loads(capsys.readouterr().out)["findings"][0]["path"] == "src/app.py"
+    assert main(["scan", "src", "--format", "json", "--no-pii"]) == 1
+    assert json.loads(capsys.readouterr().out)["findings"][0]["path"] == "src/app.py"
+
+
+def test_clean_tree_exits_zero(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("print('hello')\n")
+    assert main(["scan", str(tmp_path), "--no-pii"]) == 0
+
+
+def test_text_output_masks_and_hints(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(repo), "--no-pii"]) == 1
+    out = capsys.readouterr().out
+    assert hf_token("cli") not in out
+    assert "app.py:3:10" in out and "huggingface-access-token" in out
+    assert "hfguard: allow" in out  # how to suppress
+
+
+def test_output_file(repo: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "report.json"
+    assert main(["scan", str(repo / "src"), "--format", "json", "--output", str(target), "--no-pii"]) == 1
+    assert json.loads(target.read_text())["findings"]
+
+
+def test_missing_path_is_error_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(tmp_path / "nope"), "--no-pii"]) == 2
+    assert "nope" in capsys.readouterr().out
+
+
+def test_usage_error_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--format", "xml"]) == 2
+    assert main(["frobnicate"]) == 2
+
+
+def test_binary_files_skipped_and_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "weights.bin").write_bytes(b"\x00\x01" * 100 + hf_token("bin").encode())
+    (tmp_path / "blob.dat").write_bytes(b"\x00junk\x00" + hf_token("bin").encode())
+    assert main(["scan", str(tmp_path), "--format", "json", "--no-pii"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["stats"]["skipped_binary"] == 2 and report["errors"] == []
+
+
+def test_utf16_and_bom_files_are_decoded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = f'token = "{hf_token("u16")}"\n'
+    (tmp_path / "u16.txt").write_bytes(text.encode("utf-16"))
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    (tmp_path / "latin.txt").write_bytes(b"caf\xe9 " + text.encode())
+    assert main(["scan", str(tmp_path), "--format", "json", "--no-pii"]) == 1
+    found = {Path(f["path"]).name for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert found == {"u16.txt", "bom.txt", "latin.txt"}
+
+
+def test_git_folder_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text(f"token = {hf_token('git')}\n")
+    assert main(["scan", str(tmp_path), "--no-pii"]) == 0
+
+
+def test_rules_command_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "--format", "json"]) == 0
+    rules = json.loads(capsys.readouterr().out)["rules"]
+    assert any(r["id"] == "huggingface-access-token" for r in rules)
+
+
+def test_python_m_hfguard_runs() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "hfguard", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "hfguard" in proc.stdout
