@@ -1,24 +1,62 @@
-"""Masked previews and irreversible fingerprints: the only forms of a secret hfguard shows."""
+"""Masked previews and irreversible fingerprints: the only forms of a secret hfguard shows.
+
+Also the two guards every output goes through: `redact` (a value found in a file never appears
+in full in any other field of its finding, such as a JSON key path or a CSV column name) and
+`printable` (text from scanned files cannot drive the terminal: no escape sequences, carriage
+returns, bidi overrides or undecodable bytes reach the text report).
+"""
 from __future__ import annotations
 
 import hashlib
+from typing import Iterable
 
 _ELLIPSIS = "\u2026"
+MAX_SHOWN = 8  # characters of a value ever shown (prefix + suffix), however long it is
+SHORT = 8  # values shorter than this show nothing but stars
 
 
 def mask(secret: str) -> str:
     """Show at most a short prefix and suffix: `hf_W…k3Qz`.
 
-    Short values show less (a 10-character password shows 2 + 2), values under 8 characters
-    show nothing but their length class.
+    At most a quarter of the characters (and never more than 8) are shown, half at each end: a
+    9-character password shows `h…x`, a 16-character one `ab…yz`, a 37-character token 4 + 4.
+    Values under 8 characters show only stars.
     """
-    value = " ".join(secret.split())  # no newlines in previews
+    value = printable(" ".join(secret.split()), replacement="?")  # no newlines or escapes
     n = len(value)
-    if n < 8:
+    if n < SHORT:
         return "*" * min(n, 6) if n else ""
-    keep_start = 4 if n >= 24 else 3 if n >= 14 else 2
-    keep_end = 4 if n >= 24 else 2
-    return value[:keep_start] + _ELLIPSIS + value[-keep_end:]
+    shown = min(MAX_SHOWN, n // 4)
+    keep_start = (shown + 1) // 2
+    keep_end = shown // 2
+    return value[:keep_start] + _ELLIPSIS + (value[-keep_end:] if keep_end else "")
+
+
+def redact(text: str | None, secrets: Iterable[str]) -> str | None:
+    """`text` with every occurrence of each secret replaced by its masked preview."""
+    if not text:
+        return text
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= 4 and secret in text:
+            text = text.replace(secret, mask(secret))
+    return text
+
+
+def printable(text: str, replacement: str | None = None) -> str:
+    """Text safe to print on a terminal: control, format (bidi), surrogate and other
+    non-printable characters become `\\xNN`/`\\uNNNN` escapes (or `replacement`)."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif replacement is not None:
+            out.append(replacement)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
 
 
 def secret_hash(secret: str) -> str:

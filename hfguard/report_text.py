@@ -1,6 +1,7 @@
 """Human-readable report: path:line, rule, severity, masked preview and how to get out."""
 from __future__ import annotations
 
+from hfguard.masking import printable
 from hfguard.models import Finding, Report
 
 _COLOURS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m"}
@@ -23,7 +24,8 @@ def _where(f: Finding) -> str:
             extras.append(f"row {f.row}")
     if f.field is not None and (not f.location or f.field not in f.location):
         extras.append(f"field {f.field}")
-    return where + (f" ({', '.join(extras)})" if extras else "")
+    # File names, JSON keys and column names come from scanned content: no terminal escapes.
+    return printable(where + (f" ({', '.join(extras)})" if extras else ""))
 
 
 def format_text(report: Report, colour: bool = False, show_suppressed: bool = False, hints: dict[str, str] | None = None) -> str:
@@ -32,17 +34,17 @@ def format_text(report: Report, colour: bool = False, show_suppressed: bool = Fa
         sev = f.severity.value
         tag = f"{_COLOURS[sev]}{sev:<8}{_RESET}" if colour else f"{sev:<8}"
         mark = "" if f.blocking else "  (reported, does not block)"
-        lines.append(f"{_where(f)}: {tag} {f.rule}  {f.preview}{mark}")
+        lines.append(f"{_where(f)}: {tag} {f.rule}  {printable(f.preview)}{mark}")
         if f.message:
-            lines.append(f"    {f.message}")
+            lines.append(f"    {printable(f.message)}")
         hint = (hints or {}).get(f.rule)
         if hint:
             lines.append(f"    fix: {hint}")
     if show_suppressed:
         for f in report.suppressed:
-            lines.append(f"{_where(f)}: suppressed ({f.suppressed}) {f.rule}  {f.preview}")
+            lines.append(f"{_where(f)}: suppressed ({f.suppressed}) {f.rule}  {printable(f.preview)}")
     for e in report.errors:
-        lines.append(f"{e.path}: error: {e.message}")
+        lines.append(printable(f"{e.path}: error: {e.message}"))
     blocking = len(report.blocking)
     s = report.stats
     summary = (
@@ -53,7 +55,7 @@ def format_text(report: Report, colour: bool = False, show_suppressed: bool = Fa
         summary += f"; {len(report.suppressed)} suppressed"
     lines.append(summary)
     for note in s.notes:
-        lines.append(f"note: {note}")
+        lines.append(printable(f"note: {note}"))
     if blocking:
         lines.append(
             "To resolve: remove the value (a committed or published secret must be rotated), "

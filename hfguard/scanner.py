@@ -6,19 +6,21 @@ live in memory (git index, uploads) are scanned in this process.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO, Iterable, Iterator, Protocol
+from typing import IO, Callable, Iterable, Iterator, Protocol
 
 from hfguard.config import DEFAULT_CONFIG, Config
 from hfguard.engine import SecretEngine
-from hfguard.masking import fingerprint, mask
+from hfguard.budget import BASE_SECONDS, BudgetExceeded, file_budget, time_budget
+from hfguard.masking import fingerprint, mask, redact
 from hfguard.models import Blob, Category, Chunk, FileError, Finding, Match, Report, Stats
 from hfguard.policy import Policy
-from hfguard.readers import READERS, ReaderError, choose_reader
+from hfguard.readers import READERS, Reader, ReaderError, choose_reader
 from hfguard.rules import RuleSet, load_default_rules, parse_rule
-from hfguard.walk import walk_paths
+from hfguard.walk import open_regular, walk_paths
 
 HEAD_BYTES = 8192
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
@@ -40,6 +42,8 @@ class ScanOptions:
     jobs: int | None = None
     baseline_fingerprints: frozenset[str] = frozenset()
     max_rows: int | None = None
+    # Seconds one file may take (plus budget.SECONDS_PER_MB per MB); None: no limit.
+    file_time_budget: float | None = BASE_SECONDS
 
 
 @dataclass
@@ -108,28 +112,44 @@ class FileScanner:
             result.binary = True
             return result
         reader = READERS[reader_name]
-        pii = self.pii_detector()
-        file_pii = pii.for_file(blob.path) if pii is not None else None
+        pii = self.pii_detector()  # loaded before the clock starts: not this file's cost
         matches: list[Match] = []
+        budget = self.options.file_time_budget
+        seconds = None if budget is None else file_budget(blob.size, budget)
+        try:
+            with time_budget(seconds) as deadline:
+                self._scan_chunks(blob, head, reader, pii, matches, result, deadline.check)
+        except BudgetExceeded:
+            result.errors.append(FileError(
+                blob.path, f"scan stopped after {seconds:.0f} s (per-file time budget): not fully scanned"))
+        self._to_findings(blob, matches, result)
+        return result
+
+    def _scan_chunks(self, blob: Blob, head: bytes, reader: Reader, pii: Detector | None,
+                     matches: list[Match], result: FileResult, check_time: Callable[[], None]) -> None:
+        file_pii = pii.for_file(blob.path) if pii is not None else None
         try:
             for chunk in reader(blob, head):
+                check_time()
                 result.bytes += len(chunk.text)
                 matches.extend(self.engine.scan(chunk, blob.path))
                 if file_pii is not None:
                     matches.extend(file_pii.feed(chunk))
         except ReaderError as exc:
-            result.errors.append(FileError(blob.path, str(exc)))
+            result.errors.append(FileError(blob.path, redact(str(exc), (m.secret for m in matches)) or "unreadable"))
         except OSError as exc:
             result.errors.append(FileError(blob.path, f"cannot read: {exc.strerror or type(exc).__name__}"))
         except (UnicodeError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
             result.errors.append(FileError(blob.path, f"could not be read ({type(exc).__name__})"))
+        check_time()
         if file_pii is not None:
             matches.extend(file_pii.finish())
-        self._to_findings(blob, matches, result)
-        return result
 
     def _to_findings(self, blob: Blob, matches: list[Match], result: FileResult) -> None:
         seen: set[tuple[str, int | None, int | None, int | None, str | None, str]] = set()
+        # A value found anywhere in this file never shows in full in another field (a JSON key
+        # path, a CSV column name, a message).
+        secrets = {m.secret for m in matches}
         for match in matches:
             line, column = locate(match.chunk, match.start)
             fp = fingerprint(match.rule_id, match.secret, blob.path)
@@ -140,6 +160,7 @@ class FileScanner:
             location = match.chunk.location
             if blob.location_prefix:
                 location = f"{blob.location_prefix}, {location}" if location else blob.location_prefix
+            location = redact(location, secrets)
             reason = self.policy.suppression(match, blob.path, fp)
             finding = Finding(
                 rule=match.rule_id,
@@ -150,12 +171,12 @@ class FileScanner:
                 column=column,
                 cell=match.chunk.cell,
                 row=match.chunk.row,
-                field=match.chunk.field,
+                field=redact(match.chunk.field, secrets),
                 location=location,
                 preview=mask(match.secret),
                 fingerprint=fp,
                 blocking=reason is None and self.policy.blocks(match.severity),
-                message=match.message,
+                message=redact(match.message, secrets),
                 suppressed=reason,
             )
             (result.suppressed if reason else result.findings).append(finding)
@@ -177,7 +198,7 @@ def locate(chunk: Chunk, offset: int) -> tuple[int | None, int | None]:
 
 def disk_blob(shown: str, disk_path: str) -> Blob:
     def opener() -> IO[bytes]:
-        return open(disk_path, "rb")
+        return open_regular(disk_path)  # never blocks on a FIFO, never reads a device
 
     try:
         size: int | None = os.stat(disk_path).st_size
@@ -193,6 +214,8 @@ _WORKER: FileScanner | None = None
 
 def _worker_init(options: ScanOptions) -> None:
     global _WORKER
+    # Ctrl-C is the parent's to handle: it stops the pool; workers print no tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = FileScanner(options)
 
 
@@ -254,16 +277,31 @@ def scan_disk(paths: list[str], options: ScanOptions) -> Report:
         import multiprocessing
 
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(options,)) as pool:
+        pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(options,))
+        try:
             for results in pool.map(_worker_scan, _batches(walked.files, sizes, target)):
                 for result in results:
                     _merge(report, result)
+        except BaseException:  # Ctrl-C or a dead worker: stop now, do not finish the queue
+            _stop_pool(pool)
+            raise
+        pool.shutdown()
     else:
         scanner = FileScanner(options)
         for shown, disk in walked.files:
             _merge(report, _safe_scan(scanner, disk_blob(shown, disk)))
     _finish(report, started)
     return report
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    pool.shutdown(wait=False, cancel_futures=True)
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def scan_blobs(blobs: Iterable[Blob], options: ScanOptions) -> Report:

@@ -2,11 +2,12 @@
 FIFOs or devices, skips VCS and cache folders."""
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import IO, Iterator
 
 from hfguard.models import FileError
 
@@ -108,3 +109,25 @@ def _walk_dir(root_arg: str, result: WalkResult, exclude: tuple[str, ...], inclu
             except OSError as exc:
                 result.errors.append(FileError(_display(root_arg, rel), f"cannot stat: {exc.strerror or exc}"))
         stack.extend(reversed(subdirs))
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOCTTY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def open_regular(path: str) -> IO[bytes]:
+    """Open a file for reading only if it is (still) a regular file.
+
+    The walk saw a regular file, but it may have been replaced since (by a FIFO that would block
+    open() forever, a device that never ends): open without blocking, check what was opened.
+    """
+    fd = os.open(path, _OPEN_FLAGS | _NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (it changed during the scan)")
+        if _NONBLOCK:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

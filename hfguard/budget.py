@@ -1,0 +1,71 @@
+"""Per-file time budget: a pathological file is stopped and reported, never hangs the scan.
+
+Two layers. The scanner checks `Deadline.expired()` between chunks (works everywhere, threads
+included). Where it is safe, the main thread of a process with no SIGALRM handler or timer of its
+own, a real-time timer also interrupts a single call that runs too long (CPython's regex engine
+checks for signals, so even a catastrophic custom rule is stopped).
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+BASE_SECONDS = 120.0  # every file gets this much...
+SECONDS_PER_MB = 2.0  # ...plus this much per MB of its size (a floor of 0.5 MB/s)
+
+
+class BudgetExceeded(BaseException):
+    """Raised inside the scan of one file when its budget is spent.
+
+    A BaseException so that a reader's broad `except Exception` fallback cannot swallow it.
+    """
+
+
+def file_budget(size: int | None, base: float = BASE_SECONDS) -> float:
+    return base + SECONDS_PER_MB * (size or 0) / 1e6
+
+
+class Deadline:
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.end = None if seconds is None else time.monotonic() + seconds
+
+    def expired(self) -> bool:
+        return self.end is not None and time.monotonic() >= self.end
+
+    def check(self) -> None:
+        if self.expired():
+            raise BudgetExceeded()
+
+
+def _can_use_alarm() -> bool:
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return False
+    if signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL:
+        return False  # someone else's handler: leave it alone
+    return signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise BudgetExceeded()
+
+
+@contextmanager
+def time_budget(seconds: float | None) -> Iterator[Deadline]:
+    """A Deadline for the block; also a hard stop by SIGALRM where that is safe."""
+    deadline = Deadline(seconds)
+    if seconds is None or not _can_use_alarm():
+        yield deadline
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    try:
+        yield deadline
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:  # an alarm already pending may raise here: still restore the handler
+            signal.signal(signal.SIGALRM, previous)
