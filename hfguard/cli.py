@@ -28,6 +28,13 @@ def _add_scan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     p.add_argument("--no-pii", action="store_true", help="secrets only (no personal or health data)")
     p.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: CPU count for large scans)")
+    git = p.add_mutually_exclusive_group()
+    git.add_argument("--staged", action="store_true",
+                     help="the staged content of the index, not the work tree (pre-commit); PATHs: only those files")
+    git.add_argument("--range", metavar="A..B",
+                     help="what the commits in A..B add (pre-push, CI); a lone B: its commits no remote-tracking branch has")
+    git.add_argument("--pre-push", action="store_true",
+                     help="the range being pushed, from PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF (pre-commit framework)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,15 +54,48 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scan_arguments(baseline)
     baseline.add_argument("-o", "--output", metavar="FILE", default=".hfguard-baseline.json")
 
+    hooks = sub.add_parser("install-hooks", help="install plain git pre-commit and pre-push hooks that run hfguard")
+    hooks.add_argument("--force", action="store_true", help="replace hooks hfguard did not install (kept as NAME.hfguard-backup)")
+
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--format", choices=["text", "json"], default="text")
     rules.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     return parser
 
 
-def _load_config(args: argparse.Namespace) -> Any:
+def _git_mode(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "staged", False) or getattr(args, "range", None) is not None or getattr(args, "pre_push", False))
+
+
+def _open_repo(args: argparse.Namespace) -> Any:
+    """The git repository for --staged/--range/--pre-push (None for a scan of files on disk)."""
+    if not _git_mode(args):
+        return None
+    if args.paths and not args.staged:
+        raise HfguardError("--range and --pre-push take no PATH")
+    from hfguard.gitsource import open_repo
+
+    return open_repo()
+
+
+def _scan_report(args: argparse.Namespace, options: Any, repo: Any) -> Report:
+    if repo is None:
+        from hfguard.scanner import scan_disk
+
+        return scan_disk(args.paths or ["."], options)
+    from hfguard import gitsource
+
+    if args.staged:
+        return gitsource.scan_staged(repo, options, args.paths or None)
+    spec = args.range if args.range is not None else gitsource.pre_push_range(os.environ)
+    return gitsource.scan_range(repo, spec, options)
+
+
+def _load_config(args: argparse.Namespace, repo: Any = None) -> Any:
     from hfguard.config import load_config
 
+    if repo is not None:  # git scans: the config at the top of the repository
+        return load_config(Path(args.config) if args.config else None, repo.root)
     paths = getattr(args, "paths", None) or ["."]
     start = Path(paths[0])
     return load_config(Path(args.config) if args.config else None, start if start.is_dir() else start.parent)
@@ -81,15 +121,16 @@ def _exit_code(report: Report) -> int:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from hfguard.baseline import load_baseline_fingerprints
-    from hfguard.scanner import ScanOptions, scan_disk
+    from hfguard.scanner import ScanOptions
 
-    config = _load_config(args)
+    repo = _open_repo(args)
+    config = _load_config(args, repo)
     baseline_path = args.baseline or config.baseline
     fingerprints = load_baseline_fingerprints(Path(baseline_path)) if baseline_path else frozenset()
     if args.jobs is not None and args.jobs < 1:
         raise HfguardError("--jobs must be at least 1")
     options = ScanOptions(config=config, pii=not args.no_pii, jobs=args.jobs, baseline_fingerprints=fingerprints)
-    report = scan_disk(args.paths or ["."], options)
+    report = _scan_report(args, options, repo)
     _write_report(report, args, config)
     return _exit_code(report)
 
@@ -114,11 +155,12 @@ def _write_report(report: Report, args: argparse.Namespace, config: Any) -> None
 
 def cmd_baseline(args: argparse.Namespace) -> int:
     from hfguard.baseline import baseline_document, write_atomically
-    from hfguard.scanner import ScanOptions, scan_disk
+    from hfguard.scanner import ScanOptions
 
-    config = _load_config(args)
+    repo = _open_repo(args)
+    config = _load_config(args, repo)
     options = ScanOptions(config=config, pii=not args.no_pii, jobs=args.jobs)
-    report = scan_disk(args.paths or ["."], options)
+    report = _scan_report(args, options, repo)
     document = baseline_document(report.findings)
     write_atomically(Path(args.output), json.dumps(document, indent=2, sort_keys=True) + "\n")
     print(f"hfguard: recorded {len(document['findings'])} finding(s) in {args.output}", file=sys.stderr)
@@ -141,7 +183,15 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"scan": cmd_scan, "baseline": cmd_baseline, "rules": cmd_rules}
+def cmd_install_hooks(args: argparse.Namespace) -> int:
+    from hfguard.install_hooks import install_hooks
+
+    for message in install_hooks(force=args.force):
+        print(f"hfguard: {message}", file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS = {"scan": cmd_scan, "baseline": cmd_baseline, "rules": cmd_rules, "install-hooks": cmd_install_hooks}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,16 @@ from hfguard.models import Finding, Report
 _COLOURS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m"}
 _RESET = "\033[0m"
 
+# The three ways out of a blocked scan, commit or push.
+_RESOLVE = (
+    "To resolve each blocking finding, either:",
+    "  1. remove it, and rotate it if it is a credential: once committed or pushed it is leaked"
+    " (already committed? amend or `git rebase -i` it out: deleting it later leaves it in history);",
+    "  2. or, if it is not sensitive, mark its line with `hfguard: allow <rule>`;",
+    "  3. or accept it: `hfguard baseline -o .hfguard-baseline.json` (same PATH / --staged / --range"
+    " as this scan), then `baseline = \".hfguard-baseline.json\"` in .hfguard.toml.",
+)
+
 
 def _where(f: Finding) -> str:
     where = f.path
@@ -57,9 +67,5 @@ def format_text(report: Report, colour: bool = False, show_suppressed: bool = Fa
     for note in s.notes:
         lines.append(printable(f"note: {note}"))
     if blocking:
-        lines.append(
-            "To resolve: remove the value (a committed or published secret must be rotated), "
-            "add `hfguard: allow <rule>` on the line if it is not sensitive, "
-            "or accept it with `hfguard baseline -o .hfguard-baseline.json`."
-        )
+        lines.extend(_RESOLVE)
     return "\n".join(lines) + "\n"

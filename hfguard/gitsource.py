@@ -1,0 +1,496 @@
+"""Git as a source of blobs: the staged index (pre-commit) and what a commit range adds (pre-push).
+
+Drives `git` plumbing directly: a handful of commands per scan and one persistent
+`git cat-file --batch` process for blob contents, never a process per file. (gitpython adds
+~80 ms of imports to a hook whose whole budget is 500 ms, and would only wrap the same plumbing.)
+
+--staged scans the whole index blob of each staged file (what the commit will contain).
+--range scans the blob each commit adds and keeps only findings on the lines that commit adds
+(hunks of `git log -p -U0`), so line numbers are those of the blob in that commit, and a secret
+added in one commit and deleted in a later one is still found.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Mapping, Sequence
+
+from hfguard.errors import HfguardError
+from hfguard.models import Blob, Finding, Report
+from hfguard.scanner import ScanOptions, scan_blobs
+from hfguard.walk import matches_any
+
+GIT = os.environ.get("HFGUARD_GIT", "git")
+# Settings that would change the plumbing output we parse; user config must not.
+_GIT_CONFIG = ("-c", "core.quotePath=true", "-c", "log.showSignature=false", "-c", "diff.noprefix=false")
+STREAM_BYTES = 32 * 1024 * 1024  # larger blobs are streamed from their own process, not held in memory
+_MODE_GITLINK = "160000"  # submodule: its content lives in another repository
+_MODE_SYMLINK = "120000"  # blob is a link target, not file content
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+_LFS_OID = re.compile(rb"^oid sha256:([0-9a-f]{64})$", re.MULTILINE)
+_HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+class GitError(HfguardError):
+    """Not a git repository, git missing, an unknown revision: exit code 2."""
+
+
+def run_git(
+    args: Sequence[str], cwd: Path, stdin: bytes | None = None, check: bool = True, literal: bool = False
+) -> subprocess.CompletedProcess[bytes]:
+    """One git command; `literal`: pathspecs are file names, not globs."""
+    try:
+        proc = subprocess.run(
+            [GIT, *_GIT_CONFIG, *(["--literal-pathspecs"] if literal else []), *args], cwd=cwd, input=stdin, capture_output=True,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise GitError(f"git not found (looked for {GIT!r}); install git or set HFGUARD_GIT") from None
+    if check and proc.returncode != 0:
+        raise GitError(_git_message(proc.stderr, args))
+    return proc
+
+
+def _git_message(stderr: bytes, args: Sequence[str]) -> str:
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    detail = lines[0] if lines else "failed"
+    return f"git {args[0]}: {detail.removeprefix('fatal: ')}"
+
+
+@dataclass(frozen=True)
+class Repo:
+    root: Path  # top of the work tree (the git dir itself for a bare repository)
+    prefix: str  # the current folder relative to root: "" or "sub/dir/"
+    common_dir: Path  # shared .git folder (hooks, lfs objects) even from a linked worktree
+    head: str | None  # None in a repository with no commit yet
+    bare: bool
+
+
+def open_repo(start: Path | None = None) -> Repo:
+    """The repository containing `start` (default: the current folder). One `git rev-parse`."""
+    cwd = (start or Path.cwd()).resolve()
+    proc = run_git(["rev-parse", "--is-bare-repository", "--git-common-dir", "--show-prefix", "--verify", "-q", "HEAD"], cwd, check=False)
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if proc.returncode not in (0, 1) or len(lines) < 3:
+        raise GitError(_git_message(proc.stderr, ["rev-parse"]) if proc.stderr.strip() else f"{cwd}: not a git repository")
+    bare = lines[0] == "true"
+    common_dir = (cwd / lines[1]).resolve()
+    prefix = lines[2]
+    head = lines[3] if proc.returncode == 0 and len(lines) > 3 else None
+    root = cwd
+    for _ in range(prefix.count("/")):
+        root = root.parent
+    return Repo(common_dir if bare else root, prefix, common_dir, head, bare)
+
+
+# --- blob contents ----------------------------------------------------------------------------
+
+
+class _ProcessStream(io.RawIOBase):
+    """stdout of `git cat-file blob SHA`: a large blob read in pieces, the process reaped on close."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self._proc = proc
+        assert proc.stdout is not None
+        self._out = proc.stdout
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        return self._out.readinto(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._out.close()
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait()
+        super().close()
+
+
+class BlobStore:
+    """Blob contents through one persistent `git cat-file --batch` process."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._cache: tuple[str, bytes] | None = None  # the blob last read: scanners open twice
+
+    def sizes(self, shas: Sequence[str]) -> dict[str, int]:
+        """Sizes of many objects in one `git cat-file --batch-check`."""
+        if not shas:
+            return {}
+        out = run_git(["cat-file", "--batch-check"], self.repo.root, stdin="".join(f"{s}\n" for s in shas).encode()).stdout
+        sizes = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] == b"blob":
+                sizes[parts[0].decode()] = int(parts[2])
+        return sizes
+
+    def read(self, sha: str) -> bytes:
+        if self._cache is not None and self._cache[0] == sha:
+            return self._cache[1]
+        if self._proc is None or self._proc.poll() is not None:
+            try:
+                self._proc = subprocess.Popen(
+                    [GIT, *_GIT_CONFIG, "cat-file", "--batch"], cwd=self.repo.root,
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                )
+            except FileNotFoundError:
+                raise GitError(f"git not found (looked for {GIT!r})") from None
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        try:
+            self._proc.stdin.write(sha.encode() + b"\n")
+            self._proc.stdin.flush()
+            header = self._proc.stdout.readline().split()
+        except BrokenPipeError:
+            raise OSError(f"git cat-file stopped while reading object {sha[:12]}") from None
+        if len(header) != 3 or header[1] != b"blob":
+            raise OSError(f"object {sha[:12]} missing from the repository")
+        size = int(header[2])
+        data = self._proc.stdout.read(size)
+        self._proc.stdout.read(1)  # the LF after each object
+        if len(data) != size:
+            raise OSError(f"object {sha[:12]} truncated")
+        self._cache = (sha, data)
+        return data
+
+    def open(self, sha: str, size: int | None) -> IO[bytes]:
+        if size is not None and size > STREAM_BYTES:
+            proc = subprocess.Popen(
+                [GIT, *_GIT_CONFIG, "cat-file", "blob", sha], cwd=self.repo.root,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )
+            return io.BufferedReader(_ProcessStream(proc), 1024 * 1024)
+        data = self.read(sha)
+        if data.startswith(_LFS_POINTER):
+            local = self._lfs_object(data)
+            if local is not None:
+                return open(local, "rb")
+        return io.BytesIO(data)
+
+    def _lfs_object(self, pointer: bytes) -> Path | None:
+        """A Git LFS pointer's content from the local LFS store: that is what a push uploads."""
+        match = _LFS_OID.search(pointer[:1024])
+        if match is None:
+            return None
+        oid = match.group(1).decode()
+        path = self.repo.common_dir / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
+        return path if path.is_file() else None
+
+    def blob(self, path: str, sha: str, size: int | None, prefix: str | None = None, commit: str | None = None) -> Blob:
+        def opener() -> IO[bytes]:
+            return self.open(sha, size)
+
+        return Blob(path, opener, size, prefix, commit)
+
+    def close(self) -> None:
+        if self._proc is not None:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._proc.wait()
+            self._proc = None
+        self._cache = None
+
+
+def _wanted(path: str, options: ScanOptions) -> bool:
+    """Config exclude/include, matched as a folder walk would: each parent folder, then the file."""
+    config = options.config
+    if config.exclude:
+        parts = path.split("/")
+        folders = ("/".join(parts[: i + 1]) + "/" for i in range(len(parts) - 1))
+        if any(matches_any(folder, config.exclude) for folder in folders) or matches_any(path, config.exclude):
+            return False
+    return not (config.include and not matches_any(path, config.include))
+
+
+def _scan(store: BlobStore, items: list[tuple[str, str, str | None, str | None]], options: ScanOptions) -> Report:
+    """items: (path, sha, location prefix, commit) -> Report, with blob sizes fetched in one call."""
+    sizes = store.sizes(sorted({sha for _, sha, _, _ in items}))
+    blobs = [store.blob(path, sha, sizes.get(sha), prefix, commit) for path, sha, prefix, commit in items]
+    try:
+        return scan_blobs(blobs, options)
+    finally:
+        store.close()
+
+
+# --- staged -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    path: str  # relative to the repository root, with /
+    sha: str
+    mode: str
+
+
+def _scannable(mode: str) -> bool:
+    return mode not in (_MODE_GITLINK, _MODE_SYMLINK) and not mode.startswith("04")
+
+
+def staged_entries(repo: Repo, files: Sequence[str] | None = None) -> list[IndexEntry]:
+    """What the next commit adds or changes (index vs HEAD), or the index content of `files`."""
+    if repo.bare:
+        raise GitError("--staged needs a work tree (this is a bare repository)")
+    if files:
+        inside = [p for p in (_repo_path(repo, f) for f in files) if p != ".." and not p.startswith("../")]
+        return _index_entries(repo, inside) if inside else []
+    if repo.head is None:  # no commit yet: everything in the index is new
+        return _index_entries(repo, None)
+    out = run_git(["diff-index", "--cached", "-z", "--no-renames", "--diff-filter=AMT", "HEAD", "--"], repo.root).stdout
+    fields = out.split(b"\0")
+    entries = []
+    for meta, raw_path in zip(fields[0::2], fields[1::2]):
+        # ":old_mode new_mode old_sha new_sha status"
+        parts = meta.decode().lstrip(":").split()
+        if len(parts) == 5 and _scannable(parts[1]):
+            entries.append(IndexEntry(raw_path.decode("utf-8", "surrogateescape"), parts[3], parts[1]))
+    return entries
+
+
+def _repo_path(repo: Repo, name: str) -> str:
+    if os.path.isabs(name):
+        rel = os.path.relpath(os.path.realpath(name), repo.root)
+    else:
+        rel = os.path.normpath(repo.prefix + name)
+    return rel.replace(os.sep, "/")
+
+
+def _index_entries(repo: Repo, paths: list[str] | None) -> list[IndexEntry]:
+    entries: list[IndexEntry] = []
+    batches: list[list[str]] = [[]] if paths is None else [paths[i : i + 2000] for i in range(0, len(paths), 2000)]
+    for batch in batches:
+        out = run_git(["ls-files", "-s", "-z", "--", *batch], repo.root, literal=True).stdout
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, raw_path = record.partition(b"\t")
+            mode, sha, stage = meta.decode().split()
+            if stage == "0" and _scannable(mode):  # stages 1-3: unresolved conflict, cannot be committed
+                entries.append(IndexEntry(raw_path.decode("utf-8", "surrogateescape"), sha, mode))
+    return entries
+
+
+def scan_staged(repo: Repo, options: ScanOptions, files: Sequence[str] | None = None) -> Report:
+    entries = [e for e in staged_entries(repo, files) if _wanted(e.path, options)]
+    return _scan(BlobStore(repo), [(e.path, e.sha, None, None) for e in entries], options)
+
+
+# --- commit range -----------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    """One file a commit adds or modifies: the new blob and the new-side lines that are added."""
+
+    commit: str
+    short: str
+    date: str
+    path: str
+    sha: str
+    added: list[tuple[int, int]] | None = field(default_factory=list)  # (first, count); None: binary, keep all
+
+    @property
+    def prefix(self) -> str:
+        return f"commit {self.short} ({self.date})"
+
+
+def range_revisions(spec: str) -> list[str]:
+    """`A..B` / `A...B` as given; a lone `B` means what B reaches that no remote-tracking branch has."""
+    spec = spec.strip()
+    if not spec or spec.startswith("-"):
+        raise GitError(f"--range: not a revision range: {spec!r}")
+    if ".." in spec:
+        return [spec]
+    return [spec, "--not", "--remotes"]
+
+
+def pre_push_range(env: Mapping[str, str]) -> str:
+    """The range the pre-commit framework's pre-push stage publishes.
+
+    pre-commit sets PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF, except when the push includes a root
+    commit (then only PRE_COMMIT_LOCAL_BRANCH): scan what that branch has that no remote has.
+    Run by hand with none of them: HEAD's commits that no remote has.
+    """
+    from_ref, to_ref = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
+    if from_ref and to_ref:
+        return f"{from_ref}..{to_ref}"
+    return env.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"
+
+
+def _unquote(raw: bytes) -> str:
+    """A path as git prints it: plain, or C-quoted ("a\\tb", octal escapes for bytes >= 0x80)."""
+    if not raw.startswith(b'"'):
+        return raw.decode("utf-8", "surrogateescape")
+    out = bytearray()
+    i, end = 1, len(raw) - 1 if raw.endswith(b'"') else len(raw)
+    simple = {ord("n"): 10, ord("t"): 9, ord("r"): 13, ord("a"): 7, ord("b"): 8, ord("f"): 12, ord("v"): 11}
+    while i < end:
+        c = raw[i]
+        if c == 0x5C and i + 1 < end:  # backslash
+            n = raw[i + 1]
+            if 0x30 <= n <= 0x37:
+                out.append(int(raw[i + 1 : i + 4], 8))
+                i += 4
+                continue
+            out.append(simple.get(n, n))
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return bytes(out).decode("utf-8", "surrogateescape")
+
+
+def _header_path(rest: bytes) -> str:
+    """New-side path from `diff --git a/X b/X` (only trusted when no +++/rename line says it)."""
+    if rest.endswith(b'"'):
+        start = rest.rfind(b' "b/')
+        return _unquote(b'"' + rest[start + 4 :]) if start >= 0 else _unquote(rest)
+    half = (len(rest) - 5) // 2  # "a/X b/X": both sides equal unless renamed
+    return rest[len(rest) - half :].decode("utf-8", "surrogateescape")
+
+
+class _LogParser:
+    """Turns `git log -p -U0 --full-index` output into Changes, one line at a time."""
+
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+        self.commit = ("", "", "")
+        self.current: Change | None = None
+        self.skip = 0  # hunk body lines still to pass over
+        self.mode_ok = True
+        self.deleted = False
+        self.path: str | None = None
+        self.header_path = ""
+
+    def feed(self, line: bytes) -> None:
+        if self.skip:
+            if not line.startswith(b"\\"):  # "\ No newline at end of file" is not counted
+                self.skip -= 1
+            return
+        if line.startswith(b"\0"):
+            self._end_file()
+            parts = line[1:].decode("utf-8", "replace").split()
+            self.commit = (parts[0], parts[1], parts[2] if len(parts) > 2 else "")
+        elif line.startswith(b"diff --git "):
+            self._end_file()
+            self.header_path = _header_path(line[11:])
+            self.current = Change(*self.commit, path="", sha="")
+            self.mode_ok, self.deleted, self.path = True, False, None
+        elif self.current is None:
+            return
+        elif line.startswith(b"@@ "):
+            m = _HUNK.match(line)
+            if m:
+                old = int(m.group(1)) if m.group(1) is not None else 1
+                first, new = int(m.group(2)), int(m.group(3)) if m.group(3) is not None else 1
+                if new and self.current.added is not None:
+                    self.current.added.append((first, new))
+                self.skip = old + new
+        elif line.startswith(b"index "):
+            ids, _, mode = line[6:].partition(b" ")
+            self.current.sha = ids.partition(b"..")[2].decode()
+            if mode and not _scannable(mode.decode()):
+                self.mode_ok = False
+        elif line.startswith((b"new file mode ", b"new mode ")):
+            if not _scannable(line.rsplit(b" ", 1)[1].decode()):
+                self.mode_ok = False
+        elif line.startswith(b"deleted file mode "):
+            self.deleted = True
+        elif line.startswith(b"+++ "):
+            target = line[4:]
+            if target != b"/dev/null":
+                unquoted = _unquote(target)
+                self.path = unquoted[2:] if unquoted.startswith("b/") else unquoted
+        elif line.startswith((b"rename to ", b"copy to ")):
+            self.path = _unquote(line.split(b" to ", 1)[1])
+        elif line.startswith(b"Binary files ") or line == b"GIT binary patch":
+            self.current.added = None
+
+    def _end_file(self) -> None:
+        change, self.current = self.current, None
+        if change is None or self.deleted or not self.mode_ok or not change.sha.strip("0"):
+            return
+        if change.added is not None and not change.added:
+            return  # renamed, mode change or only deletions: nothing added
+        change.path = self.path or self.header_path
+        self.changes.append(change)
+
+    def finish(self) -> list[Change]:
+        self._end_file()
+        return self.changes
+
+
+_LOG_ARGS = (
+    "log", "-p", "-U0", "--full-index", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
+    "--src-prefix=a/", "--dst-prefix=b/", "--no-relative", "--format=%x00%H %h %ad", "--date=short",
+)
+
+
+def range_changes(repo: Repo, spec: str) -> list[Change]:
+    """Every file each commit in the range adds or modifies, with the lines it adds.
+
+    Merge commits contribute what the merge itself adds beyond a clean merge of its parents
+    (`--diff-merges=remerge`, git >= 2.36); with older git they contribute nothing, and their
+    parents' own commits are scanned as usual.
+    """
+    revisions = range_revisions(spec)
+    for merges in (["--diff-merges=remerge"], []):
+        changes, error = _run_log(repo, [*_LOG_ARGS, *merges, *revisions, "--"])
+        if error is None:
+            return changes
+        if merges and (b"remerge" in error or b"diff-merges" in error):
+            continue
+        raise GitError(_git_message(error, ["log"]))
+    raise GitError("git log: failed")  # pragma: no cover - the loop returns or raises
+
+
+def _run_log(repo: Repo, args: list[str]) -> tuple[list[Change], bytes | None]:
+    try:
+        proc = subprocess.Popen(
+            [GIT, *_GIT_CONFIG, *args], cwd=repo.root,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+    except FileNotFoundError:
+        raise GitError(f"git not found (looked for {GIT!r})") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    parser = _LogParser()
+    feed = parser.feed
+    for line in proc.stdout:
+        feed(line[:-1] if line.endswith(b"\n") else line)
+    stderr = proc.stderr.read()
+    if proc.wait() != 0:
+        return [], stderr or b"failed"
+    return parser.finish(), None
+
+
+def _in_ranges(line: int, starts: list[int], ranges: list[tuple[int, int]]) -> bool:
+    i = bisect_right(starts, line) - 1
+    return i >= 0 and line < ranges[i][0] + ranges[i][1]
+
+
+def scan_range(repo: Repo, spec: str, options: ScanOptions) -> Report:
+    changes = [c for c in range_changes(repo, spec) if _wanted(c.path, options)]
+    report = _scan(BlobStore(repo), [(c.path, c.sha, c.prefix, c.commit) for c in changes], options)
+    added: dict[tuple[str, str], list[tuple[int, int]] | None] = {(c.prefix, c.path): c.added for c in changes}
+    starts = {key: [r[0] for r in value] for key, value in added.items() if value is not None}
+
+    def keep(f: Finding) -> bool:
+        key = ((f.location or "").split(", ", 1)[0], f.path)
+        ranges = added.get(key)
+        if ranges is None or f.line is None:  # binary diff or a format without lines: all of it is new
+            return True
+        return _in_ranges(f.line, starts[key], ranges)
+
+    report.findings = [f for f in report.findings if keep(f)]
+    report.suppressed = [f for f in report.suppressed if keep(f)]
+    return report
