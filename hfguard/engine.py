@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from hfguard.models import Category, Chunk, Match
 from hfguard.rules import Rule, RuleSet
@@ -19,6 +19,7 @@ from hfguard.validators import VALIDATORS, shannon_entropy
 
 LINE_WINDOW = 1024  # chars kept on each side of a keyword hit on a long line
 MULTILINE_WINDOW = 16384  # chars after a hit that a multi-line rule (PEM block) may span
+SEGMENT_CHARS = 256 * 1024  # automaton input per call: bounds the hit list a dense text makes
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 class SecretEngine:
@@ -27,38 +28,55 @@ class SecretEngine:
         self.rules = [
             r for r in ruleset.rules if categories is None or r.category in categories
         ]
-        self._automaton: Any = ahocorasick.Automaton()
-        by_keyword: dict[str, list[int]] = {}
+        # Rules that share a keyword share its windows: one window list per distinct set of rules
+        # (and window shape), so a hit costs the same however many rules stand behind it.
+        by_keyword: dict[str, set[int]] = {}
         for i, rule in enumerate(self.rules):
             for keyword in rule.keywords:
-                by_keyword.setdefault(keyword, []).append(i)
+                by_keyword.setdefault(keyword, set()).add(i)
+        group_ids: dict[tuple[tuple[int, ...], bool], int] = {}
+        self._group_rules: list[tuple[int, ...]] = []
+        self._group_multiline: list[bool] = []
+        keyword_groups: dict[str, tuple[int, ...]] = {}
         for keyword, indices in by_keyword.items():
-            self._automaton.add_word(keyword, (len(keyword), tuple(indices)))
-        if by_keyword:
-            self._automaton.make_automaton()
+            groups: list[int] = []
+            for multiline in (False, True):
+                members = tuple(sorted(i for i in indices if self.rules[i].multiline == multiline))
+                if not members:
+                    continue
+                if (members, multiline) not in group_ids:
+                    group_ids[members, multiline] = len(self._group_rules)
+                    self._group_rules.append(members)
+                    self._group_multiline.append(multiline)
+                groups.append(group_ids[members, multiline])
+            keyword_groups[keyword] = tuple(groups)
+        # ASCII keywords (all the shipped ones) go through a bytes automaton over an ASCII copy of
+        # the text in which every other character became one "?": offsets stay character offsets.
+        ascii_keywords = [k for k in keyword_groups if k.isascii()]
+        self._keyword_groups = [keyword_groups[k] for k in ascii_keywords]
+        self._automaton: Any = (
+            ahocorasick_rs.BytesAhoCorasick([k.encode("ascii") for k in ascii_keywords])
+            if ascii_keywords else None
+        )
+        self._overlap = max((len(k) for k in ascii_keywords), default=1) - 1
+        self._other_keywords = [(k, keyword_groups[k]) for k in keyword_groups if not k.isascii()]
         self._has_keywords = bool(by_keyword)
 
     def scan(self, chunk: Chunk, path: str) -> list[Match]:
         text = chunk.text
         if not text or not self._has_keywords:
             return []
-        lowered = text.lower()
-        if len(lowered) != len(text):  # rare: some non-ASCII characters change length
-            lowered = text.translate(_ASCII_LOWER)
-        # rule index -> list of (window_start, window_end), merged as we go
-        windows: dict[int, list[list[int]]] = {}
-        for end, (length, indices) in self._automaton.iter(lowered):
-            hit = end - length + 1
-            for index in indices:
-                rule = self.rules[index]
-                start, stop = self._window(text, hit, end + 1, rule.multiline)
-                spans = windows.setdefault(index, [])
-                if spans and start <= spans[-1][1]:
-                    spans[-1][1] = max(spans[-1][1], stop)
-                else:
-                    spans.append([start, stop])
+        windows = self._windows(text)
+        if not windows:
+            return []
+        # rule index -> its windows (a rule reached through several keyword groups: merged)
+        per_rule: dict[int, list[list[int]]] = {}
+        for group, spans in windows.items():
+            for index in self._group_rules[group]:
+                known = per_rule.get(index)
+                per_rule[index] = spans if known is None else _merge_spans(known + spans)
         matches: list[Match] = []
-        for index, spans in windows.items():
+        for index, spans in per_rule.items():
             rule = self.rules[index]
             if rule.path is not None and not rule.path.search(path):
                 continue
@@ -78,6 +96,71 @@ class SecretEngine:
                             Match(rule.id, rule.category, rule.severity, chunk, s, e, secret)
                         )
         return matches
+
+    def _windows(self, text: str) -> dict[int, list[list[int]]]:
+        """Keyword group -> merged (start, stop) windows around its hits, in text order."""
+        n = len(text)
+        data = (text.encode("ascii") if text.isascii() else text.encode("ascii", "replace")).lower()
+        view = memoryview(data)
+        windows: dict[int, list[list[int]]] = {}
+        hits: list[tuple[int, int, int]] = []
+        if self._automaton is not None:
+            for base in range(0, n, SEGMENT_CHARS):
+                found = self._automaton.find_matches_as_indexes(
+                    view[base : base + SEGMENT_CHARS + self._overlap], overlapping=True
+                )
+                for keyword, start, end in found:
+                    if start < SEGMENT_CHARS:  # else the next segment reports it
+                        hits.append((keyword, base + start, base + end))
+                self._add_windows(text, hits, self._keyword_groups, windows)
+                hits.clear()
+        lowered = ""
+        for keyword, groups in self._other_keywords:  # rare: non-ASCII keywords of custom rules
+            if not lowered:
+                lowered = text.lower()
+                if len(lowered) != n:  # some characters change length when lowered
+                    lowered = text.translate(_ASCII_LOWER)
+            at = lowered.find(keyword)
+            while at >= 0:
+                hits.append((0, at, at + len(keyword)))
+                at = lowered.find(keyword, at + 1)
+            self._add_windows(text, hits, [groups], windows)
+            hits.clear()
+            for spans in windows.values():  # hits of another keyword came in out of order
+                spans[:] = _merge_spans(spans)
+        return windows
+
+    def _add_windows(
+        self,
+        text: str,
+        hits: list[tuple[int, int, int]],
+        keyword_groups: list[tuple[int, ...]],
+        windows: dict[int, list[list[int]]],
+    ) -> None:
+        n = len(text)
+        multiline_of = self._group_multiline
+        for keyword, start, end in hits:  # ordered by end
+            for group in keyword_groups[keyword]:
+                spans = windows.get(group)
+                if spans is None:
+                    spans = windows[group] = []
+                elif not multiline_of[group]:
+                    last = spans[-1]
+                    # Inside a window that is whole lines: this hit's window is inside it too.
+                    if (
+                        last[0] <= start
+                        and end <= last[1]
+                        and (last[1] == n or text[last[1]] == "\n")
+                        and (last[0] == 0 or text[last[0] - 1] == "\n")
+                    ):
+                        continue
+                w_start, w_stop = self._window(text, start, end, multiline_of[group])
+                if spans and w_start <= spans[-1][1]:
+                    last = spans[-1]
+                    last[0] = min(last[0], w_start)
+                    last[1] = max(last[1], w_stop)
+                else:
+                    spans.append([w_start, w_stop])
 
     @staticmethod
     def _window(text: str, hit: int, hit_end: int, multiline: bool) -> tuple[int, int]:
@@ -113,3 +196,13 @@ def _line_at(text: str, pos: int) -> str:
     start = text.rfind("\n", max(0, pos - LINE_WINDOW), pos) + 1
     end = text.find("\n", pos, pos + LINE_WINDOW)
     return text[start : end if end >= 0 else min(len(text), pos + LINE_WINDOW)]
+
+
+def _merge_spans(spans: list[list[int]]) -> list[list[int]]:
+    merged: list[list[int]] = []
+    for start, stop in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([start, stop])
+    return merged
