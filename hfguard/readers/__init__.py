@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 from hfguard.models import Blob, Chunk, ChunkKind
-from hfguard.readers.text import BINARY_EXTENSIONS, extension, looks_binary, read_text_chunks
+from hfguard.readers.text import BINARY_EXTENSIONS, TEXT_EXTENSIONS, extension, looks_binary, read_text_chunks
 
 Reader = Callable[[Blob, bytes], Iterator[Chunk]]
 
@@ -56,5 +56,9 @@ def choose_reader(path: str, head: bytes | None) -> str | None:
     if name is None and ext in BINARY_EXTENSIONS:
         return None
     if head is not None and looks_binary(head):
-        return None
+        # A few stray NUL bytes do not make a file with a text extension binary (logs, exports,
+        # sources): skipping it would hide whatever else it holds. Mostly NULs (sparse) is binary.
+        stray_nuls = head.count(0) * 10 < len(head)
+        if not (stray_nuls and (name is not None or ext in TEXT_EXTENSIONS)):
+            return None
     return name or "text"

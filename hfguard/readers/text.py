@@ -27,6 +27,15 @@ BINARY_EXTENSIONS = frozenset(
     """.split()
 )
 
+# Extensions that always hold text: read as text even when a NUL byte makes them look binary.
+TEXT_EXTENSIONS = frozenset(
+    """
+    py pyi ipynb txt md markdown rst log csv tsv json jsonl ndjson yaml yml toml ini cfg conf env
+    properties sh bash zsh ps1 bat cmd js mjs cjs ts tsx jsx java kt scala go rs rb php pl r jl
+    c h cc cpp hpp cs swift m sql html htm xml svg tf tfvars hcl dockerfile gradle lua dart
+    """.split()
+)
+
 _MAGIC = (
     b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ",
     b"(\xb5/\xfd", b"\x7fELF", b"PAR1", b"GGUF", b"\x93NUMPY", b"%PDF", b"RIFF", b"ARROW1",
@@ -49,9 +58,11 @@ def looks_binary(head: bytes) -> bool:
 
 
 def _utf16_encoding(head: bytes) -> str | None:
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
     sample = head[:SNIFF_BYTES]
+    # A UTF-16 BOM followed by no NUL byte at all is not UTF-16 text (its newlines, spaces and
+    # ASCII would be NUL-padded): decoding it as UTF-16 would hide its content from the scan.
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" in sample[2:]:
+        return "utf-16"
     # BOM-less UTF-16 of ASCII-heavy text: every other byte NUL.
     if len(sample) >= 16:
         even_nul = sample[0::2].count(0) / (len(sample) / 2)
