@@ -1,0 +1,197 @@
+"""What an upload would send, as blobs to scan: files (named by their path in the repo), bytes,
+file objects (read from where they stand, then put back) and pieces of text such as commit
+messages. Nothing here talks to the network or consumes the caller's objects.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Iterable, Sequence
+
+from hfguard.models import Blob
+
+_HASH_READ = 1024 * 1024
+
+# Content identity, for the verdict cache: equal keys mean the same bytes under the same name.
+ContentKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One thing an upload sends. `key` is None when its identity cannot be had cheaply."""
+
+    blob: Blob
+    key: ContentKey | None
+    source: str | None = None  # where it comes from, for messages (a local path), never content
+
+
+class _Window(io.RawIOBase):
+    """Reads a caller's file object from `start`, and puts its position back on close."""
+
+    def __init__(self, obj: Any, start: int) -> None:
+        super().__init__()
+        self._obj = obj
+        self._pos = start
+        self._saved = obj.tell()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self._obj.seek(self._pos)
+        data = self._obj.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._obj.seek(self._saved)
+            finally:
+                super().close()
+
+
+def repo_path(path_in_repo: str) -> str:
+    """The path as huggingface_hub sends it (it drops a leading "/" and "./")."""
+    path = path_in_repo[1:] if path_in_repo.startswith("/") else path_in_repo
+    return path[2:] if path.startswith("./") else path
+
+
+def _file_key(path_in_repo: str, disk_path: str) -> ContentKey | None:
+    try:
+        st = os.stat(disk_path)
+    except OSError:
+        return None
+    return ("file", path_in_repo, os.path.realpath(disk_path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def file_item(path_in_repo: str, disk_path: str) -> Outgoing:
+    path_in_repo = repo_path(path_in_repo)
+    def opener() -> IO[bytes]:
+        return open(disk_path, "rb")
+
+    try:
+        size: int | None = os.stat(disk_path).st_size
+    except OSError:
+        size = None
+    return Outgoing(Blob(path_in_repo, opener, size), _file_key(path_in_repo, disk_path), disk_path)
+
+
+def bytes_item(path_in_repo: str, data: bytes | bytearray | memoryview) -> Outgoing:
+    path_in_repo = repo_path(path_in_repo)
+    frozen = bytes(data)
+    digest = hashlib.sha256(frozen).hexdigest()
+    return Outgoing(Blob(path_in_repo, lambda: io.BytesIO(frozen), len(frozen)), ("bytes", path_in_repo, digest))
+
+
+def fileobj_item(path_in_repo: str, obj: Any) -> Outgoing:
+    """A file object is sent from its current position to its end: scan exactly that."""
+    path_in_repo = repo_path(path_in_repo)
+    start = obj.tell()
+
+    def opener() -> IO[bytes]:
+        return io.BufferedReader(_Window(obj, start), buffer_size=_HASH_READ)
+
+    key: ContentKey | None
+    try:
+        st = os.fstat(obj.fileno())
+        key = ("fd", path_in_repo, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, start)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        digest = hashlib.sha256()
+        with opener() as stream:
+            while piece := stream.read(_HASH_READ):
+                digest.update(piece)
+        key = ("obj", path_in_repo, start, digest.hexdigest())
+    return Outgoing(Blob(path_in_repo, opener, None), key)
+
+
+def source_item(path_in_repo: str, source: Any) -> Outgoing | None:
+    """A (path_in_repo, str | Path | bytes | file object) pair as huggingface_hub takes it."""
+    if isinstance(source, (str, Path)):
+        disk = os.path.normpath(os.path.expanduser(str(source)))
+        if not os.path.isfile(disk):
+            return None  # huggingface_hub refuses it with its own error, before any request
+        return file_item(path_in_repo, disk)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes_item(path_in_repo, source)
+    if hasattr(source, "read") and hasattr(source, "seek") and hasattr(source, "tell"):
+        return fileobj_item(path_in_repo, source)
+    return None  # huggingface_hub rejects anything else itself
+
+
+def text_item(label: str, text: Any) -> Outgoing | None:
+    if not isinstance(text, str) or not text.strip():
+        return None
+    data = text.encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(data).hexdigest()
+    return Outgoing(Blob(label, lambda: io.BytesIO(data), len(data)), ("text", label, digest))
+
+
+def texts(pairs: Iterable[tuple[str, Any]]) -> list[Outgoing]:
+    return [item for label, text in pairs if (item := text_item(label, text)) is not None]
+
+
+def is_sequence(value: Any) -> bool:
+    """Lists and tuples can be read twice; a generator cannot (and must not be consumed)."""
+    return isinstance(value, (list, tuple))
+
+
+def operation_items(operations: Sequence[Any]) -> list[Outgoing]:
+    """CommitOperationAdd objects (duck-typed): copies and deletions carry no local content."""
+    items = []
+    for op in operations:
+        path_in_repo = getattr(op, "path_in_repo", None)
+        if not isinstance(path_in_repo, str) or not hasattr(op, "path_or_fileobj"):
+            continue
+        item = source_item(path_in_repo, op.path_or_fileobj)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def bucket_items(add: Sequence[Any]) -> list[Outgoing]:
+    """batch_bucket_files(add=[(source, destination)]) or internal _BucketAddFile objects."""
+    items = []
+    for entry in add:
+        if isinstance(entry, tuple) and len(entry) == 2:
+            source, destination = entry
+        elif hasattr(entry, "source") and hasattr(entry, "destination"):
+            if getattr(entry, "xet_hash", None) is not None:
+                continue  # already stored: nothing leaves the machine
+            source, destination = entry.source, entry.destination
+        else:
+            continue
+        item = source_item(str(destination), source)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def folder_items(
+    folder_path: str | Path,
+    path_in_repo: str | None,
+    allow_patterns: list[str] | str | None,
+    ignore_patterns: list[str] | str | None,
+) -> list[Outgoing] | None:
+    """The files upload_folder would send, listed the way huggingface_hub lists them.
+
+    None when `folder_path` is not a folder (huggingface_hub raises its own error then).
+    """
+    from huggingface_hub import hf_api
+
+    folder = Path(folder_path).expanduser().resolve()
+    if not folder.is_dir():
+        return None
+    ignore: list[str] = [] if ignore_patterns is None else [ignore_patterns] if isinstance(ignore_patterns, str) else list(ignore_patterns)
+    ignore += list(hf_api.DEFAULT_IGNORE_PATTERNS)
+    relpath_to_abspath = {
+        path.relative_to(folder).as_posix(): path for path in sorted(folder.glob("**/*")) if path.is_file()
+    }
+    selected = hf_api.filter_repo_objects(relpath_to_abspath.keys(), allow_patterns=allow_patterns, ignore_patterns=ignore)
+    prefix = f"{path_in_repo.strip('/')}/" if path_in_repo else ""
+    return [file_item(prefix + rel, str(relpath_to_abspath[rel])) for rel in selected]
