@@ -1,0 +1,188 @@
+"""Pure checks (no Presidio): checksums and look-alike filters for personal and health identifiers.
+
+Used by our own recognisers, by the post-filter after Presidio, and to count values of a column
+that sampling already proved to hold one kind of identifier.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+
+_NON_DIGITS = re.compile(r"\D")
+
+
+def digits_of(value: str) -> str:
+    return _NON_DIGITS.sub("", value)
+
+
+def luhn_ok(digits: str) -> bool:
+    if not digits.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+# Card numbers printed in every payment provider's documentation: test data, not a person's card.
+TEST_CARDS = frozenset(
+    """
+    4111111111111111 4242424242424242 4012888888881881 4222222222222 4000056655665556
+    5555555555554444 5105105105105100 5200828282828210 2223003122003222 378282246310005
+    371449635398431 378734493671000 6011111111111117 6011000990139424 3056930009020004
+    30569309025904 38520000023237 3566002020360505 3530111333300000 6200000000000005
+    4000000000000002 4000000000000077 4000000000009995 4012000033330026 5425233430109903
+    4917610000000000 6759649826438453 36227206271667 3530111333300000
+    """.split()
+)
+
+
+def card_ok(value: str) -> bool:
+    digits = digits_of(value)
+    return 13 <= len(digits) <= 19 and luhn_ok(digits) and digits not in TEST_CARDS and len(set(digits)) > 2
+
+
+# Numbers the SSA never issues, or that were published (advertising, documentation).
+_SSN_PUBLISHED = frozenset({"078051120", "219099999", "123456789", "457555462"})
+
+
+def ssn_ok(value: str) -> bool:
+    """US SSN structure: area 001-665 or 667-899, group 01-99, serial 0001-9999."""
+    digits = digits_of(value)
+    if len(digits) != 9 or digits in _SSN_PUBLISHED or len(set(digits)) == 1:
+        return False
+    area, group, serial = int(digits[:3]), digits[3:5], digits[5:]
+    return 0 < area < 900 and area != 666 and group != "00" and serial != "0000"
+
+
+def iban_ok(value: str) -> bool:
+    compact = re.sub(r"[\s-]", "", value).upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
+        return False
+    number = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+    return int(number) % 97 == 1
+
+
+# Public resolvers and well-known service addresses that appear in code and docs everywhere.
+_WELL_KNOWN_IPS = frozenset(
+    """
+    8.8.8.8 8.8.4.4 1.1.1.1 1.0.0.1 9.9.9.9 149.112.112.112 208.67.222.222 208.67.220.220
+    4.2.2.1 4.2.2.2 64.6.64.6 64.6.65.6 2001:4860:4860::8888 2001:4860:4860::8844
+    2606:4700:4700::1111 2606:4700:4700::1001
+    """.split()
+)
+
+
+def public_ip(value: str) -> bool:
+    """A globally routable address that is not a well-known public service."""
+    try:
+        address = ipaddress.ip_address(value.split("/")[0].split("%")[0])
+    except ValueError:
+        return False
+    return address.is_global and not address.is_multicast and value not in _WELL_KNOWN_IPS
+
+
+_VERSION_BEFORE = re.compile(r"(?:[vV=<>~^@]|version|release|python|v\.|[-_/]|\d\.)\s*$", re.IGNORECASE)
+
+
+def version_like(text: str, start: int, end: int) -> bool:
+    """An IPv4-shaped string that is really a version (v1.2.3.4, ==2.0.0.1, 1.2.3.4.5)."""
+    before = text[max(0, start - 12) : start]
+    after = text[end : end + 2]
+    if _VERSION_BEFORE.search(before):
+        return True
+    return after[:1] == "." and after[1:2].isdigit()
+
+
+# Domains reserved for documentation and tests (RFC 2606 / 6761) and local names.
+_RESERVED_SUFFIXES = (".test", ".example", ".invalid", ".localhost", ".local", ".internal", ".lan")
+_RESERVED_LABELS = frozenset({"example", "localhost"})
+_NO_REPLY = re.compile(
+    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|mailer[-_.]?daemon|bounces?|git)(?:[-_.+].*)?$",
+    re.IGNORECASE,
+)
+
+
+def email_not_personal(address: str) -> bool:
+    """Reserved/documentation domains, no-reply and machine addresses are not personal data."""
+    local, _, domain = address.rpartition("@")
+    domain = domain.lower().rstrip(".")
+    if not local or not domain:
+        return True
+    if domain.endswith(_RESERVED_SUFFIXES) or domain in _RESERVED_LABELS:
+        return True
+    labels = domain.split(".")
+    if any(label in _RESERVED_LABELS for label in labels[:-1]) or "noreply" in domain or "no-reply" in domain:
+        return True
+    return bool(_NO_REPLY.match(local))
+
+
+# --- health identifiers ---------------------------------------------------------------------
+
+# ICD-10-CM categories: letter -> highest two-digit category used (chapter ranges; U: special).
+_ICD_MAX = {
+    "A": 99, "B": 99, "C": 96, "D": 89, "E": 89, "F": 99, "G": 99, "H": 95, "I": 99, "J": 99,
+    "K": 95, "L": 99, "M": 99, "N": 99, "O": 9, "P": 96, "Q": 99, "R": 99, "S": 99, "T": 88,
+    "V": 99, "W": 99, "X": 99, "Y": 99, "Z": 99,
+}
+_ICD_LETTER_CATEGORIES = frozenset({"C4A", "C7A", "C7B", "D3A", "M1A", "O9A", "Z3A"})
+_ICD_RE = re.compile(r"([A-Z])(\d)([0-9A-Z])(?:\.?([0-9A-Z]{1,4}))?")
+
+
+def icd10_ok(code: str) -> bool:
+    """A structurally valid ICD-10-CM code whose category lies in a used chapter range."""
+    m = _ICD_RE.fullmatch(code.upper())
+    if not m:
+        return False
+    letter, d1, c2, tail = m.groups()
+    category = letter + d1 + c2
+    if letter == "U":
+        return category in {"U07", "U09"}
+    if not c2.isdigit():
+        return category in _ICD_LETTER_CATEGORIES
+    if letter == "O":  # O00-O99 plus O9A
+        pass
+    elif int(d1 + c2) > _ICD_MAX.get(letter, -1):
+        return False
+    if tail:
+        # 4th-6th characters: digits or X placeholders (a few letters in injury codes), the 7th
+        # an extension letter.
+        if not re.fullmatch(r"[0-9X][0-9A-Z]{0,2}[A-Z0-9]?", tail):
+            return False
+    return True
+
+
+def npi_ok(value: str) -> bool:
+    """US National Provider Identifier: 10 digits, Luhn over the 80840 card-issuer prefix."""
+    digits = digits_of(value)
+    return len(digits) == 10 and digits[0] in "12" and luhn_ok("80840" + digits)
+
+
+_DEA_FIRST = frozenset("ABCDEFGHJKLMPRSTUX")
+
+
+def dea_ok(value: str) -> bool:
+    """DEA registration number: registrant letter, name letter (or 9), 7 digits with checksum."""
+    value = value.upper()
+    if not re.fullmatch(r"[A-Z][A-Z9]\d{7}", value) or value[0] not in _DEA_FIRST:
+        return False
+    d = [int(c) for c in value[2:]]
+    return (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10 == d[6]
+
+
+_MBI_ALPHA = "AC-HJKMNP-RT-Y"  # letters except S, L, O, I, B, Z
+MBI_PATTERN = (
+    rf"[1-9][{_MBI_ALPHA}][{_MBI_ALPHA}0-9]\d-?[{_MBI_ALPHA}][{_MBI_ALPHA}0-9]\d-?"
+    rf"[{_MBI_ALPHA}][{_MBI_ALPHA}]\d\d"
+)
+_MBI_RE = re.compile(MBI_PATTERN)
+
+
+def mbi_ok(value: str) -> bool:
+    """Medicare Beneficiary Identifier (11 characters, fixed letter/digit positions)."""
+    return bool(_MBI_RE.fullmatch(value.upper())) and len(set(digits_of(value))) > 1

@@ -1,0 +1,106 @@
+"""What a column (CSV header, JSON key path) says it holds, and what its values look like.
+
+Used to aggregate findings per column, to give Presidio the column name as context, to find
+columns that no pattern can recognise (names, dates of birth, addresses, diagnoses) and to tell
+which records join a person with health data.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_INDEX = re.compile(r"\[\d*\]|\.\d+(?=\.|$)")
+
+# Header words (normalised: lower case, words joined by "_") -> entity. First match wins.
+_HEADER_ENTITIES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?:^|_)(?:e_?mail|email_?address|mail)(?:_|$)"), "EMAIL_ADDRESS"),
+    (re.compile(r"(?:^|_)(?:phone|mobile|cell|cellphone|tel|telephone|fax|msisdn|whatsapp)(?:_|$)"), "PHONE_NUMBER"),
+    (re.compile(r"(?:^|_)(?:ssn|social_security(?:_number)?|ss_number)(?:_|$)"), "US_SSN"),
+    (re.compile(r"(?:^|_)(?:credit_?card|debit_?card|card_?(?:number|no|num)|cc_?(?:number|num|no)|pan)(?:_|$)"), "CREDIT_CARD"),
+    (re.compile(r"(?:^|_)iban(?:_|$)"), "IBAN_CODE"),
+    (re.compile(r"(?:^|_)(?:ip|ip_?addr(?:ess)?|client_?ip|remote_?addr|src_?ip|source_?ip|ipv4|ipv6)(?:_|$)"), "IP_ADDRESS"),
+    (re.compile(r"(?:^|_)passport"), "US_PASSPORT"),
+    (re.compile(r"(?:^|_)(?:driver|drivers_?licen[cs]e|dl_?(?:number|no))"), "US_DRIVER_LICENSE"),
+    (re.compile(r"(?:^|_)(?:bank_?account|account_?(?:number|no|num)|acct)(?:_|$)"), "US_BANK_NUMBER"),
+    (re.compile(r"(?:^|_)(?:itin|taxpayer_?id)(?:_|$)"), "US_ITIN"),
+    (re.compile(r"(?:^|_)nhs"), "UK_NHS"),
+    (re.compile(r"(?:^|_)(?:btc|bitcoin|wallet)(?:_|$)"), "CRYPTO"),
+    (re.compile(r"(?:^|_)(?:icd|icd_?10|icd10_?(?:cm|code)?|dx_?code|diagnosis_?code)(?:_|$)"), "ICD10_CODE"),
+    (re.compile(r"(?:^|_)(?:mrn|medical_?record(?:_?(?:number|no|id))?)(?:_|$)"), "MEDICAL_RECORD_NUMBER"),
+    (re.compile(r"(?:^|_)npi(?:_|$)"), "US_NPI"),
+    (re.compile(r"(?:^|_)dea(?:_?(?:number|no|num))?(?:_|$)"), "US_DEA"),
+    (re.compile(r"(?:^|_)(?:mbi|medicare_?(?:id|number|no))(?:_|$)"), "MEDICARE_MBI"),
+    (re.compile(r"(?:^|_)(?:dob|date_?of_?birth|birth_?date|birthday|birth_?day)(?:_|$)"), "DATE_OF_BIRTH"),
+    (re.compile(r"(?:^|_)(?:first_?name|last_?name|full_?name|surname|given_?name|family_?name|"
+                r"middle_?name|(?:customer|patient|client|person|contact|member|employee|user)_?name)(?:_|$)"), "PERSON"),
+    (re.compile(r"(?:^|_)(?:street|street_?address|home_?address|address(?:_?line)?\d?|mailing_?address|"
+                r"billing_?address|shipping_?address|addr)(?:_|$)"), "STREET_ADDRESS"),
+]
+# Headers that say health data by themselves (strong), or only next to a person identifier (weak).
+_HEALTH_STRONG = re.compile(
+    r"(?:^|_)(?:diagnos[ie]s|diagnosis|dx|icd\w*|mrn|medical_?record\w*|patient\w*|medications?|"
+    r"prescriptions?|rx|npi|mbi|medicare\w*|hiv\w*|allerg(?:y|ies)|lab_?results?|blood_?type|"
+    r"comorbidit(?:y|ies)|chief_?complaint|discharge\w*)(?:_|$)"
+)
+_HEALTH_WEAK = re.compile(
+    r"(?:^|_)(?:conditions?|disease|diseases|symptoms?|treatments?|drugs?|drug_?name|procedures?|"
+    r"medical\w*|clinical\w*|health\w*|therapy|therapies|dosage|dose|vaccin\w*|insurance\w*|"
+    r"clinical_?notes?|notes?)(?:_|$)"
+)
+_PLAIN_NAME = re.compile(r"^(?:name|names|author|reviewer|reviewer_?name|username|user)$")
+
+_EMPTY_VALUES = frozenset({"", "none", "null", "nan", "n/a", "na", "-", "unknown", "0", "false", "no", "[]", "{}"})
+_NAME_VALUE = re.compile(r"[A-Z][a-zA-Z'\u00c0-\u024f-]+(?:\.? [A-Z][a-zA-Z'\u00c0-\u024f.-]*){0,3}")
+_DATE_VALUE = re.compile(
+    r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[T ][\d:.Z+-]*)?|"
+    r"(?:\d{1,2} )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}|\d{8}",
+    re.IGNORECASE,
+)
+_ADDRESS_VALUE = re.compile(r"\d+[A-Za-z]?(?: [A-Za-z0-9.'-]+){1,8}|[A-Za-z0-9.' -]+ \d+[A-Za-z]?")
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str  # the column identity used to aggregate (indices removed)
+    words: str  # normalised header words ("customer_email"), also Presidio context
+    entity: str | None  # what the header says the values are
+    health: str | None  # "strong" or "weak" when the header says health data
+    plain_name: bool  # "name"/"author": a person name only next to other personal columns
+
+
+@lru_cache(maxsize=4096)
+def classify(field: str) -> Field:
+    key = _INDEX.sub("[]", field)
+    last = re.split(r"[./\[\]]+", key.strip("./[]"))[-1] if key.strip("./[]") else key
+    words = _CAMEL.sub("_", last).lower()
+    words = re.sub(r"[^a-z0-9]+", "_", words).strip("_")
+    entity = next((e for pattern, e in _HEADER_ENTITIES if pattern.search(words)), None)
+    health: str | None = None
+    if _HEALTH_STRONG.search(words):
+        health = "strong"
+    elif _HEALTH_WEAK.search(words):
+        health = "weak"
+    return Field(key, words, entity, health, bool(_PLAIN_NAME.match(words)))
+
+
+def is_empty(value: str) -> bool:
+    return value.strip().lower() in _EMPTY_VALUES
+
+
+def value_fits(entity: str, value: str) -> bool:
+    """Does a cell value look like what a header-only entity says (names, dates, addresses)?"""
+    value = value.strip()
+    if entity == "PERSON":
+        return len(value) <= 60 and bool(_NAME_VALUE.fullmatch(value))
+    if entity == "DATE_OF_BIRTH":
+        return len(value) <= 40 and bool(_DATE_VALUE.fullmatch(value))
+    if entity == "STREET_ADDRESS":
+        return 6 <= len(value) <= 200 and bool(_ADDRESS_VALUE.match(value)) and any(c.isalpha() for c in value)
+    return not is_empty(value)
+
+
+def free_text(value: str) -> bool:
+    """A sentence rather than an identifier: worth NER, and never an ID column."""
+    return len(value) >= 24 and value.count(" ") >= 3
