@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from hfguard.pii.checks import digits_of
 
@@ -62,15 +62,8 @@ CONTEXT_RES: dict[str, re.Pattern[str]] = {
 }
 
 
-def _automaton() -> Any:
-    automaton: Any = ahocorasick.Automaton()
-    for word, entities in _TRIGGERS.items():
-        automaton.add_word(word, (len(word), entities))
-    automaton.make_automaton()
-    return automaton
-
-
-_AUTOMATON = _automaton()
+_KEYWORDS = list(_TRIGGERS)
+_AUTOMATON: Any = ahocorasick_rs.AhoCorasick(_KEYWORDS)
 
 
 @dataclass
@@ -186,14 +179,13 @@ def find_candidates(text: str, lowered: str) -> list[Candidate]:
             for m in _IPV6.finditer(text):
                 if m.group().count(":") >= 2 and _word_bounded(text, *m.span()):
                     found.append((m.start(), m.end(), ("IP_ADDRESS",)))
-    for end, (length, entities) in _AUTOMATON.iter(lowered):
-        start = end - length + 1
+    for index, start, end in _AUTOMATON.find_matches_as_indexes(lowered, overlapping=True):
         # a word start; short keywords must also end a word ("dea" but not "deal", "icd10" ok)
         if start and lowered[start - 1].isalpha():
             continue
-        if length <= 4 and end + 1 < len(lowered) and lowered[end + 1].isalpha():
+        if end - start <= 4 and end < len(lowered) and lowered[end].isalpha():
             continue
-        found.append((start, min(len(text), end + 1 + 96), entities))
+        found.append((start, min(len(text), end + 96), _TRIGGERS[_KEYWORDS[index]]))
     return found
 
 

@@ -60,7 +60,7 @@ class _OfflineEmailRecognizer(EmailRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool:
         domain = pattern_text.rpartition("@")[2]
-        return self._extract(domain).top_domain_under_public_suffix != ""
+        return self._extract(domain).fqdn != ""
 
 
 class _CheckedRecognizer(PatternRecognizer):
