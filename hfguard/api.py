@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hfguard.baseline import load_baseline_fingerprints
+from hfguard.baseline import load_baseline
 from hfguard.config import Config, load_config
 from hfguard.scanner import ScanOptions, scan_disk
 
@@ -26,6 +26,5 @@ def scan_paths(
         start = Path(paths[0])
         config = load_config(Path(config) if config else None, start if start.is_dir() else start.parent)
     baseline_path = baseline or config.baseline
-    fingerprints = load_baseline_fingerprints(Path(baseline_path)) if baseline_path else frozenset()
-    options = ScanOptions(config=config, pii=pii, jobs=jobs, baseline_fingerprints=fingerprints)
+    options = ScanOptions(config=config, pii=pii, jobs=jobs, baseline=load_baseline(baseline_path) if baseline_path else None)
     return scan_disk(paths, options).to_dict()

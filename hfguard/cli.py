@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -10,8 +11,14 @@ from typing import Any, Sequence
 
 from hfguard import __version__
 from hfguard.errors import EXIT_BLOCKING, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HfguardError
+from hfguard.config import PRECEDENCE
 from hfguard.models import Report
 
+SUPPRESSION_HELP = (
+    "Suppressing a finding: `hfguard: allow [RULE]` on its line (or `hfguard: allow-next-line` "
+    "above it, or in a notebook cell), [[allow]]/allowlist/disable in the config, or "
+    "`hfguard baseline` to accept today's findings."
+)
 CONFIG_HELP = (
     "config file; default: [tool.hfguard] in pyproject.toml, else .hfguard.toml, looked up in the "
     "scanned folder, then at the root of its git repository (first found wins; no file: defaults)"
@@ -38,21 +45,38 @@ def _add_scan_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="hfguard", description="Stop secrets, personal and health data from being published.")
+    parser = _Parser(prog="hfguard", description="Stop secrets, personal and health data from being published.",
+                     epilog=f"{PRECEDENCE} {SUPPRESSION_HELP}")
     parser.add_argument("--version", action="version", version=f"hfguard {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    scan = sub.add_parser("scan", help="scan files, folders, staged changes or a commit range")
+    scan = sub.add_parser("scan", help="scan files, folders, staged changes or a commit range",
+                          epilog=f"{PRECEDENCE} {SUPPRESSION_HELP}")
     _add_scan_arguments(scan)
     scan.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     scan.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
-    scan.add_argument("--baseline", metavar="FILE", help="findings recorded there do not block")
+    scan.add_argument("--baseline", metavar="FILE",
+                      help="findings recorded there do not block (default: the config's `baseline` key, else "
+                           ".hfguard-baseline.json in the scanned folder or at the root of its repository)")
     scan.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings and why")
     scan.add_argument("--quiet", action="store_true", help="no progress, no summary on success")
+    scan.add_argument("--spacy-model", metavar="NAME",
+                      help="spaCy NER model for person names and places (overrides pii.spacy_model); "
+                           "must be installed, never downloaded: pip install 'hfguard[ner]'")
 
-    baseline = sub.add_parser("baseline", help="record today's findings as accepted")
+    baseline = sub.add_parser(
+        "baseline", help="record today's findings as accepted",
+        description="Record the current findings in a baseline file; `hfguard scan` does not block on "
+        "them. Entries are hashed (no secret text), keyed by rule, value and path (not line), one a "
+        "line, sorted. An existing file keeps its entries outside the scanned PATHs.",
+        epilog=PRECEDENCE)
     _add_scan_arguments(baseline)
-    baseline.add_argument("-o", "--output", metavar="FILE", default=".hfguard-baseline.json")
+    baseline.add_argument("-o", "--output", metavar="FILE",
+                          help="baseline file (default: the config's `baseline` key, else .hfguard-baseline.json)")
+    baseline.add_argument("--update", action="store_true",
+                          help="only drop entries that no longer occur; add no new finding")
+    baseline.add_argument("--no-gitattributes", action="store_true",
+                          help="do not add `merge=union` for the file to .gitattributes")
 
     hooks = sub.add_parser("install-hooks", help="install plain git pre-commit and pre-push hooks that run hfguard")
     hooks.add_argument("--force", action="store_true", help="replace hooks hfguard did not install (kept as NAME.hfguard-backup)")
@@ -120,16 +144,18 @@ def _exit_code(report: Report) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from hfguard.baseline import load_baseline_fingerprints
+    from hfguard.baseline import load_baseline
     from hfguard.scanner import ScanOptions
 
     repo = _open_repo(args)
     config = _load_config(args, repo)
-    baseline_path = args.baseline or config.baseline
-    fingerprints = load_baseline_fingerprints(Path(baseline_path)) if baseline_path else frozenset()
+    baseline_path = args.baseline or config.baseline or _default_baseline(args, repo)
+    baseline = load_baseline(baseline_path) if baseline_path else None
     if args.jobs is not None and args.jobs < 1:
         raise HfguardError("--jobs must be at least 1")
-    options = ScanOptions(config=config, pii=not args.no_pii, jobs=args.jobs, baseline_fingerprints=fingerprints)
+    if args.spacy_model:  # overrides [tool.hfguard.pii] spacy_model
+        config = dataclasses.replace(config, pii=dataclasses.replace(config.pii, spacy_model=args.spacy_model))
+    options = ScanOptions(config=config, pii=not args.no_pii, jobs=args.jobs, baseline=baseline)
     report = _scan_report(args, options, repo)
     _write_report(report, args, config)
     return _exit_code(report)
@@ -153,17 +179,50 @@ def _write_report(report: Report, args: argparse.Namespace, config: Any) -> None
     _emit(text, args.output)
 
 
+def _default_baseline(args: argparse.Namespace, repo: Any) -> Path | None:
+    """.hfguard-baseline.json in the scanned folder, else at the root of its repository."""
+    from hfguard.baseline import find_baseline_file
+
+    if repo is not None:
+        return find_baseline_file(Path(repo.root))
+    start = Path((args.paths or ["."])[0])
+    return find_baseline_file(start if start.is_dir() else start.parent)
+
+
 def cmd_baseline(args: argparse.Namespace) -> int:
-    from hfguard.baseline import baseline_document, write_atomically
+    from hfguard import baseline as bl
     from hfguard.scanner import ScanOptions
 
     repo = _open_repo(args)
     config = _load_config(args, repo)
-    options = ScanOptions(config=config, pii=not args.no_pii, jobs=args.jobs)
+    output = Path(args.output or config.baseline or bl.DEFAULT_NAME)
+    old = bl.load_baseline(output) if output.exists() else None
+    if args.update and old is None:
+        raise HfguardError(f"{output}: no baseline to update (create it with `hfguard baseline -o {output}`)")
+    if args.update and repo is not None:
+        raise HfguardError("--update works on files on disk, not with --staged/--range/--pre-push")
+    if args.jobs is not None and args.jobs < 1:
+        raise HfguardError("--jobs must be at least 1")
+    # An empty baseline at the output path: suppresses nothing, and keeps its own file unscanned.
+    hashing = old.hashing if old is not None else bl.new_hashing()
+    unscanned = bl.Baseline(hashing, frozenset(), str(output))
+    options = ScanOptions(config=config, pii=not args.no_pii, jobs=args.jobs, baseline=unscanned)
     report = _scan_report(args, options, repo)
-    document = baseline_document(report.findings)
-    write_atomically(Path(args.output), json.dumps(document, indent=2, sort_keys=True) + "\n")
-    print(f"hfguard: recorded {len(document['findings'])} finding(s) in {args.output}", file=sys.stderr)
+    identity = bl.IdentityPaths()
+    # Git scans see part of the history: they only add. Disk scans own the PATHs they scanned.
+    scope = bl.scope_of(args.paths or ["."], identity) if repo is None else (lambda path: False)
+    change = bl.record(old or unscanned, report.findings, identity, scope, add_new=not args.update)
+    bl.save_baseline(change.baseline, output)
+    summary = f"hfguard: {output}: {len(change.baseline.entries)} accepted finding(s)"
+    summary += f" ({change.added} added, {change.dropped} no longer found and dropped)"
+    print(summary, file=sys.stderr)
+    if change.not_added:
+        print(f"hfguard: {change.not_added} current finding(s) are not in the baseline and were not added "
+              "(--update only drops; run without --update to accept them)", file=sys.stderr)
+    if not args.no_gitattributes:
+        note = bl.ensure_union_merge(output)
+        if note:
+            print(f"hfguard: {note}", file=sys.stderr)
     for error in report.errors:
         print(f"{error.path}: error: {error.message}", file=sys.stderr)
     return EXIT_USAGE if report.errors else EXIT_OK

@@ -1,9 +1,12 @@
 """Configuration: `--config FILE`, else `[tool.hfguard]` in pyproject.toml, else `.hfguard.toml`.
 
-The value is passed explicitly through the pipeline (no global settings singleton).
+The file is looked up in the scanned folder, then at the root of its git repository; the first
+one found wins and nothing is merged. The value is passed explicitly through the pipeline (no
+global settings singleton). Validation lives in config_schema.py.
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +19,13 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+PRECEDENCE = (
+    "Configuration: --config FILE; else [tool.hfguard] in pyproject.toml, else .hfguard.toml "
+    "(same keys, no table prefix), looked up in the scanned folder, then at the root of its git "
+    "repository. The first file found is used whole (files are not merged); no file: defaults. "
+    "Command-line flags (--baseline, --no-pii) win over the file."
+)
 
 
 class ConfigError(HfguardError):
@@ -30,18 +40,31 @@ class PiiConfig:
 
 
 @dataclass(frozen=True)
+class AllowEntry:
+    """`[[tool.hfguard.allow]]`: findings in files matching `path` (gitignore-style, relative to
+    the config file), narrowed to a data `field` (`*` matches anything), rules and categories."""
+
+    path: str
+    field: str | None = None
+    rules: tuple[str, ...] = ()
+    categories: frozenset[Category] = frozenset()
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     source: str | None = None  # the file the config came from, for messages
     root: Path | None = None  # folder the config's relative paths are relative to
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # gitignore-style, relative to root
     include: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
     fail_on: Severity = Severity.MEDIUM
     categories: frozenset[Category] = frozenset(Category)
     max_file_size: int | None = None
-    allow_regexes: tuple[str, ...] = ()
-    allow_stopwords: tuple[str, ...] = ()
-    allow_paths: tuple[str, ...] = ()
+    allow_regexes: tuple[str, ...] = ()  # searched in the found value
+    allow_stopwords: tuple[str, ...] = ()  # case-insensitive substrings of the found value
+    allow_paths: tuple[str, ...] = ()  # regexes searched in the path (as in rule allowlists)
+    allow: tuple[AllowEntry, ...] = ()
     baseline: str | None = None
     pii: PiiConfig = field(default_factory=PiiConfig)
     custom_rules: tuple[dict[str, Any], ...] = ()
@@ -51,22 +74,39 @@ class Config:
 DEFAULT_CONFIG = Config()
 
 
+def _repo_root(start: Path) -> Path | None:
+    for folder in [start, *start.parents]:
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
 def find_config_file(start: Path) -> Path | None:
-    """pyproject.toml with a [tool.hfguard] table, else .hfguard.toml, at `start` or its repo root."""
+    """pyproject.toml with a [tool.hfguard] table, else .hfguard.toml, at `start`, else at the
+    root of the git repository `start` is in."""
+    start = Path(os.path.abspath(start))
     candidates = [start]
-    for parent in [start, *start.parents]:
-        if (parent / ".git").exists():
-            if parent != start:
-                candidates.append(parent)
-            break
+    root = _repo_root(start)
+    if root is not None and root != start:
+        candidates.append(root)
     for folder in candidates:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{pyproject}: cannot read: {exc}") from None
-            if "hfguard" in data.get("tool", {}):
+            tool = _read_toml(pyproject).get("tool", {})
+            if isinstance(tool, dict) and "hfguard" in tool:
                 return pyproject
         dotfile = folder / ".hfguard.toml"
         if dotfile.is_file():
@@ -77,17 +117,20 @@ def find_config_file(start: Path) -> Path | None:
 def load_config(path: Path | None, start: Path | None = None) -> Config:
     """Load the explicit file, or discover one from `start`; no file means defaults."""
     if path is None:
-        path = find_config_file((start or Path.cwd()).resolve())
+        path = find_config_file(start or Path.cwd())
         if path is None:
             return DEFAULT_CONFIG
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    path = Path(os.path.abspath(path))
+    data = _read_toml(path)
+    prefix = ""
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("hfguard", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict) or "hfguard" not in tool:
+            raise ConfigError(f"{path}: no [tool.hfguard] table")
+        data = tool["hfguard"]
+        prefix = "tool.hfguard."
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: 'tool.hfguard' must be a table")
     from hfguard.config_schema import parse_config
 
-    return parse_config(data, source=str(path), root=path.parent)
+    return parse_config(data, source=str(path), root=path.parent, prefix=prefix)

@@ -1,84 +1,209 @@
-"""Policy: what blocks. Severity threshold, disabled rules, inline allow pragmas, config allowlists
-and the baseline. Returns the reason a finding is suppressed, or None."""
+"""Policy: what is scanned, what is reported and what blocks.
+
+For each match it answers, in this order: is the rule disabled or the value/path/field allowed by
+the config ("config"), is there an allow pragma ("inline"), is it in the baseline ("baseline").
+The first reason wins; a suppressed finding is still reported with `--show-suppressed`.
+
+Inline pragmas (on the line, in any comment syntax):
+    hfguard: allow                      every rule, this line
+    hfguard: allow rule-a, rule-b       only these rules (anything after `--` is a comment)
+    hfguard: allow-next-line [rules]    the line below
+detect-secrets' `pragma: allowlist secret` / `pragma: allowlist nextline secret` and gitleaks'
+`gitleaks:allow` are honoured too, so existing annotations keep working.
+
+Notebooks: a reader sets `Chunk.allow_scope` to the text of the cell's source (plus the cell's
+metadata tags, one a line). An `hfguard: allow [rules]` anywhere in it, or a tag `hfguard-allow`
+(`hfguard-allow:rule-a,rule-b` to narrow), applies to the whole cell: source and outputs.
+Pragmas are not read from data values (CSV cells, JSON values): data files are allowed by path
+and field in the config (`[[tool.hfguard.allow]]`).
+"""
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass, field
 
-from hfguard.config import Config
-from hfguard.models import Chunk, Match, Severity
-from hfguard.walk import matches_any
+from hfguard.baseline import Baseline, IdentityPaths
+from hfguard.config import AllowEntry, Config
+from hfguard.globs import field_matches, matches
+from hfguard.masking import fingerprint as make_fingerprint
+from hfguard.models import ChunkKind, Match, Severity
 
-# `hfguard: allow`, `hfguard: allow rule-a, rule-b`, `hfguard: allow-next-line [rules]`.
-# detect-secrets' and gitleaks' pragmas are honoured too, so existing annotations keep working.
+_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 _PRAGMA_RE = re.compile(
-    r"hfguard:\s*allow(?P<next>-next-line)?(?P<rules>(?:[ \t]+[a-z0-9][a-z0-9-]*(?:[ \t]*,[ \t]*[a-z0-9][a-z0-9-]*)*)?)",
+    r"hfguard:[ \t]*allow(?P<next>-next-line)?\b"
+    r"(?P<rules>(?:(?:[ \t]*,[ \t]*|[ \t]+)" + _ID + r")*)"
 )
-_FOREIGN_PRAGMAS = ("pragma: allowlist secret", "gitleaks:allow")
+_TAG_RE = re.compile(r"(?<![\w-])hfguard-allow(?::(?P<rules>[A-Za-z0-9_.,-]+))?(?![\w-])")
+_FOREIGN_SAME_LINE = ("pragma: allowlist secret", "gitleaks:allow")
+_FOREIGN_NEXT_LINE = ("pragma: allowlist nextline secret",)
+_LINE_PRAGMA_KINDS = frozenset({ChunkKind.CODE, ChunkKind.PROSE, ChunkKind.METADATA})
+
+# A pragma: (applies to the next line, rule ids it is narrowed to; empty: every rule).
+_Pragma = tuple[bool, frozenset[str]]
 
 
-@dataclass(frozen=True)
-class _Pragma:
-    next_line: bool
-    rules: frozenset[str]  # empty: every rule
+def _ids(text: str) -> frozenset[str]:
+    return frozenset(r.lower() for r in re.split(r"[\s,]+", text) if r)
 
 
-def _pragmas(line: str) -> list[_Pragma]:
-    found = []
+def line_pragmas(line: str) -> list[_Pragma]:
+    found: list[_Pragma] = []
     if "hfguard" in line:
         for m in _PRAGMA_RE.finditer(line):
-            rules = frozenset(r.strip() for r in m.group("rules").split(",") if r.strip())
-            found.append(_Pragma(bool(m.group("next")), rules))
-    if any(p in line for p in _FOREIGN_PRAGMAS):
-        found.append(_Pragma(False, frozenset()))
+            found.append((bool(m.group("next")), _ids(m.group("rules"))))
+    if "allow" in line:
+        if any(p in line for p in _FOREIGN_SAME_LINE):
+            found.append((False, frozenset()))
+        if any(p in line for p in _FOREIGN_NEXT_LINE):
+            found.append((True, frozenset()))
     return found
 
 
-def _allowed_by(pragmas: list[_Pragma], rule_id: str, next_line: bool) -> bool:
-    return any(p.next_line == next_line and (not p.rules or rule_id in p.rules) for p in pragmas)
+def scope_pragmas(scope: str) -> list[_Pragma]:
+    """Cell-wide pragmas: `hfguard: allow` lines (not -next-line) and `hfguard-allow` tags."""
+    if "hfguard" not in scope:
+        return []
+    found = [p for p in line_pragmas(scope) if not p[0]]
+    for m in _TAG_RE.finditer(scope):
+        found.append((False, _ids((m.group("rules") or "").replace(",", " "))))
+    return found
+
+
+def _allows(pragmas: list[_Pragma], rule_id: str, next_line: bool) -> bool:
+    rule = rule_id.lower()
+    return any(nl == next_line and (not rules or rule in rules) for nl, rules in pragmas)
 
 
 def inline_allowed(match: Match) -> bool:
-    """An allow pragma on the match's line, on the line before (allow-next-line), or anywhere in
-    the notebook cell the chunk came from (chunk.allow_scope)."""
-    chunk: Chunk = match.chunk
-    text = chunk.text
-    line_start = text.rfind("\n", 0, match.start) + 1
-    line_end = text.find("\n", match.end)
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
-    if _allowed_by(_pragmas(line), match.rule_id, next_line=False):
-        return True
-    if line_start > 0:
-        prev_start = text.rfind("\n", 0, line_start - 1) + 1
-        if _allowed_by(_pragmas(text[prev_start : line_start - 1]), match.rule_id, next_line=True):
+    """An allow pragma on the match's line(s), on the line before (allow-next-line), or in the
+    notebook cell the chunk came from (chunk.allow_scope)."""
+    chunk = match.chunk
+    if chunk.kind in _LINE_PRAGMA_KINDS:
+        text = chunk.text
+        line_start = text.rfind("\n", 0, match.start) + 1
+        line_end = text.find("\n", max(match.end, match.start))
+        line = text[line_start : line_end if line_end >= 0 else len(text)]
+        if _allows(line_pragmas(line), match.rule_id, next_line=False):
             return True
-    if chunk.allow_scope and "allow" in chunk.allow_scope:
-        scope = _pragmas(chunk.allow_scope)
-        if _allowed_by(scope, match.rule_id, next_line=False):
-            return True
+        if line_start > 0:
+            prev_start = text.rfind("\n", 0, line_start - 1) + 1
+            previous = text[prev_start : line_start - 1]
+            if _allows(line_pragmas(previous), match.rule_id, next_line=True):
+                return True
+    if chunk.allow_scope:
+        return _allows(scope_pragmas(chunk.allow_scope), match.rule_id, next_line=False)
     return False
 
 
-@dataclass
 class Policy:
-    config: Config
-    baseline_fingerprints: frozenset[str] = field(default_factory=frozenset)
+    """Built once per process from the config and the baseline; caches per path."""
 
-    def __post_init__(self) -> None:
-        self._allow_regexes = [re.compile(p) for p in self.config.allow_regexes]
-        self._stopwords = [w.lower() for w in self.config.allow_stopwords]
+    def __init__(
+        self,
+        config: Config,
+        baseline_fingerprints: frozenset[str] = frozenset(),
+        baseline: Baseline | None = None,
+    ) -> None:
+        self.config = config
+        self.baseline = baseline
+        self.baseline_fingerprints = baseline_fingerprints
+        self._identity = IdentityPaths()
+        self._config_paths: dict[tuple[str, str], str] = {}
+        self._allow_regexes = [re.compile(p) for p in config.allow_regexes]
+        self._allow_paths = [re.compile(p) for p in config.allow_paths]
+        self._stopwords = [w.lower() for w in config.allow_stopwords]
+        self._disabled = frozenset(config.disable)
+        self._baseline_index = baseline.index() if baseline is not None else {}
+        self._baseline_keys: dict[str, str] = {}
+        skip = {baseline.path} if baseline is not None and baseline.path else set()
+        self._skip_files = {os.path.abspath(p) for p in skip}
+
+    # --- paths ------------------------------------------------------------------------------
+
+    def identity_path(self, path: str) -> str:
+        return self._identity(path)
+
+    def fingerprint(self, rule_id: str, secret: str, path: str) -> str:
+        """The finding's identity: stable across line moves and across how the path was named."""
+        return make_fingerprint(rule_id, secret, self._identity(path))
+
+    def config_path(self, path: str) -> str:
+        """`path` relative to the config file's folder (no file: the current folder), for
+        exclude/include/allow patterns; as named when it lies outside."""
+        key = (os.getcwd(), path)
+        cached = self._config_paths.get(key)
+        if cached is None:
+            cached = os.path.normpath(path)
+            absolute = os.path.abspath(path)
+            # A relative path that is not on disk is a blob from git: already root-relative.
+            if os.path.isabs(path) or os.path.lexists(absolute):
+                rel = os.path.relpath(absolute, self.config.root or key[0])
+                if rel != ".." and not rel.startswith(".." + os.sep):
+                    cached = rel
+            cached = cached.replace(os.sep, "/")
+            self._config_paths[key] = cached
+        return cached
+
+    def skips_path(self, path: str) -> bool:
+        """The baseline file itself: its hashes look like keys. (exclude/include are applied by
+        the sources, which know what their paths are relative to: walk, git, uploads.)"""
+        return bool(self._skip_files) and os.path.abspath(path) in self._skip_files
+
+    # --- findings ---------------------------------------------------------------------------
+
+    def wanted(self, match: Match) -> bool:
+        """Only the categories the config runs are reported at all."""
+        return match.category in self.config.categories
+
+    def _allowed_by_entry(self, entry: AllowEntry, match: Match, rel: str) -> bool:
+        if entry.rules and match.rule_id not in entry.rules:
+            return False
+        if entry.categories and match.category not in entry.categories:
+            return False
+        if entry.field is not None:
+            field = match.chunk.field
+            if field is None or not field_matches(field, entry.field):
+                return False
+        return matches(rel, (entry.path,))
+
+    def config_allowed(self, match: Match, path: str) -> bool:
+        if match.rule_id in self._disabled:
+            return True
+        value = match.secret
+        if self._stopwords:
+            lowered = value.lower()
+            if any(w in lowered for w in self._stopwords):
+                return True
+        if any(r.search(value) for r in self._allow_regexes):
+            return True
+        if self._allow_paths or self.config.allow:
+            rel = self.config_path(path)
+            if any(r.search(rel) for r in self._allow_paths):
+                return True
+            if any(self._allowed_by_entry(e, match, rel) for e in self.config.allow):
+                return True
+        return False
+
+    def in_baseline(self, rule_id: str, path: str, fingerprint: str) -> bool:
+        if fingerprint in self.baseline_fingerprints:
+            return True
+        if self.baseline is None:
+            return False
+        hashes = self._baseline_index.get((rule_id, self._identity(path)))
+        if not hashes:
+            return False
+        key = self._baseline_keys.get(fingerprint)
+        if key is None:
+            key = self._baseline_keys[fingerprint] = self.baseline.hashing.key(fingerprint)
+        return key in hashes
 
     def suppression(self, match: Match, path: str, fingerprint: str) -> str | None:
-        if match.rule_id in self.config.disable:
-            return "config"
-        if self.config.allow_paths and matches_any(path, self.config.allow_paths):
-            return "config"
-        lowered = match.secret.lower()
-        if any(w in lowered for w in self._stopwords) or any(r.search(match.secret) for r in self._allow_regexes):
+        """Why this finding does not count ("config", "inline", "baseline"), or None."""
+        if self.config_allowed(match, path):
             return "config"
         if inline_allowed(match):
             return "inline"
-        if fingerprint in self.baseline_fingerprints:
+        if self.in_baseline(match.rule_id, path, fingerprint):
             return "baseline"
         return None
 

@@ -15,10 +15,11 @@ from typing import IO, Callable, Iterable, Iterator, Protocol
 from hfguard.config import DEFAULT_CONFIG, Config
 from hfguard.engine import SecretEngine
 from hfguard.budget import BASE_SECONDS, BudgetExceeded, file_budget, time_budget
-from hfguard.masking import fingerprint, mask, redact
+from hfguard.baseline import Baseline
+from hfguard.masking import mask, redact
 from hfguard.models import Blob, Category, Chunk, FileError, Finding, Match, Report, Stats
 from hfguard.policy import Policy
-from hfguard.readers import READERS, Reader, ReaderError, choose_reader
+from hfguard.readers import READERS, LocatedChunk, ReadContext, Reader, ReaderError, choose_reader
 from hfguard.rules import RuleSet, load_default_rules, parse_rule
 from hfguard.walk import open_regular, walk_paths
 
@@ -40,7 +41,8 @@ class ScanOptions:
     config: Config = DEFAULT_CONFIG
     pii: bool = True
     jobs: int | None = None
-    baseline_fingerprints: frozenset[str] = frozenset()
+    baseline_fingerprints: frozenset[str] = frozenset()  # report fingerprints that do not block
+    baseline: Baseline | None = None  # a baseline file (hfguard.baseline.load_baseline)
     max_rows: int | None = None
     # Seconds one file may take (plus budget.SECONDS_PER_MB per MB); None: no limit.
     file_time_budget: float | None = BASE_SECONDS
@@ -53,21 +55,19 @@ class FileResult:
     errors: list[FileError] = field(default_factory=list)
     bytes: int = 0
     binary: bool = False
+    excluded: bool = False  # left out by the policy (the baseline file itself)
     notes: list[str] = field(default_factory=list)
 
 
 def build_ruleset(config: Config) -> RuleSet:
+    """Default rules (unless extend_default = false), then the config's [[rules]]; a custom rule
+    with the id of a default one replaces it (as in gitleaks). Disabled rules do not run."""
     base = load_default_rules()
-    rules = list(base.rules) if config.extend_default else []
-    for entry in config.custom_rules:
-        rules.append(parse_rule(entry, config.source or "config", require_examples=False))
-    ids = [r.id for r in rules]
-    duplicates = {i for i in ids if ids.count(i) > 1}
-    if duplicates:
-        from hfguard.config import ConfigError
-
-        raise ConfigError(f"{config.source}: custom rule id(s) {sorted(duplicates)} clash with existing rules")
-    rules = [r for r in rules if r.id not in config.disable]
+    by_id = {r.id: r for r in base.rules} if config.extend_default else {}
+    for entry in config.custom_rules:  # validated when the config was loaded
+        rule = parse_rule(entry, config.source or "config", require_examples=False)
+        by_id[rule.id] = rule
+    rules = [r for r in by_id.values() if r.id not in config.disable]
     return RuleSet(tuple(rules), base.global_allowlist)
 
 
@@ -78,9 +78,11 @@ class FileScanner:
         self.options = options
         self.config = options.config
         self.engine = SecretEngine(build_ruleset(options.config), options.config.categories)
-        self.policy = Policy(options.config, options.baseline_fingerprints)
+        self.policy = Policy(options.config, options.baseline_fingerprints, options.baseline)
         self._pii: Detector | None = None
         self._pii_loaded = False
+        # Told how many bytes of the current file were read (progress bar, in-process scans).
+        self.on_progress: Callable[[int], None] | None = None
 
     def pii_detector(self) -> Detector | None:
         if not self._pii_loaded:
@@ -94,6 +96,9 @@ class FileScanner:
 
     def scan_blob(self, blob: Blob) -> FileResult:
         result = FileResult()
+        if self.policy.skips_path(blob.path):
+            result.excluded = True
+            return result
         reader_name = choose_reader(blob.path, None)
         if reader_name is None:
             result.binary = True
@@ -128,8 +133,9 @@ class FileScanner:
     def _scan_chunks(self, blob: Blob, head: bytes, reader: Reader, pii: Detector | None,
                      matches: list[Match], result: FileResult, check_time: Callable[[], None]) -> None:
         file_pii = pii.for_file(blob.path) if pii is not None else None
+        ctx = ReadContext(max_rows=self.options.max_rows, on_progress=self.on_progress)
         try:
-            for chunk in reader(blob, head):
+            for chunk in reader(blob, head, ctx):
                 check_time()
                 result.bytes += len(chunk.text)
                 matches.extend(self.engine.scan(chunk, blob.path))
@@ -151,13 +157,18 @@ class FileScanner:
         # path, a CSV column name, a message).
         secrets = {m.secret for m in matches}
         for match in matches:
+            if not self.policy.wanted(match):
+                continue
             line, column = locate(match.chunk, match.start)
-            fp = fingerprint(match.rule_id, match.secret, blob.path)
-            key = (match.rule_id, line, column, match.chunk.row, match.chunk.field, fp)
+            row, field_name, location = match.chunk.row, match.chunk.field, match.chunk.location
+            if isinstance(match.chunk, LocatedChunk):  # a column of values, a notebook cell
+                where = match.chunk.where(match.start)
+                line, column, row, field_name, location = where.line, where.column, where.row, where.field, where.location
+            fp = self.policy.fingerprint(match.rule_id, match.secret, blob.path)
+            key = (match.rule_id, line, column, row, field_name, fp)
             if key in seen:  # overlap between streamed pieces
                 continue
             seen.add(key)
-            location = match.chunk.location
             if blob.location_prefix:
                 location = f"{blob.location_prefix}, {location}" if location else blob.location_prefix
             location = redact(location, secrets)
@@ -170,8 +181,8 @@ class FileScanner:
                 line=line,
                 column=column,
                 cell=match.chunk.cell,
-                row=match.chunk.row,
-                field=redact(match.chunk.field, secrets),
+                row=row,
+                field=redact(field_name, secrets),
                 location=location,
                 preview=mask(match.secret),
                 fingerprint=fp,
@@ -241,7 +252,7 @@ def _merge(report: Report, result: FileResult) -> None:
     report.stats.notes.extend(result.notes)
     if result.binary:
         report.stats.skipped_binary += 1
-    else:
+    elif not result.excluded:
         report.stats.files += 1
 
 
@@ -261,7 +272,7 @@ def _batches(files: list[tuple[str, str]], sizes: list[int], target_bytes: int) 
 def scan_disk(paths: list[str], options: ScanOptions) -> Report:
     started = time.perf_counter()
     config = options.config
-    walked = walk_paths(paths, config.exclude, config.include)
+    walked = walk_paths(paths, config.exclude, config.include, root=str(config.root or os.getcwd()))
     report = Report()
     report.errors.extend(walked.errors)
     sizes = []

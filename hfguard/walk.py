@@ -3,12 +3,12 @@ FIFOs or devices, skips VCS and cache folders."""
 from __future__ import annotations
 
 import errno
-import fnmatch
 import os
 import stat
 from dataclasses import dataclass, field
 from typing import IO, Iterator
 
+from hfguard.globs import matches
 from hfguard.models import FileError
 
 # Folders that are never published content (or that huggingface_hub never uploads).
@@ -22,6 +22,7 @@ class WalkResult:
     files: list[tuple[str, str]] = field(default_factory=list)  # (shown path, disk path)
     errors: list[FileError] = field(default_factory=list)
     skipped: int = 0  # symlinks, FIFOs, devices
+    excluded: int = 0  # files and folders left out by exclude/include
 
 
 def _display(root_arg: str, rel: str) -> str:
@@ -31,33 +32,34 @@ def _display(root_arg: str, rel: str) -> str:
 
 
 def matches_any(rel_path: str, patterns: tuple[str, ...]) -> bool:
-    """gitignore-style globs: `*.csv`, `data/`, `data/**`, `**/secrets.txt`, `/top-only`."""
-    for pattern in patterns:
-        anchored = pattern.startswith("/")
-        pat = pattern.lstrip("/")
-        if pat.endswith("/"):
-            pat = pat + "**"
-        if "/" not in pat.rstrip("/*") and not anchored:
-            # A bare name matches at any depth, on any path component.
-            parts = rel_path.split("/")
-            if any(fnmatch.fnmatchcase(part, pat) for part in parts):
-                return True
-            continue
-        candidates = [pat]
-        if pat.startswith("**/"):
-            candidates.append(pat[3:])
-        if pat.endswith("/**"):
-            candidates.append(pat[:-3])
-        for candidate in candidates:
-            if fnmatch.fnmatchcase(rel_path, candidate):
-                return True
-            # prefix match for folders
-            if candidate.endswith("**") and rel_path.startswith(candidate[:-2]):
-                return True
-    return False
+    """gitignore-style patterns (see hfguard.globs): `*.csv`, `data/`, `/top-only`, `**/x`, `!keep`.
+    A trailing `/` on `rel_path` marks a folder."""
+    return matches(rel_path, patterns)
 
 
-def walk_paths(paths: list[str], exclude: tuple[str, ...] = (), include: tuple[str, ...] = ()) -> WalkResult:
+def _pattern_base(arg: str, root: str | None) -> str:
+    """Where a folder argument sits under the pattern root ("" when it is the root, or when it
+    lies outside it: then patterns are relative to the folder itself)."""
+    if root is None:
+        return ""
+    rel = os.path.relpath(os.path.abspath(arg), os.path.abspath(root))
+    if rel == "." or rel == ".." or rel.startswith(".." + os.sep):
+        return ""
+    return rel.replace(os.sep, "/") + "/"
+
+
+def _filtered(rel: str, exclude: tuple[str, ...], include: tuple[str, ...]) -> bool:
+    if exclude and matches_any(rel, exclude):
+        return True
+    return bool(include) and not matches_any(rel, include)
+
+
+def walk_paths(
+    paths: list[str], exclude: tuple[str, ...] = (), include: tuple[str, ...] = (), root: str | None = None
+) -> WalkResult:
+    """Files under `paths`. exclude/include patterns are matched against paths relative to `root`
+    (the config file's folder) when the argument lies under it, else relative to the argument;
+    they apply to files named on the command line too (pre-commit passes file names)."""
     result = WalkResult()
     for arg in paths:
         try:
@@ -66,16 +68,22 @@ def walk_paths(paths: list[str], exclude: tuple[str, ...] = (), include: tuple[s
             result.errors.append(FileError(arg, f"cannot open: {exc.strerror or exc}"))
             continue
         if stat.S_ISDIR(st.st_mode):
-            _walk_dir(arg, result, exclude, include)
+            _walk_dir(arg, result, exclude, include, _pattern_base(arg, root))
         elif stat.S_ISREG(st.st_mode):
             shown = os.path.normpath(arg) if not os.path.isabs(arg) else arg
+            base = _pattern_base(os.path.dirname(arg) or ".", root)
+            if (exclude or include) and _filtered(base + os.path.basename(arg), exclude, include):
+                result.excluded += 1
+                continue
             result.files.append((shown, arg))
         else:
             result.skipped += 1
     return result
 
 
-def _walk_dir(root_arg: str, result: WalkResult, exclude: tuple[str, ...], include: tuple[str, ...]) -> None:
+def _walk_dir(
+    root_arg: str, result: WalkResult, exclude: tuple[str, ...], include: tuple[str, ...], base: str = ""
+) -> None:
     stack: list[str] = [""]
     while stack:
         rel_dir = stack.pop()
@@ -95,13 +103,13 @@ def _walk_dir(root_arg: str, result: WalkResult, exclude: tuple[str, ...], inclu
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name in SKIPPED_DIRS or rel in SKIPPED_SUBPATHS:
                         continue
-                    if exclude and matches_any(rel + "/", exclude):
+                    if exclude and matches_any(base + rel + "/", exclude):
+                        result.excluded += 1
                         continue
                     subdirs.append(rel)
                 elif entry.is_file(follow_symlinks=False):
-                    if exclude and matches_any(rel, exclude):
-                        continue
-                    if include and not matches_any(rel, include):
+                    if (exclude or include) and _filtered(base + rel, exclude, include):
+                        result.excluded += 1
                         continue
                     result.files.append((_display(root_arg, rel), entry.path))
                 else:
