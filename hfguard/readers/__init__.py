@@ -1,35 +1,57 @@
 """Readers turn one blob into chunks of text with locations. Explicit registry, chosen by name.
 
-A reader is `read(blob, head) -> Iterator[Chunk]`; `head` is the first bytes of the blob (for
-sniffing). A reader that cannot go on raises `ReaderError`: the chunks it yielded before are
-still scanned, and the message becomes a per-file error. A reader that had to fall back (a broken
-notebook read as text) raises `ReaderError` after yielding the fallback chunks.
+A reader is `read(blob, head, ctx=None) -> Iterator[Chunk]`; `head` is the first bytes of the
+blob (for sniffing), `ctx` a ReadContext (limits such as --max-rows in, notes and progress out).
+A reader that cannot go on raises `ReaderError`: the chunks it yielded before are still scanned,
+and the message becomes a per-file error. A reader that had to fall back (a broken notebook read
+as text) raises `ReaderError` after yielding the fallback chunks. Chunks of structured formats are
+`LocatedChunk`s: `where(offset)` gives the line/column/row/field/location of any offset.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Iterator, Protocol
 
 from hfguard.models import Blob, Chunk, ChunkKind
+from hfguard.readers.base import LocatedChunk, ReadContext, ReaderError, Where
+from hfguard.readers.compressed import COMPRESSED_EXTENSIONS, inner_path, read_compressed
+from hfguard.readers.hfrepo import read_card, read_safetensors, read_tokenizer
+from hfguard.readers.jsondata import read_json, read_json_metadata, read_jsonl
+from hfguard.readers.notebook import read_notebook
+from hfguard.readers.parquet import read_arrow, read_parquet
+from hfguard.readers.tabular import read_csv, read_tsv
 from hfguard.readers.text import BINARY_EXTENSIONS, TEXT_EXTENSIONS, extension, looks_binary, read_text_chunks
 
-Reader = Callable[[Blob, bytes], Iterator[Chunk]]
+__all__ = ["READERS", "EXTENSION_READERS", "FILENAME_READERS", "BINARY_READERS", "LocatedChunk",
+           "ReadContext", "Reader", "ReaderError", "Where", "choose_reader"]
 
 
-class ReaderError(Exception):
-    """This file could not be (fully) read; the message says why, without any file content."""
+class Reader(Protocol):
+    def __call__(self, blob: Blob, head: bytes, ctx: ReadContext | None = None, /) -> Iterator[Chunk]: ...
 
 
-def _read_text(blob: Blob, head: bytes) -> Iterator[Chunk]:
+def _read_text(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
     return read_text_chunks(blob, head, ChunkKind.CODE)
 
 
-def _read_prose(blob: Blob, head: bytes) -> Iterator[Chunk]:
+def _read_prose(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
     return read_text_chunks(blob, head, ChunkKind.PROSE)
 
 
 READERS: dict[str, Reader] = {
     "text": _read_text,
     "prose": _read_prose,
+    "notebook": read_notebook,
+    "csv": read_csv,
+    "tsv": read_tsv,
+    "json": read_json,
+    "json-metadata": read_json_metadata,
+    "jsonl": read_jsonl,
+    "parquet": read_parquet,
+    "arrow": read_arrow,
+    "compressed": read_compressed,
+    "card": read_card,
+    "tokenizer": read_tokenizer,
+    "safetensors": read_safetensors,
 }
 
 # Extension -> reader name. Anything not listed is read as text if it does not look binary.
@@ -38,10 +60,43 @@ EXTENSION_READERS: dict[str, str] = {
     "markdown": "prose",
     "rst": "prose",
     "txt": "prose",
+    "ipynb": "notebook",
+    "csv": "csv",
+    "tsv": "tsv",
+    "tab": "tsv",
+    "json": "json",
+    "jsonl": "jsonl",
+    "ndjson": "jsonl",
+    "parquet": "parquet",
+    "arrow": "arrow",
+    "feather": "arrow",
+    "arrows": "arrow",
+    "ipc": "arrow",
+    "safetensors": "safetensors",
+    **{ext: "compressed" for ext in sorted(COMPRESSED_EXTENSIONS)},
 }
 
+# File name (lower case) -> reader name; wins over the extension. Hugging Face repo files.
+FILENAME_READERS: dict[str, str] = {
+    "readme.md": "card",
+    "tokenizer.json": "tokenizer",
+    "vocab.txt": "tokenizer",
+    "vocab.json": "tokenizer",
+    "merges.txt": "tokenizer",
+    "config.json": "json-metadata",
+    "generation_config.json": "json-metadata",
+    "tokenizer_config.json": "json-metadata",
+    "special_tokens_map.json": "json-metadata",
+    "preprocessor_config.json": "json-metadata",
+    "adapter_config.json": "json-metadata",
+}
+
+# Structured text formats: binary junk under their name is an error from the reader (said
+# clearly), not a silent skip.
+STRICT_READERS: frozenset[str] = frozenset({"notebook", "csv", "tsv", "json", "json-metadata", "jsonl"})
+
 # Readers that handle binary content themselves (Parquet, compressed files).
-BINARY_READERS: frozenset[str] = frozenset()
+BINARY_READERS: frozenset[str] = frozenset({"parquet", "arrow", "compressed", "safetensors"})
 
 
 def choose_reader(path: str, head: bytes | None) -> str | None:
@@ -50,8 +105,13 @@ def choose_reader(path: str, head: bytes | None) -> str | None:
     With head=None only the extension decides (used before opening a file).
     """
     ext = extension(path)
-    name = EXTENSION_READERS.get(ext)
-    if name in BINARY_READERS:
+    name = FILENAME_READERS.get(path.rsplit("/", 1)[-1].lower()) or EXTENSION_READERS.get(ext)
+    if name == "compressed":
+        inner = extension(inner_path(path))
+        inner_name = EXTENSION_READERS.get(inner)
+        if inner in BINARY_EXTENSIONS and inner_name not in BINARY_READERS:
+            return None  # model.bin.gz, data.tar.gz: archives and weights
+    if name in BINARY_READERS or name in STRICT_READERS:
         return name
     if name is None and ext in BINARY_EXTENSIONS:
         return None

@@ -1,0 +1,311 @@
+"""JSON and JSON Lines: string values grouped by key path into column chunks.
+
+`field` is the exact key path of a value (`users[3].email`, list indices 0-based as in code);
+chunks are per column (`users[].email`) so detectors see a whole column at once. JSONL: one
+record a line, `row` counts records (blank lines skipped); a malformed line is scanned as plain
+text and named in a note; the rest is scanned. A JSON file that is really JSON Lines is read as
+such. Numbers, booleans and nulls are not text and are not scanned.
+"""
+from __future__ import annotations
+
+import io
+import re
+from typing import IO, Any, Iterator
+
+from hfguard.models import Blob, Chunk, ChunkKind
+from hfguard.readers.base import binary_junk, LocatedChunk, ReadContext, ReaderError, Where
+from hfguard.readers.jsontools import (
+    Pairs, Path, StringPositions, column_path, format_path, leaves, loads,
+)
+from hfguard.readers.text import decode_bytes, detect_encoding, text_pieces
+
+MAX_JSON_BYTES = 128 * 1024 * 1024  # a whole document is parsed in memory: above this, plain text
+MAX_JSONL_LINE = 32 * 1024 * 1024  # longer records are scanned as plain text
+BATCH_CHARS = 4 * 1024 * 1024  # text gathered before chunks are handed on
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_json_loads = __import__("json").loads
+
+
+class _Column:
+    __slots__ = ("values", "records", "paths")
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self.records: list[int] = []  # record number inside the batch, per value
+        self.paths: dict[int, str] = {}  # value number -> exact path, when it has list indices
+
+
+def _jsonl_location(row: int | None, path: str) -> str:
+    return f"row {row}, key {path}" if row is not None else f"key {path}"
+
+
+class _DocumentIndex:
+    """Positions for one parsed JSON document (a whole .json file)."""
+
+    def __init__(self, positions: StringPositions, column: str, ordinals: list[int], paths: list[str]) -> None:
+        self.positions = positions
+        self.column = column
+        self.ordinals = ordinals
+        self.paths = paths
+
+    def where(self, index: int, offset_in_value: int, value: str) -> Where:
+        line, column = self.positions.where(self.ordinals[index], offset_in_value)
+        path = self.paths[index]
+        return Where(line, column, None, path, f"key {path}")
+
+
+class _BatchIndex:
+    """Positions for a batch of JSONL records: the record's line and row, the exact key path, and
+    (on demand) the column on disk, found by re-reading that one line."""
+
+    def __init__(self, column: str, col: _Column, rows: list[int], lines: list[int], raw: list[str]) -> None:
+        self.column = column
+        self.col = col
+        self.rows = rows
+        self.lines = lines
+        self.raw = raw
+
+    def where(self, index: int, offset_in_value: int, value: str) -> Where:
+        record = self.col.records[index]
+        path = self.col.paths.get(index, self.column)
+        row, line = self.rows[record], self.lines[record]
+        column = self._column_on_disk(record, path, offset_in_value)
+        return Where(line, column, row, path, _jsonl_location(row, path))
+
+    def _column_on_disk(self, record: int, path: str, offset: int) -> int | None:
+        raw = self.raw[record]
+        try:
+            document = loads(raw)
+        except (ValueError, RecursionError):
+            return None
+        for leaf_path, _, ordinal in leaves(document):
+            if format_path(leaf_path) == path:
+                return StringPositions(raw).where(ordinal, offset)[1]
+        return None
+
+
+def read_json(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
+    return _read_json(blob, head, ctx or ReadContext(), ChunkKind.DATA)
+
+
+def read_json_metadata(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
+    """config.json and friends: settings, not records."""
+    return _read_json(blob, head, ctx or ReadContext(), ChunkKind.METADATA)
+
+
+def _read_json(blob: Blob, head: bytes, ctx: ReadContext, kind: ChunkKind) -> Iterator[Chunk]:
+    if binary_junk(head):
+        raise ReaderError("not JSON: binary content")
+    with blob.open() as stream:
+        data = stream.read(MAX_JSON_BYTES + 1)
+        if len(data) > MAX_JSON_BYTES:
+            ctx.note(f"{blob.path}: JSON larger than {MAX_JSON_BYTES >> 20} MB, scanned as plain text (no key paths)")
+            yield from _rest_as_text(blob, head, ctx)
+            return
+    ctx.progress(len(data))
+    text = decode_bytes(data)
+    if _SURROGATE.search(text):
+        ctx.note(f"{blob.path}: invalid UTF-8 bytes kept as-is")
+    try:
+        document = loads(text)
+    except RecursionError:
+        ctx.note(f"{blob.path}: JSON nested too deeply for key paths, scanned as plain text")
+        yield from text_pieces(iter([text]), kind)
+        return
+    except ValueError as exc:
+        if getattr(exc, "msg", "") == "Extra data" and _first_line_is_json(text):
+            yield from _jsonl_from_text(blob, text, ctx)  # JSON Lines under a .json name
+            return
+        yield from text_pieces(iter([text]), kind)
+        where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
+        raise ReaderError(f"not valid JSON{where}; scanned as plain text") from None
+    yield from document_chunks(document, StringPositions(text), kind)
+
+
+def document_chunks(document: Any, positions: StringPositions, kind: ChunkKind) -> Iterator[Chunk]:
+    """Column chunks for the string values of one parsed document."""
+    columns: dict[str, tuple[list[str], list[int], list[str]]] = {}
+    for path, value, ordinal in leaves(document):
+        values, ordinals, paths = columns.setdefault(column_path(path), ([], [], []))
+        values.append(value)
+        ordinals.append(ordinal)
+        paths.append(format_path(path))
+    for column, (values, ordinals, paths) in columns.items():
+        index = _DocumentIndex(positions, column, ordinals, paths)
+        yield _column_chunk(values, kind, column or None, None, index)
+
+
+def _column_chunk(values: list[str], kind: ChunkKind, field: str | None, row: int | None, index: Any) -> Chunk:
+    text = "\n".join(values)
+    starts = None
+    if text.count("\n") != len(values) - 1:
+        starts = []
+        position = 0
+        for value in values:
+            starts.append(position)
+            position += len(value) + 1
+    return LocatedChunk(text, kind, line=None, row=row, field=field, index=index, starts=starts)
+
+
+def _first_line_is_json(text: str) -> bool:
+    line = text.split("\n", 1)[0]
+    try:
+        _json_loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+# --- JSON Lines --------------------------------------------------------------------------------
+
+
+def read_jsonl(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
+    ctx = ctx or ReadContext()
+    if binary_junk(head):
+        raise ReaderError("not JSON Lines: binary content")
+    with blob.open() as raw_stream:
+        encoding = detect_encoding(head)
+        errors = "surrogateescape" if encoding.startswith("utf-8") else "replace"
+        stream = io.TextIOWrapper(raw_stream, encoding=encoding, errors=errors, newline="")
+        yield from _jsonl_records(blob.path, stream, ctx)
+
+
+def _jsonl_from_text(blob: Blob, text: str, ctx: ReadContext) -> Iterator[Chunk]:
+    yield from _jsonl_records(blob.path, io.StringIO(text, newline=""), ctx)
+
+
+def _jsonl_records(path: str, stream: IO[str], ctx: ReadContext) -> Iterator[Chunk]:
+    loads_ = _json_loads
+    line_no = 0
+    row = 0
+    batch = _Batch()
+    bad: list[int] = []
+    surrogates = False
+    max_rows = ctx.max_rows
+    while True:
+        line = stream.readline(MAX_JSONL_LINE + 1)
+        if not line:
+            break
+        line_no += 1
+        ctx.progress(len(line))
+        if len(line) > MAX_JSONL_LINE and not line.endswith("\n"):
+            row += 1
+            yield from batch.flush()
+            yield from _long_line(line, stream, line_no, row, ctx, path)
+            continue
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if max_rows is not None and row >= max_rows:
+            ctx.note(f"{path}: sampled the first {max_rows} rows (--max-rows); the rest was not scanned")
+            break
+        row += 1
+        try:
+            record = loads_(stripped)
+        except (ValueError, RecursionError):
+            bad.append(line_no)
+            yield Chunk(line.rstrip("\r\n"), ChunkKind.DATA, line=line_no, row=row, location=f"row {row}")
+            continue
+        if not surrogates and _SURROGATE.search(line):
+            surrogates = True
+        batch.add(record, line, row, line_no)
+        if batch.chars >= BATCH_CHARS:
+            yield from batch.flush()
+    yield from batch.flush()
+    if surrogates:
+        ctx.note(f"{path}: invalid UTF-8 bytes kept as-is")
+    if bad:
+        shown = ", ".join(str(n) for n in bad[:10]) + (", ..." if len(bad) > 10 else "")
+        ctx.note(f"{path}: {len(bad)} line(s) not valid JSON, scanned as plain text (line {shown})")
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self.columns: dict[str, _Column] = {}
+        self.rows: list[int] = []
+        self.lines: list[int] = []
+        self.raw: list[str] = []
+        self.chars = 0
+
+    def add(self, record: Any, raw: str, row: int, line: int) -> None:
+        number = len(self.rows)
+        self.rows.append(row)
+        self.lines.append(line)
+        self.raw.append(raw)
+        self.chars += len(raw)
+        columns = self.columns
+        if type(record) is dict:
+            for key, value in record.items():
+                if type(value) is str:
+                    col = columns.get(key)
+                    if col is None:
+                        col = columns[key] = _Column()
+                    col.values.append(value)
+                    col.records.append(number)
+                elif type(value) is dict or type(value) is list:
+                    self._add_nested((key,), value, number)
+        elif type(record) is str:
+            self._add_leaf((), record, number)
+        elif type(record) is list:
+            self._add_nested((), record, number)
+
+    def _add_nested(self, prefix: Path, value: Any, number: int) -> None:
+        stack: list[tuple[Path, Any]] = [(prefix, value)]
+        while stack:
+            path, item = stack.pop()
+            if type(item) is str:
+                self._add_leaf(path, item, number)
+            elif type(item) is dict:
+                stack.extend((path + (k,), v) for k, v in reversed(list(item.items())))
+            elif type(item) is list:
+                stack.extend((path + (i,), item[i]) for i in range(len(item) - 1, -1, -1))
+
+    def _add_leaf(self, path: Path, value: str, number: int) -> None:
+        name = column_path(path)
+        col = self.columns.get(name)
+        if col is None:
+            col = self.columns[name] = _Column()
+        exact = format_path(path)
+        if exact != name:
+            col.paths[len(col.values)] = exact
+        col.values.append(value)
+        col.records.append(number)
+
+    def flush(self) -> Iterator[Chunk]:
+        if not self.rows:
+            return
+        rows, lines, raw = self.rows, self.lines, self.raw
+        for name, col in self.columns.items():
+            index = _BatchIndex(name, col, rows, lines, raw)
+            chunk = _column_chunk(col.values, ChunkKind.DATA, name or None, rows[col.records[0]], index)
+            yield chunk
+        self._reset()
+
+
+def _long_line(start: str, stream: IO[str], line_no: int, row: int, ctx: ReadContext, path: str) -> Iterator[Chunk]:
+    """A record too long to parse: scan it (and its continuation) as plain text."""
+    ctx.note(f"{path}: line {line_no} longer than {MAX_JSONL_LINE >> 20} MB, scanned as plain text")
+
+    def pieces() -> Iterator[str]:
+        yield start
+        while True:
+            more = stream.readline(MAX_JSONL_LINE)
+            if not more:
+                return
+            ctx.progress(len(more))
+            yield more
+            if more.endswith("\n"):
+                return
+
+    for chunk in text_pieces(pieces(), ChunkKind.DATA):
+        yield Chunk(chunk.text, chunk.kind, line=line_no, column=chunk.column, row=row, location=f"row {row}")
+
+
+def _rest_as_text(blob: Blob, head: bytes, ctx: ReadContext) -> Iterator[Chunk]:
+    from hfguard.readers.text import iter_text
+
+    with blob.open() as stream:
+        yield from text_pieces(iter_text(stream, head), ChunkKind.DATA)

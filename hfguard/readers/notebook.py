@@ -1,0 +1,204 @@
+"""Jupyter notebooks (nbformat 4, and 3 where cheap) read the way a person sees them.
+
+Each cell's source (JSON escapes decoded), each text output (stream, execute_result and
+display_data text/markdown/html/json, error tracebacks without ANSI colours) and the notebook and
+cell metadata become chunks; images, audio, video and other binary payloads are skipped. Every
+offset maps back to the line and column of the JSON on disk, the 1-based cell and the output.
+A notebook that is not valid JSON is scanned as plain text, then reported as an error.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from hfguard.models import Blob, Chunk, ChunkKind
+from hfguard.readers.base import binary_junk, LocatedChunk, ReadContext, ReaderError, Where
+from hfguard.readers.jsontools import Path, Pairs, StringPositions, format_path, leaves, loads
+from hfguard.readers.text import decode_bytes, text_pieces
+
+MAX_NOTEBOOK_BYTES = 512 * 1024 * 1024
+ALLOW_TAG = "hfguard-allow"
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+_BINARY_MIME = re.compile(r"^(?:image|audio|video|font)/|^application/(?:pdf|octet-stream|zip)$|\+base64$")
+# v3 output keys that hold payloads rather than text
+_V3_BINARY_KEYS = frozenset({"png", "jpeg", "jpg", "gif", "svg", "pdf"})
+_SKIPPED_CELL_KEYS = frozenset({"attachments", "cell_type", "id", "execution_count", "prompt_number",
+                                "level", "collapsed"})
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    value: str  # the text as scanned (ANSI codes stripped for tracebacks)
+    original: str  # the decoded JSON string
+    ordinal: int
+    prefix: int = 0  # length of a "key: " label put before metadata values
+
+
+class _NotebookIndex:
+    def __init__(self, positions: StringPositions, parts: list[_Leaf], cell: int | None,
+                 location: str | None, fields: list[str | None]) -> None:
+        self.positions = positions
+        self.parts = parts
+        self.cell = cell
+        self.location = location
+        self.fields = fields
+
+    def where(self, index: int, offset_in_value: int, value: str) -> Where:
+        leaf = self.parts[min(index, len(self.parts) - 1)]
+        inner = max(0, offset_in_value - leaf.prefix)
+        if leaf.value is not leaf.original:
+            inner = _unstripped_offset(leaf.original, inner)
+        line, column = self.positions.where(leaf.ordinal, inner)
+        return Where(line, column, None, self.fields[index] if self.fields else None, self.location)
+
+
+def _unstripped_offset(original: str, stripped_offset: int) -> int:
+    """Offset in `original` of character `stripped_offset` of `original` without ANSI codes."""
+    removed = 0
+    for m in _ANSI.finditer(original):
+        if m.start() - removed > stripped_offset:
+            break
+        removed += m.end() - m.start()
+    return stripped_offset + removed
+
+
+def read_notebook(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
+    if binary_junk(head):
+        raise ReaderError("not a notebook: binary content")
+    with blob.open() as stream:
+        data = stream.read(MAX_NOTEBOOK_BYTES + 1)
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise ReaderError(f"notebook larger than {MAX_NOTEBOOK_BYTES // (1024 * 1024)} MB: not scanned")
+    if ctx is not None:
+        ctx.progress(len(data))
+    text = decode_bytes(data)
+    try:
+        document = loads(text)
+    except ValueError as exc:
+        yield from text_pieces(iter([text]), ChunkKind.CODE)
+        where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
+        raise ReaderError(f"not a valid notebook (invalid JSON{where}); scanned as plain text") from None
+    except RecursionError:
+        yield from text_pieces(iter([text]), ChunkKind.CODE)
+        raise ReaderError("not a valid notebook (JSON nested too deeply); scanned as plain text") from None
+    if type(document) is not Pairs:
+        yield from text_pieces(iter([text]), ChunkKind.CODE)
+        raise ReaderError("not a valid notebook (top level is not an object); scanned as plain text")
+    yield from _chunks(document, text)
+
+
+def _chunks(document: Pairs, text: str) -> Iterator[Chunk]:
+    positions = StringPositions(text)
+    top = dict(document)
+    v3 = "worksheets" in top and "cells" not in top
+    groups: dict[tuple[object, ...], list[tuple[Path, _Leaf]]] = {}
+    cell_types: dict[int, str] = {}
+    cell_tags: dict[int, bool] = {}
+    cell_numbers: dict[tuple[int, ...], int] = {}
+    for path, value, ordinal in leaves(document):
+        cell_path, rest = _split_cell(path, v3)
+        if cell_path is None:
+            if path and path[0] == "metadata":
+                key = ("meta",)
+                groups.setdefault(key, []).append((path, _metadata_leaf(path[1:], value, ordinal)))
+            continue
+        cell = cell_numbers.setdefault(cell_path, len(cell_numbers) + 1)
+        if not rest:
+            continue
+        head = rest[0]
+        if head == "cell_type":
+            cell_types[cell] = value
+            continue
+        if head in ("source", "input"):
+            groups.setdefault(("source", cell), []).append((path, _Leaf(value, value, ordinal)))
+        elif head == "metadata":
+            if len(rest) >= 3 and rest[1] == "tags" and value == ALLOW_TAG:
+                cell_tags[cell] = True
+            groups.setdefault(("cellmeta", cell), []).append((path, _metadata_leaf(rest[1:], value, ordinal)))
+        elif head == "outputs" and len(rest) >= 3 and isinstance(rest[1], int):
+            leaf = _output_leaf(rest[2:], value, ordinal, v3)
+            if leaf is not None:
+                mime = rest[3] if rest[2] == "data" and len(rest) > 3 else rest[2]
+                groups.setdefault(("output", cell, rest[1], mime), []).append((path, leaf))
+        elif head in _SKIPPED_CELL_KEYS:
+            continue
+    sources: dict[int, str] = {}
+    for key, items in groups.items():
+        if key[0] == "source":
+            sources[key[1]] = "".join(leaf.value for _, leaf in items)  # type: ignore[index]
+    for key, items in groups.items():
+        kind_name = key[0]
+        parts = [leaf for _, leaf in items]
+        if kind_name == "meta":
+            yield _make_chunk(positions, parts, ChunkKind.METADATA, None, "notebook metadata", "\n",
+                              [format_path(p[1:]) for p, _ in items], None)
+            continue
+        cell = int(key[1])  # type: ignore[call-overload]
+        scope = sources.get(cell, "")
+        if cell_tags.get(cell):
+            scope += "\nhfguard: allow"
+        if kind_name == "source":
+            kind = ChunkKind.CODE if cell_types.get(cell, "code") == "code" else ChunkKind.PROSE
+            yield _make_chunk(positions, parts, kind, cell, f"cell {cell}", "", None, scope or None)
+        elif kind_name == "cellmeta":
+            yield _make_chunk(positions, parts, ChunkKind.METADATA, cell, f"cell {cell}, metadata", "\n",
+                              [format_path(p[p.index("metadata") + 1:]) for p, _ in items], scope or None)
+        else:
+            output = int(key[2]) + 1  # type: ignore[call-overload]
+            joiner = "\n" if key[3] == "traceback" else ""
+            yield _make_chunk(positions, parts, ChunkKind.OUTPUT, cell, f"cell {cell}, output {output}",
+                              joiner, None, scope or None)
+
+
+def _split_cell(path: Path, v3: bool) -> tuple[tuple[int, ...] | None, Path]:
+    """((cell position...), rest of path) for a path inside a cell, else (None, path)."""
+    if not v3 and len(path) >= 2 and path[0] == "cells" and isinstance(path[1], int):
+        return (path[1],), path[2:]
+    if (v3 and len(path) >= 4 and path[0] == "worksheets" and isinstance(path[1], int)
+            and path[2] == "cells" and isinstance(path[3], int)):
+        return (path[1], path[3]), path[4:]
+    return None, path
+
+
+def _metadata_leaf(path: Path, value: str, ordinal: int) -> _Leaf:
+    label = f"{format_path(path)}: "
+    return _Leaf(label + value, value, ordinal, len(label))
+
+
+def _output_leaf(rest: Path, value: str, ordinal: int, v3: bool) -> _Leaf | None:
+    """The scannable text of a string inside an output (rest: the path below the output)."""
+    key = rest[0]
+    if key in ("text", "evalue", "ename"):
+        return _Leaf(value, value, ordinal)
+    if key == "traceback":
+        stripped = _ANSI.sub("", value)
+        return _Leaf(stripped if stripped != value else value, value, ordinal)
+    if key == "data" and len(rest) >= 2 and isinstance(rest[1], str):
+        if _BINARY_MIME.search(rest[1]):
+            return None
+        if len(rest) > 2 and not isinstance(rest[2], int):  # application/json: a JSON object
+            return _metadata_leaf(rest[2:], value, ordinal)
+        return _Leaf(value, value, ordinal)
+    if key == "metadata":
+        return None  # sizes and flags of outputs
+    if v3 and isinstance(key, str) and key not in _V3_BINARY_KEYS and key not in ("output_type", "stream"):
+        return _Leaf(value, value, ordinal)  # v3 outputs keep html/latex/json under their own key
+    return None
+
+
+def _make_chunk(positions: StringPositions, parts: list[_Leaf], kind: ChunkKind, cell: int | None,
+                location: str, joiner: str, fields: list[str] | None, scope: str | None) -> Chunk:
+    starts = []
+    position = 0
+    for leaf in parts:
+        starts.append(position)
+        position += len(leaf.value) + len(joiner)
+    text = joiner.join(leaf.value for leaf in parts)
+    index = _NotebookIndex(positions, parts, cell, location, list(fields) if fields else [])
+    first_line, _ = positions.where(parts[0].ordinal, 0) if parts else (None, None)
+    return LocatedChunk(
+        text, kind, line=first_line, cell=cell, location=location,
+        field=None, allow_scope=scope, index=index, starts=starts, separator=len(joiner),
+    )
