@@ -147,6 +147,8 @@ class FileScanner:
             result.errors.append(FileError(blob.path, f"cannot read: {exc.strerror or type(exc).__name__}"))
         except (UnicodeError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
             result.errors.append(FileError(blob.path, f"could not be read ({type(exc).__name__})"))
+        finally:
+            result.notes.extend(redact(note, (m.secret for m in matches)) or "" for note in ctx.notes)
         check_time()
         if file_pii is not None:
             matches.extend(file_pii.finish())
