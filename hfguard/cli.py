@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                            ".hfguard-baseline.json in the scanned folder or at the root of its repository)")
     scan.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings and why")
     scan.add_argument("--quiet", action="store_true", help="no progress, no summary on success")
+    scan.add_argument("--max-rows", type=int, metavar="N",
+                      help="scan only the first N records of each data file (CSV, TSV, JSONL, Parquet, Arrow) "
+                           "for a quick look; the report says which files were sampled (default: all rows)")
     scan.add_argument("--spacy-model", metavar="NAME",
                       help="spaCy NER model for person names and places (overrides pii.spacy_model); "
                            "must be installed, never downloaded: pip install 'hfguard[ner]'")
@@ -106,13 +109,25 @@ def _scan_report(args: argparse.Namespace, options: Any, repo: Any) -> Report:
     if repo is None:
         from hfguard.scanner import scan_disk
 
-        return scan_disk(args.paths or ["."], options)
+        return scan_disk(args.paths or ["."], options, progress=_progress(args))
     from hfguard import gitsource
 
     if args.staged:
         return gitsource.scan_staged(repo, options, args.paths or None)
     spec = args.range if args.range is not None else gitsource.pre_push_range(os.environ)
     return gitsource.scan_range(repo, spec, options)
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    """A progress bar on stderr when a person watches it: stderr is a terminal, not --quiet, and
+    the report is text or goes to --output (JSON/SARIF on stdout stay clean for pipes)."""
+    if getattr(args, "quiet", False) or not sys.stderr.isatty():
+        return None
+    if getattr(args, "format", "text") != "text" and not getattr(args, "output", None):
+        return None
+    from hfguard.readers.progress import Progress
+
+    return Progress(sys.stderr)
 
 
 def _load_config(args: argparse.Namespace, repo: Any = None) -> Any:
@@ -155,7 +170,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise HfguardError("--jobs must be at least 1")
     if args.spacy_model:  # overrides [tool.hfguard.pii] spacy_model
         config = dataclasses.replace(config, pii=dataclasses.replace(config.pii, spacy_model=args.spacy_model))
+    if args.max_rows is not None and args.max_rows < 1:
+        raise HfguardError("--max-rows must be at least 1")
     options = ScanOptions(config=config, pii=not args.no_pii, jobs=args.jobs, baseline=baseline)
+    options = dataclasses.replace(options, max_rows=args.max_rows)
     report = _scan_report(args, options, repo)
     _write_report(report, args, config)
     return _exit_code(report)

@@ -19,6 +19,7 @@ from hfguard.baseline import Baseline
 from hfguard.masking import mask, redact
 from hfguard.models import Blob, Category, Chunk, FileError, Finding, Match, Report, Stats
 from hfguard.policy import Policy
+from hfguard.readers.progress import Progress
 from hfguard.readers import READERS, LocatedChunk, ReadContext, Reader, ReaderError, choose_reader
 from hfguard.rules import RuleSet, load_default_rules, parse_rule
 from hfguard.walk import open_regular, walk_paths
@@ -271,8 +272,17 @@ def _batches(files: list[tuple[str, str]], sizes: list[int], target_bytes: int) 
         yield batch
 
 
-def scan_disk(paths: list[str], options: ScanOptions) -> Report:
+def scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None = None) -> Report:
+    """Scan files and folders; `progress` (a bar on stderr) is told what is done as it goes."""
     started = time.perf_counter()
+    try:
+        return _scan_disk(paths, options, progress, started)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None, started: float) -> Report:
     config = options.config
     walked = walk_paths(paths, config.exclude, config.include, root=str(config.root or os.getcwd()))
     report = Report()
@@ -284,6 +294,8 @@ def scan_disk(paths: list[str], options: ScanOptions) -> Report:
         except OSError:
             sizes.append(0)
     total = sum(sizes)
+    if progress is not None:
+        progress.start(len(walked.files), total)
     jobs = options.jobs or os.cpu_count() or 1
     if jobs > 1 and total >= PARALLEL_MIN_BYTES and len(walked.files) > 1:
         target = max(256 * 1024, min(8 * 1024 * 1024, total // (jobs * 8) + 1))
@@ -292,19 +304,35 @@ def scan_disk(paths: list[str], options: ScanOptions) -> Report:
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(options,))
         try:
-            for results in pool.map(_worker_scan, _batches(walked.files, sizes, target)):
-                for result in results:
+            batches = list(_batches(walked.files, sizes, target))
+            for batch, results in zip(batches, pool.map(_worker_scan, batches)):
+                for (shown, disk), result in zip(batch, results):
                     _merge(report, result)
+                    if progress is not None:
+                        progress.file_done(shown, _size(disk))
         except BaseException:  # Ctrl-C or a dead worker: stop now, do not finish the queue
             _stop_pool(pool)
             raise
         pool.shutdown()
     else:
         scanner = FileScanner(options)
-        for shown, disk in walked.files:
+        if progress is not None:
+            scanner.on_progress = progress.advance
+        for (shown, disk), size in zip(walked.files, sizes):
+            if progress is not None:
+                progress.file_started(shown)
             _merge(report, _safe_scan(scanner, disk_blob(shown, disk)))
+            if progress is not None:
+                progress.file_done(shown, size)
     _finish(report, started)
     return report
+
+
+def _size(disk_path: str) -> int:
+    try:
+        return os.stat(disk_path).st_size
+    except OSError:
+        return 0
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
