@@ -266,3 +266,12 @@ def test_explicit_config_problems(project: Path, tmp_path: Path, capsys: pytest.
     assert main(["scan", "--no-pii", "--config", str(tmp_path / "pyproject.toml")]) == 2
     assert "no [tool.hfguard] table" in capsys.readouterr().err
     assert main(["rules", "--config", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_readme_example_is_a_valid_config(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    start = readme.index("```toml\n[tool.hfguard]") + len("```toml\n")
+    (tmp_path / "pyproject.toml").write_text(readme[start : readme.index("```", start)])
+    config = load_config(tmp_path / "pyproject.toml")
+    assert config.exclude and config.allow and config.custom_rules and config.pii.spacy_model
+    assert config.extend_default is True and config.baseline == str(tmp_path / ".hfguard-baseline.json")
