@@ -254,3 +254,24 @@ def test_two_branches_adding_findings_merge_without_conflict(
     assert main(["baseline", "--no-pii"]) == 0
     lines = (root / ".hfguard-baseline.json").read_text().splitlines()
     assert [json.loads(x.strip().rstrip(","))["path"] for x in lines[2:5]] == ["a_left.py", "b_right.py", "z_existing.py"]
+
+
+@needs_git
+def test_staged_scan_uses_the_repository_baseline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "staged"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    assert git(root, "init", "-q", "-b", "main").returncode == 0
+    (root / "app.py").write_text(f'T = "{hf_token("staged")}"\n')
+    assert main(["baseline", "--no-pii"]) == 0
+    git(root, "add", "-A")
+    assert git(root, "commit", "-qm", "init").returncode == 0
+    (root / "app.py").write_text("# moved down\n\n" + (root / "app.py").read_text())
+    (root / "sub").mkdir()
+    (root / "sub" / "new.py").write_text(f'N = "{hf_token("fresh")}"\n')
+    git(root, "add", "app.py")
+    assert main(["scan", "--staged", "--no-pii"]) == 0
+    monkeypatch.chdir(root / "sub")  # from a subfolder: same paths, same baseline
+    assert main(["scan", "--staged", "--no-pii"]) == 0
+    git(root, "add", "sub/new.py")
+    assert main(["scan", "--staged", "--no-pii"]) == 1
