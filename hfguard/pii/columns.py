@@ -45,9 +45,8 @@ _HEALTH_STRONG = re.compile(
     r"comorbidit(?:y|ies)|chief_?complaint|discharge\w*)(?:_|$)"
 )
 _HEALTH_WEAK = re.compile(
-    r"(?:^|_)(?:conditions?|disease|diseases|symptoms?|treatments?|drugs?|drug_?name|procedures?|"
-    r"medical\w*|clinical\w*|health\w*|therapy|therapies|dosage|dose|vaccin\w*|insurance\w*|"
-    r"clinical_?notes?|notes?)(?:_|$)"
+    r"(?:^|_)(?:(?:medical|health)_?(?:conditions?|history|notes?|status)|diseases?|symptoms?|treatments?|"
+    r"drugs?|drug_?name|dosage|dose|vaccin\w*|therapy|therapies|clinical_?notes?|clinical_?history)(?:_|$)"
 )
 _PLAIN_NAME = re.compile(r"^(?:name|names|author|reviewer|reviewer_?name|username|user)$")
 

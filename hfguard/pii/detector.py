@@ -1,16 +1,19 @@
 """The PII/health detector: prefilter -> Presidio on windows -> our checks -> per-column and
 per-file aggregation -> severity.
 
-Per file, every hit is held until `finish()`: whether a file or a column is "full" of personal
-data (one high finding) or holds a stray value (one low/medium finding each) is only known at
-the end. Windows are analysed in batches of about BATCH_CHARS, grouped by the entities worth
-trying, so Presidio sees a small part of the text and a handful of calls per megabyte.
+Tabular readers hand over one chunk per column and batch of records (values joined by "\\n",
+`field` = the column), so a column is looked at as a whole: Presidio checks a sample of its
+candidates, and once it has vouched for nearly all of them the rest of the column is counted
+with the same checks done cheaply (Luhn, SSN ranges, phonenumbers, the suffix list). Every hit is
+held until `finish()`: whether a column or file is "full" of personal data (one high finding) or
+holds a stray value (one low/medium finding) is only known at the end.
 """
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import checks
@@ -26,14 +29,15 @@ BATCH_CHARS = 64 * 1024  # window text per Presidio call
 NER_BATCH_CHARS = 64 * 1024
 NER_FILE_CHARS = 4 * 1024 * 1024  # NER budget per file
 NER_COLUMN_CHARS = 256 * 1024  # NER budget per column: enough to know what a column holds
-MAX_KEPT_HITS = 5000  # per entity and file; beyond this hits are only counted
+MAX_KEPT_HITS = 5000  # per entity and file outside tables; beyond this hits are only counted
 COLUMN_FULL = 5  # distinct values: a column (or file) "full" of personal data
-FILE_FULL = 20  # distinct values in a text file, with FILE_FULL_DENSITY of its lines
+FILE_FULL = 20  # distinct values in a text file, on FILE_FULL_DENSITY of its lines
 FILE_FULL_DENSITY = 0.2
-TRUST_AFTER = 32  # windows Presidio checked before a column's values are counted cheaply
-TRUST_RATIO = 0.9
-NOISE_AFTER = 20  # single-token columns that rarely validate are IDs, not personal data
-NOISE_RATIO = 0.6
+SAMPLE = 48  # candidates of a column Presidio checks before the column is judged
+TRUST_RATIO = 0.9  # Presidio confirmed this share: count the rest with the cheap checks
+NOISE_RATIO = 0.6  # a single-token column confirmed less often than this holds IDs, not PII
+STATS_SAMPLE = 2000  # values per column looked at to tell free text from identifiers
+JOIN_VALUES = 200_000  # values per column looked at when joining people with health data
 
 # Files that list a project's people on purpose (public contributor information).
 _PEOPLE_FILES = re.compile(
@@ -48,6 +52,7 @@ _HEALTH_PHRASE = re.compile(
 _PERSON_LABEL = re.compile(
     r"\b(?:patient(?:\s+name)?|name|dob|date\s+of\s+birth|d\.o\.b\.?|mrn|ssn)\s*[:=#]", re.IGNORECASE
 )
+_SHAPED = ("PERSON", "DATE_OF_BIRTH", "STREET_ADDRESS", "HEALTH_FIELD")
 
 
 @dataclass
@@ -56,7 +61,7 @@ class Hit:
     start: int
     end: int
     value: str
-    order: int
+    order: tuple[int, int]  # (chunk sequence number, offset): the first hit is the smallest
 
 
 @dataclass
@@ -64,8 +69,7 @@ class ColumnStat:
     count: int = 0
     distinct: set[str] = field(default_factory=set)
     first: Hit | None = None
-    first_row: int | None = None
-    last_row: int | None = None
+    last: Hit | None = None
     tried: int = 0
     confirmed: int = 0
 
@@ -73,37 +77,40 @@ class ColumnStat:
         self.count += 1
         if len(self.distinct) < 10000:
             self.distinct.add(hit.value)
-        if self.first is None or _position(hit) < _position(self.first):
+        if self.first is None or hit.order < self.first.order:
             self.first = hit
-        row = hit.chunk.row
-        if row is not None:
-            self.first_row = row if self.first_row is None else min(self.first_row, row)
-            self.last_row = row if self.last_row is None else max(self.last_row, row)
+        if self.last is None or hit.order > self.last.order:
+            self.last = hit
 
 
 @dataclass
 class FieldStat:
     info: Field
-    cells: int = 0
+    shape: str | None  # header-only entity this column may hold (names, DOB, address, health)
+    cells: int = 0  # non-empty values sampled
     multiword: int = 0
-    fits: int = 0
+    fits: int = 0  # values (all of them) that look like `shape`
+    fits_sampled: int = 0  # of the sampled ones
     first_fit: Hit | None = None
     ner_chars: int = 0
+    trusted: set[str] = field(default_factory=set)
+    noise: set[str] = field(default_factory=set)
+
+    @property
+    def single_token(self) -> bool:
+        return self.cells > 0 and self.multiword * 2 < self.cells
 
 
 @dataclass
 class _Pending:
     chunk: Chunk
+    seq: int
     start: int
     end: int
     prefix: str
     info: Field | None
     entities: frozenset[str]
     lowered: str
-
-
-def _position(hit: Hit) -> tuple[int, int, int]:
-    return (hit.chunk.row or 0, hit.chunk.line or 0, hit.order)
 
 
 def _phone_ok(value: str) -> bool:
@@ -116,39 +123,94 @@ def _phone_ok(value: str) -> bool:
     return bool(phonenumbers.is_valid_number(number))
 
 
-# Cheap checks that count the values of a column Presidio has already vouched for.
+def _email_ok(value: str) -> bool:
+    from hfguard.pii.presidio_engine import email_domain_ok
+
+    return not checks.email_not_personal(value) and email_domain_ok(value)
+
+
+_MRN = re.compile(r"(?:[A-Z]{1,3}-?)?\d{5,12}", re.IGNORECASE)
+
+# Cheap checks that count the values of a column Presidio has already vouched for: the same
+# validation the recognisers apply.
 _TRUSTED_CHECKS: dict[str, Callable[[str], bool]] = {
-    "EMAIL_ADDRESS": lambda v: not checks.email_not_personal(v),
+    "EMAIL_ADDRESS": _email_ok,
     "PHONE_NUMBER": _phone_ok,
     "CREDIT_CARD": checks.card_ok,
     "US_SSN": checks.ssn_ok,
     "IBAN_CODE": checks.iban_ok,
     "IP_ADDRESS": checks.public_ip,
+    "ICD10_CODE": checks.icd10_ok,
+    "US_NPI": checks.npi_ok,
+    "US_DEA": checks.dea_ok,
+    "MEDICARE_MBI": checks.mbi_ok,
+    "MEDICAL_RECORD_NUMBER": lambda v: bool(_MRN.fullmatch(v)) and len(set(v)) > 2,
 }
+
+
+def _header_candidates(chunk: Chunk, entity: str) -> list[Candidate]:
+    """Every value of a column whose header names an identifier that needs context (icd10,
+    mrn, passport...): the header is the context."""
+    found: list[Candidate] = []
+    for _, offset, value in iter_values(chunk):
+        stripped = value.strip()
+        if stripped and len(stripped) <= 64 and not is_empty(stripped):
+            start = offset + value.index(stripped[0])
+            found.append((start, start + len(stripped), (entity,)))
+    return found
+
+
+def iter_values(chunk: Chunk) -> Iterator[tuple[int, int, str]]:
+    """(value number, offset, value) of a column chunk (values joined by newlines, or at
+    `starts` for readers that say where each begins)."""
+    text = chunk.text
+    starts = getattr(chunk, "starts", None)
+    if starts is None:
+        pos = 0
+        for number, value in enumerate(text.split("\n")):
+            yield number, pos, value
+            pos += len(value) + 1
+        return
+    separator = getattr(chunk, "separator", 1)
+    for number, begin in enumerate(starts):
+        end = starts[number + 1] - separator if number + 1 < len(starts) else len(text)
+        yield number, begin, text[begin:end]
+
+
+def _record_key(chunk: Chunk, number: int, value: str) -> Any:
+    """Which record (row) value `number` of a column chunk belongs to."""
+    index = getattr(chunk, "index", None)
+    if index is None:
+        return chunk.row if chunk.row is not None else (id(chunk), number)
+    row_of = getattr(index, "row_of", None)
+    if row_of is not None:
+        return row_of(number)
+    where = index.where(number, 0, value)
+    if where.row is not None:
+        return where.row
+    path = where.field or ""
+    return path.rsplit(".", 1)[0] if "." in path else path  # users[3].email -> users[3]
 
 
 class FilePiiDetector:
     def __init__(self, parent: PiiDetector, path: str) -> None:
         self.parent = parent
         self.path = path
-        self._order = 0
+        self._seq = 0
         self._pending: dict[frozenset[str], list[_Pending]] = {}
         self._pending_chars = 0
-        self._ner_pending: list[tuple[Chunk, Field | None]] = []
+        self._ner_pending: list[tuple[Chunk, int, int, str, Field | None]] = []
         self._ner_pending_chars = 0
         self._columns: dict[tuple[str, str], ColumnStat] = {}
         self._fields: dict[str, FieldStat] = {}
-        self._trusted: dict[str, set[str]] = {}
         self._text_hits: dict[str, list[Hit]] = {}
         self._text_distinct: dict[str, set[str]] = {}
-        self._text_lines: dict[str, set[tuple[int, int]]] = {}
         self._text_counts: dict[str, int] = {}
         self._text_line_total = 0
-        self._row: int | None = None
-        self._row_person: list[str] = []
-        self._row_health: list[tuple[str, Hit]] = []
-        self._joined = ColumnStat()
-        self._joined_fields: tuple[list[str], list[str]] | None = None
+        self._recorded: set[tuple[int, int, str]] = set()
+        # records joining a person with health data: (chunk, value numbers or None for all, key)
+        self._person_sources: list[tuple[Chunk, list[int] | None, str]] = []
+        self._health_sources: list[tuple[Chunk, list[int] | None, str]] = []
         self.chars_total = 0
         self.chars_presidio = 0
         self.chars_ner = 0
@@ -161,102 +223,164 @@ class FilePiiDetector:
         text = chunk.text
         if not text:
             return []
+        self._seq += 1
+        seq = self._seq
         self.chars_total += len(text)
         info = classify(chunk.field) if chunk.field else None
         tabular = chunk.kind is ChunkKind.DATA and info is not None
-        if chunk.kind is not ChunkKind.DATA:
-            self._text_line_total += text.count("\n") + 1
         lowered = text.lower()
         candidates = find_candidates(text, lowered)
         if tabular:
             assert info is not None
-            self._feed_cell(chunk, info, candidates)
-            candidates = self._trusted_fast_path(chunk, info, candidates)
-        elif chunk.kind is not ChunkKind.CODE and _HEALTH_PHRASE.search(text):
-            self._line_joins(chunk, candidates)
+            stat = self._field_stat(info)
+            if info.entity is not None and ENTITIES[info.entity].needs_context:
+                candidates += _header_candidates(chunk, info.entity)
+            self._feed_column(chunk, seq, stat, candidates)
+            candidates = self._column_candidates(chunk, seq, stat, candidates, lowered)
+        else:
+            if chunk.kind is not ChunkKind.DATA:
+                self._text_line_total += text.count("\n") + 1
+            if chunk.kind is not ChunkKind.CODE and _HEALTH_PHRASE.search(text):
+                self._line_joins(chunk, seq, candidates)
         if candidates:
-            prefix = f"{info.words.replace('_', ' ')}: " if info is not None else ""
-            for w in merge_windows(text, candidates):
-                entities = frozenset(w.entities)
-                self._pending.setdefault(entities, []).append(
-                    _Pending(chunk, w.start, w.end, prefix, info if tabular else None, entities, lowered)
-                )
-                self._pending_chars += w.end - w.start + len(prefix)
-        if self.parent.ner_enabled and self._wants_ner(chunk, info, tabular):
-            self._ner_pending.append((chunk, info))
-            self._ner_pending_chars += len(text)
+            self._queue(chunk, seq, info if tabular else None, candidates, lowered)
+        if self.parent.ner_enabled:
+            self._queue_ner(chunk, seq, info if tabular else None)
         if self._pending_chars >= BATCH_CHARS:
             self._flush()
         if self._ner_pending_chars >= NER_BATCH_CHARS:
             self._flush_ner()
         return []
 
-    def _wants_ner(self, chunk: Chunk, info: Field | None, tabular: bool) -> bool:
-        if chunk.kind not in (ChunkKind.PROSE, ChunkKind.OUTPUT, ChunkKind.DATA):
-            return False
-        if self.chars_ner + self._ner_pending_chars >= NER_FILE_CHARS:
-            self.ner_capped = True
-            return False
-        if tabular:
-            assert info is not None
-            stat = self._fields[info.key]
-            if not free_text(chunk.text) or stat.ner_chars >= NER_COLUMN_CHARS:
-                return False
-            stat.ner_chars += len(chunk.text)
-        return True
-
-    def _feed_cell(self, chunk: Chunk, info: Field, candidates: list[Candidate]) -> None:
-        """Column bookkeeping for one table cell or JSON value, and the record (row) join."""
+    def _field_stat(self, info: Field) -> FieldStat:
         stat = self._fields.get(info.key)
         if stat is None:
-            stat = self._fields[info.key] = FieldStat(info)
-        value = chunk.text
-        if is_empty(value):
+            shape = "PERSON" if info.plain_name else info.entity
+            if shape not in _SHAPED:
+                shape = "HEALTH_FIELD" if info.health == "strong" and info.entity is None else None
+            stat = self._fields[info.key] = FieldStat(info, shape)
+        return stat
+
+    def _queue(self, chunk: Chunk, seq: int, info: Field | None, candidates: list[Candidate], lowered: str) -> None:
+        prefix = f"{info.words.replace('_', ' ')}: " if info is not None else ""
+        for w in merge_windows(chunk.text, candidates, clip_lines=info is not None):
+            entities = frozenset(w.entities)
+            self._pending.setdefault(entities, []).append(
+                _Pending(chunk, seq, w.start, w.end, prefix, info, entities, lowered)
+            )
+            self._pending_chars += w.end - w.start + len(prefix)
+
+    def _queue_ner(self, chunk: Chunk, seq: int, info: Field | None) -> None:
+        if chunk.kind not in (ChunkKind.PROSE, ChunkKind.OUTPUT, ChunkKind.DATA):
             return
-        stat.cells += 1
-        if free_text(value):
-            stat.multiword += 1
-        header_entity = info.entity
-        if info.plain_name:
-            header_entity = "PERSON"
-        shape = header_entity if header_entity in ("PERSON", "DATE_OF_BIRTH", "STREET_ADDRESS") else None
-        if info.health == "strong" and shape is None and header_entity is None:
-            shape = "HEALTH_FIELD"
-        fits = shape is not None and value_fits(shape, value)
-        if fits:
-            stat.fits += 1
-            if stat.first_fit is None:
-                stat.first_fit = self._hit(chunk, 0, len(value))
-        if chunk.row is None:
-            return
-        if chunk.row != self._row:
-            self._finish_row()
-            self._row = chunk.row
-        # person identifier: a column that says so, or a value that is one
-        if (header_entity in PERSON_IDENTIFIERS and (shape is None or fits)) or any(
-            "EMAIL_ADDRESS" in ents and not checks.email_not_personal(value[s:e])
-            or "US_SSN" in ents and "-" in value[s:e] and checks.ssn_ok(value[s:e])
-            for s, e, ents in candidates
-        ):
-            self._row_person.append(info.key)
+        if info is None:
+            pieces: Iterator[tuple[int, int, str]] = iter([(0, 0, chunk.text)])
+        else:
+            stat = self._fields[info.key]
+            if stat.single_token:
+                return
+            pieces = iter_values(chunk)
+        for _, offset, value in pieces:
+            if self.chars_ner + self._ner_pending_chars >= NER_FILE_CHARS:
+                self.ner_capped = True
+                return
+            if info is not None:
+                stat = self._fields[info.key]
+                if stat.ner_chars >= NER_COLUMN_CHARS:
+                    return
+                if not free_text(value):
+                    continue
+                stat.ner_chars += len(value)
+            self._ner_pending.append((chunk, seq, offset, value, info))
+            self._ner_pending_chars += len(value)
+
+    def _feed_column(self, chunk: Chunk, seq: int, stat: FieldStat, candidates: list[Candidate]) -> None:
+        """Column bookkeeping: what its values look like, and which records hold a person
+        identifier or health data (joined in finish())."""
+        info = stat.info
+        sampling = stat.cells < STATS_SAMPLE
+        if sampling or stat.shape is not None:
+            for number, offset, value in iter_values(chunk):
+                if is_empty(value):
+                    continue
+                in_sample = stat.cells < STATS_SAMPLE
+                if in_sample:
+                    stat.cells += 1
+                    if free_text(value):
+                        stat.multiword += 1
+                elif stat.shape is None:
+                    break
+                if stat.shape is not None and value_fits(stat.shape, value):
+                    stat.fits += 1
+                    stat.fits_sampled += in_sample
+                    if stat.first_fit is None:
+                        stat.first_fit = Hit(chunk, offset, offset + len(value), value, (seq, offset))
+        header = stat.shape or info.entity
+        if header in PERSON_IDENTIFIERS and (stat.shape is None or stat.fits):
+            self._person_sources.append((chunk, None, info.key))
+        elif candidates:
+            numbers = self._value_numbers(chunk, [
+                s for s, e, ents in candidates
+                if "EMAIL_ADDRESS" in ents and not checks.email_not_personal(chunk.text[s:e])
+                or "US_SSN" in ents and "-" in chunk.text[s:e] and checks.ssn_ok(chunk.text[s:e])
+            ])
+            if numbers:
+                self._person_sources.append((chunk, numbers, info.key))
         health_header = info.health is not None or (
-            header_entity is not None and ENTITIES[header_entity].category is Category.HEALTH
+            info.entity is not None and ENTITIES[info.entity].category is Category.HEALTH
         )
-        if health_header or _HEALTH_PHRASE.search(value):
-            self._row_health.append((info.key, self._hit(chunk, 0, len(value))))
+        if health_header:
+            self._health_sources.append((chunk, None, info.key))
+        elif not stat.single_token and _HEALTH_PHRASE.search(chunk.text):
+            numbers = self._value_numbers(chunk, [m.start() for m in _HEALTH_PHRASE.finditer(chunk.text)])
+            self._health_sources.append((chunk, numbers, info.key))
 
-    def _finish_row(self) -> None:
-        if self._row_person and self._row_health:
-            person = [f for f in self._row_person]
-            health = [f for f, _ in self._row_health if f not in person] or [self._row_health[0][0]]
-            hit = next((h for f, h in self._row_health if f in health), self._row_health[0][1])
-            self._joined.add(hit)
-            if self._joined_fields is None:
-                self._joined_fields = (person, health)
-        self._row_person = []
-        self._row_health = []
+    @staticmethod
+    def _value_numbers(chunk: Chunk, offsets: list[int]) -> list[int]:
+        if not offsets:
+            return []
+        starts = getattr(chunk, "starts", None)
+        if starts is None:
+            starts = [0] + [m.end() for m in re.finditer("\n", chunk.text)]
+        return sorted({bisect.bisect_right(starts, o) - 1 for o in offsets})
 
-    def _line_joins(self, chunk: Chunk, candidates: list[Candidate]) -> None:
+    def _column_candidates(
+        self, chunk: Chunk, seq: int, stat: FieldStat, candidates: list[Candidate], lowered: str
+    ) -> list[Candidate]:
+        """Candidates of a column that still need Presidio. A column is judged on a sample:
+        Presidio checks its first SAMPLE candidates per entity; if it confirms nearly all, the
+        rest are counted with the cheap checks; a column of identifiers that rarely validate
+        (random IDs passing Luhn by chance) is set aside."""
+        if not candidates:
+            return candidates
+        info = stat.info
+        undecided = [c for c in candidates if not self._decided(stat, c)]
+        if len(undecided) > SAMPLE:
+            sample = sorted(undecided)[:SAMPLE]
+            self._queue(chunk, seq, info, sample, lowered)
+            self._flush()
+            chosen = {(s, e) for s, e, _ in sample}
+            candidates = [c for c in candidates if (c[0], c[1]) not in chosen]
+        rest: list[Candidate] = []
+        for s, e, ents in candidates:
+            if any(x in stat.noise for x in ents) and all(x in stat.noise or x in stat.trusted for x in ents):
+                continue
+            if ents and all(x in stat.trusted for x in ents):
+                value = chunk.text[s:e]
+                for name in ents:
+                    if _TRUSTED_CHECKS[name](value) and _value_ok(name, value, chunk, lowered, s, e, info.words, info):
+                        self._record(name, chunk, seq, s, e, info)
+                        break
+            else:
+                rest.append((s, e, ents))
+        return rest
+
+    @staticmethod
+    def _decided(stat: FieldStat, candidate: Candidate) -> bool:
+        ents = candidate[2]
+        return bool(ents) and all(x in stat.trusted or x in stat.noise for x in ents)
+
+    def _line_joins(self, chunk: Chunk, seq: int, candidates: list[Candidate]) -> None:
         """Prose and outputs: a line with health wording and a person identifier is a record."""
         text = chunk.text
         for m in _HEALTH_PHRASE.finditer(text):
@@ -270,25 +394,7 @@ class FilePiiDetector:
                 for s, e, ents in candidates
             )
             if person:
-                self._record("HEALTH_RECORD", chunk, m.start(), m.end(), None)
-
-    def _trusted_fast_path(self, chunk: Chunk, info: Field, candidates: list[Candidate]) -> list[Candidate]:
-        """Values of a column Presidio has vouched for are counted with our cheap checks."""
-        trusted = self._trusted.get(info.key)
-        if not trusted:
-            return candidates
-        rest: list[Candidate] = []
-        for s, e, ents in candidates:
-            usable = [x for x in ents if x in trusted]
-            if len(usable) == len(ents):
-                value = chunk.text[s:e]
-                for entity in usable:
-                    if _TRUSTED_CHECKS[entity](value):
-                        self._record(entity, chunk, s, e, info)
-                        break
-            else:
-                rest.append((s, e, ents))
-        return rest
+                self._record("HEALTH_RECORD", chunk, seq, m.start(), m.end(), None)
 
     # --- Presidio ----------------------------------------------------------------------------
 
@@ -315,8 +421,8 @@ class FilePiiDetector:
             if self._acceptable(r.entity, r.score, item.chunk, start, end, item.info, item.lowered):
                 distance = context_distance(r.entity, item.lowered, start, end, words)
                 kept.append((999 if distance is None else distance, start, end, r.entity))
-        # One value, one entity: "NPI 1245319599" is an NPI, not also a phone number. A value
-        # whose own context word stands nearest wins.
+        # One value, one entity: "NPI 1245319599" is an NPI, not also a phone number. The entity
+        # whose own context word stands nearest wins, then the more sensitive one.
         kept.sort(key=lambda k: (k[0], not ENTITIES[k[3]].sensitive, k[1]))
         taken: list[tuple[int, int]] = []
         confirmed: set[str] = set()
@@ -324,44 +430,54 @@ class FilePiiDetector:
             if any(start < e and s < end for s, e in taken):
                 continue
             taken.append((start, end))
-            self._record(name, item.chunk, start, end, item.info)
+            self._record(name, item.chunk, item.seq, start, end, item.info)
             confirmed.add(name)
-        info = item.info
-        if info is None:
-            return
-        for entity in item.entities:
-            if entity not in _TRUSTED_CHECKS:
+        if item.info is not None:
+            self._judge_column(item, confirmed)
+
+    def _judge_column(self, item: _Pending, confirmed: set[str]) -> None:
+        assert item.info is not None
+        stat = self._fields[item.info.key]
+        for name in item.entities:
+            if name not in _TRUSTED_CHECKS:
                 continue
-            stat = self._columns.setdefault((info.key, entity), ColumnStat())
-            stat.tried += 1
-            if entity in confirmed:
-                stat.confirmed += 1
-            if stat.tried >= TRUST_AFTER and stat.confirmed >= TRUST_RATIO * stat.tried:
-                self._trusted.setdefault(info.key, set()).add(entity)
+            column = self._columns.setdefault((item.info.key, name), ColumnStat())
+            column.tried += 1
+            if name in confirmed:
+                column.confirmed += 1
+            if column.tried >= SAMPLE // 2 and name not in stat.trusted | stat.noise:
+                if column.confirmed >= TRUST_RATIO * column.tried:
+                    stat.trusted.add(name)
+                elif stat.single_token and stat.info.entity != name and column.confirmed < 0.1 * column.tried:
+                    stat.noise.add(name)
 
     def _flush_ner(self) -> None:
         if not self._ner_pending:
             return
         pending, self._ner_pending, self._ner_pending_chars = self._ner_pending, [], 0
-        texts = [chunk.text for chunk, _ in pending]
+        texts = [value for _, _, _, value, _ in pending]
         self.chars_ner += sum(len(t) for t in texts)
-        for (chunk, info), results in zip(pending, self.parent.analyzer().analyze_ner(texts)):
-            lowered = chunk.text.lower()
-            tabular = info if chunk.kind is ChunkKind.DATA else None
+        for (chunk, seq, offset, value, info), results in zip(pending, self.parent.analyzer().analyze_ner(texts)):
+            lowered = value.lower()
             for r in results:
-                if self._acceptable(r.entity, r.score, chunk, r.start, r.end, tabular, lowered):
-                    self._record(r.entity, chunk, r.start, r.end, tabular)
+                if self._acceptable(r.entity, r.score, chunk, offset + r.start, offset + r.end, info, lowered, r.start):
+                    self._record(r.entity, chunk, seq, offset + r.start, offset + r.end, info)
 
     # --- deciding ----------------------------------------------------------------------------
 
     def _acceptable(
-        self, name: str, score: float, chunk: Chunk, start: int, end: int, info: Field | None, lowered: str
+        self, name: str, score: float, chunk: Chunk, start: int, end: int, info: Field | None, lowered: str,
+        local_start: int | None = None,
     ) -> bool:
+        """Presidio's verdict, then ours. `lowered` is the text the offsets refer to, or (NER)
+        one value of it, with `local_start` the value's own offset."""
         entity = ENTITIES.get(name)
         if entity is None or not self.parent.enabled(entity):
             return False
         if score < (entity.min_score if entity.min_score is not None else self.parent.threshold):
             return False
+        if local_start is not None:
+            return len(chunk.text[start:end].strip()) > 1
         value = chunk.text[start:end]
         words = info.words if info is not None else ""
         if entity.needs_context and not (
@@ -370,12 +486,12 @@ class FilePiiDetector:
             return False
         return _value_ok(name, value, chunk, lowered, start, end, words, info)
 
-    def _hit(self, chunk: Chunk, start: int, end: int) -> Hit:
-        self._order += 1
-        return Hit(chunk, start, end, chunk.text[start:end], self._order)
-
-    def _record(self, name: str, chunk: Chunk, start: int, end: int, info: Field | None) -> None:
-        hit = self._hit(chunk, start, end)
+    def _record(self, name: str, chunk: Chunk, seq: int, start: int, end: int, info: Field | None) -> None:
+        key = (seq, start, name)
+        if key in self._recorded:  # overlapping windows of two batches
+            return
+        self._recorded.add(key)
+        hit = Hit(chunk, start, end, chunk.text[start:end], (seq, start))
         if chunk.kind is ChunkKind.DATA:
             key = info.key if info is not None else ""
             self._columns.setdefault((key, name), ColumnStat()).add(hit)
@@ -385,16 +501,16 @@ class FilePiiDetector:
             kept.append(hit)
         self._text_counts[name] = self._text_counts.get(name, 0) + 1
         self._text_distinct.setdefault(name, set()).add(hit.value)
-        self._text_lines.setdefault(name, set()).add((id(chunk), chunk.text.count("\n", 0, start)))
 
     # --- finishing ---------------------------------------------------------------------------
 
     def finish(self) -> list[Match]:
         self._flush()
         self._flush_ner()
-        self._finish_row()
-        matches: list[Match] = []
-        matches += self._column_matches()
+        matches = self._column_matches()
+        matches += self._join_matches(strong_health=any(
+            m.category is Category.HEALTH for m in matches
+        ))
         matches += self._text_matches()
         return matches
 
@@ -417,63 +533,75 @@ class FilePiiDetector:
 
     def _column_matches(self) -> list[Match]:
         matches: list[Match] = []
-        emitted_fields: set[str] = set()
-        has_person_column = any(
-            e in PERSON_IDENTIFIERS and e != "PERSON" and s.count for (_, e), s in self._columns.items()
-        ) or any(
-            f.info.entity in PERSON_IDENTIFIERS and f.info.entity != "PERSON" and f.cells for f in self._fields.values()
-        )
-        strong_health = False
-        for (key, name), stat in sorted(self._columns.items(), key=lambda kv: _position(kv[1].first) if kv[1].first else (0, 0, 0)):
-            if stat.first is None or not stat.count:
+        person_columns = {key for (key, name), s in self._columns.items() if s.count and name in PERSON_IDENTIFIERS}
+        person_columns |= {
+            key for key, f in self._fields.items()
+            if f.info.entity in PERSON_IDENTIFIERS and f.info.entity != "PERSON" and f.cells
+        }
+        for (key, name), column in self._columns.items():
+            if column.first is None:
                 continue
             entity = ENTITIES[name]
             fstat = self._fields.get(key)
-            single_token = fstat is not None and fstat.multiword * 2 < fstat.cells
-            header_says = fstat is not None and fstat.info.entity == name
             if (
-                fstat is not None and single_token and not header_says and stat.tried >= NOISE_AFTER
-                and stat.confirmed < NOISE_RATIO * stat.tried
+                fstat is not None and fstat.single_token and fstat.info.entity != name
+                and column.tried >= SAMPLE // 2 and column.confirmed < NOISE_RATIO * column.tried
             ):
-                continue  # an ID column whose values sometimes pass a checksum
-            if entity.category is Category.HEALTH:
-                strong_health = True
-            matches.append(self._aggregate(entity, stat, key, free=fstat is not None and not single_token))
-            emitted_fields.add(key)
+                continue  # a column of IDs some of which pass a checksum by chance
+            free = fstat is not None and not fstat.single_token
+            matches.append(self._aggregate(entity, column, key, free))
         # header-only columns: names, dates of birth, addresses, health fields
         for key, fstat in self._fields.items():
-            info = fstat.info
-            if fstat.first_fit is None or not fstat.cells or fstat.fits < 0.6 * fstat.cells:
+            if fstat.shape is None or fstat.first_fit is None or not fstat.cells:
                 continue
-            if info.plain_name or info.entity == "PERSON":
-                name = "PERSON"
-                if info.plain_name and not has_person_column:
-                    continue
-                if (key, "PERSON") in self._columns:
-                    continue
-            elif info.entity in ("DATE_OF_BIRTH", "STREET_ADDRESS"):
-                name = info.entity
-            elif info.health == "strong" and info.entity is None:
-                name = "HEALTH_FIELD"
-                strong_health = True
-            else:
+            if fstat.fits_sampled < 0.6 * fstat.cells:
                 continue
+            name = fstat.shape
+            if name == "PERSON" and (
+                (key, "PERSON") in self._columns or (fstat.info.plain_name and not person_columns - {key})
+            ):
+                continue  # NER already counted it, or a bare "name" column with no other personal data
             entity = ENTITIES[name]
             if not self.parent.enabled(entity):
                 continue
-            stat = ColumnStat()
-            stat.count = fstat.fits
-            stat.first = fstat.first_fit
-            stat.first_row = fstat.first_fit.chunk.row
-            stat.distinct = {fstat.first_fit.value}
-            matches.append(self._aggregate(entity, stat, key, free=False, full=fstat.fits >= COLUMN_FULL))
-        joined = ENTITIES["HEALTH_RECORD"]
-        if self._joined.count and not strong_health and self.parent.enabled(joined):
-            person, health = self._joined_fields or ([], [])
-            match = self._aggregate(joined, self._joined, "", free=False)
-            detail = f" ({', '.join(_field_names(person))} with {', '.join(_field_names(health))})"
-            matches.append(_with_message(match, (match.message or "") + detail))
+            column = ColumnStat(count=fstat.fits, first=fstat.first_fit)
+            matches.append(self._aggregate(entity, column, key, False, full=fstat.fits >= COLUMN_FULL))
+        matches.sort(key=lambda m: (m.chunk.row or 0, m.start))
         return matches
+
+    def _join_matches(self, strong_health: bool) -> list[Match]:
+        """Records that join a person identifier with health data (one finding per file)."""
+        entity = ENTITIES["HEALTH_RECORD"]
+        if strong_health or not self._person_sources or not self._health_sources or not self.parent.enabled(entity):
+            return []
+        person_fields: dict[Any, str] = {}
+        for chunk, numbers, key in self._person_sources:
+            for record, _, _, _ in self._records(chunk, numbers):
+                person_fields.setdefault(record, key)
+        joined = ColumnStat()
+        pairs: tuple[str, str] | None = None
+        for chunk, numbers, key in self._health_sources:
+            for record, number, offset, value in self._records(chunk, numbers):
+                person = person_fields.get(record)
+                if person is None or person == key or is_empty(value):
+                    continue
+                joined.add(Hit(chunk, offset, offset + len(value), value, (0, offset)))
+                pairs = pairs or (person, key)
+        if joined.first is None or pairs is None:
+            return []
+        match = self._aggregate(entity, joined, "", False)
+        return [replace(match, message=f"{match.message} ({pairs[0]} with {pairs[1]})")]
+
+    @staticmethod
+    def _records(chunk: Chunk, numbers: list[int] | None) -> Iterator[tuple[Any, int, int, str]]:
+        wanted = set(numbers) if numbers is not None else None
+        for number, offset, value in iter_values(chunk):
+            if number >= JOIN_VALUES:
+                return
+            if wanted is not None and number not in wanted:
+                continue
+            if not is_empty(value):
+                yield _record_key(chunk, number, value), number, offset, value
 
     def _aggregate(self, entity: Entity, stat: ColumnStat, key: str, free: bool, full: bool | None = None) -> Match:
         assert stat.first is not None
@@ -486,14 +614,9 @@ class FilePiiDetector:
             severity = Severity.MEDIUM if full else Severity.LOW
         else:
             severity = Severity.MEDIUM
-        where = "in this column" if key else "in this file"
-        if free:
-            where = "in this free-text column"
+        where = "in this free-text column" if free else "in this column" if key else "in this file"
         noun = entity.noun if stat.count == 1 else entity.plural
-        rows = ""
-        if stat.first_row is not None and stat.last_row is not None and stat.last_row != stat.first_row:
-            rows = f" (rows {stat.first_row:,}\u2013{stat.last_row:,})"
-        message = f"{stat.count:,} {noun} {where}{rows}"
+        message = f"{stat.count:,} {noun} {where}"
         return Match(
             entity.rule_id, entity.category, severity, first.chunk, first.start, first.end, first.value,
             message=message, count=stat.count,
@@ -505,15 +628,13 @@ class FilePiiDetector:
         for name, hits in self._text_hits.items():
             entity = ENTITIES[name]
             distinct = len(self._text_distinct.get(name, ()))
-            lines = len(self._text_lines.get(name, ()))
             count = self._text_counts.get(name, len(hits))
             full = (
-                not entity.sensitive and not people_file and distinct >= FILE_FULL
-                and lines >= FILE_FULL_DENSITY * max(1, self._text_line_total)
-                and name != "LOCATION"
+                not entity.sensitive and not people_file and name != "LOCATION" and distinct >= FILE_FULL
+                and _lines_with(hits) >= FILE_FULL_DENSITY * max(1, self._text_line_total)
             )
             if full:
-                first = min(hits, key=_position)
+                first = min(hits, key=lambda h: h.order)
                 matches.append(Match(
                     entity.rule_id, entity.category, Severity.HIGH, first.chunk, first.start, first.end,
                     first.value, message=f"{count:,} {entity.plural} in this file ({distinct:,} distinct)",
@@ -528,12 +649,29 @@ class FilePiiDetector:
         return matches
 
 
+def _lines_with(hits: list[Hit]) -> int:
+    """Distinct lines holding a hit (counted without rescanning a text per hit)."""
+    lines: set[tuple[int, int]] = set()
+    by_chunk: dict[int, list[Hit]] = {}
+    for hit in hits:
+        by_chunk.setdefault(hit.order[0], []).append(hit)
+    for seq, group in by_chunk.items():
+        group.sort(key=lambda h: h.start)
+        text = group[0].chunk.text
+        line, pos = 0, 0
+        for hit in group:
+            line += text.count("\n", pos, hit.start)
+            pos = hit.start
+            lines.add((seq, line))
+    return len(lines)
+
+
 def _single_severity(entity: Entity, kind: ChunkKind, people_file: bool) -> Severity:
     if entity.sensitive:
         return Severity.HIGH
     if people_file or entity.name == "LOCATION":
         return Severity.LOW
-    if kind is ChunkKind.OUTPUT:
+    if kind in (ChunkKind.OUTPUT, ChunkKind.DATA):
         return Severity.MEDIUM
     return Severity.LOW
 
@@ -571,20 +709,6 @@ def _value_ok(
     if name == "IBAN_CODE":
         return checks.iban_ok(value)
     return True
-
-
-def _field_names(keys: list[str]) -> list[str]:
-    seen: list[str] = []
-    for key in keys:
-        if key not in seen:
-            seen.append(key)
-    return seen[:3]
-
-
-def _with_message(match: Match, message: str) -> Match:
-    from dataclasses import replace
-
-    return replace(match, message=message)
 
 
 def _size(chars: int) -> str:

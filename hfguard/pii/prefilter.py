@@ -24,6 +24,7 @@ _BTC = re.compile(r"(?:bc1|[13])[a-km-zA-HJ-NP-Z1-9]{25,59}")
 _IPV6 = re.compile(r"[23][0-9a-fA-F]{3}:[0-9a-fA-F:]{3,40}")
 _IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:/\d{1,2})?")
 _QUICK = re.compile(r"[\d@]")
+_SPACE = re.compile(r"\s")
 
 WINDOW_BEFORE = 48  # chars before a candidate: enough for Presidio's five context words
 WINDOW_AFTER = 16
@@ -189,15 +190,23 @@ def find_candidates(text: str, lowered: str) -> list[Candidate]:
     return found
 
 
-def merge_windows(text: str, found: list[Candidate]) -> list[Window]:
-    """Windows around candidates, merged where they overlap, snapped to spaces."""
+def merge_windows(text: str, found: list[Candidate], clip_lines: bool = False) -> list[Window]:
+    """Windows around candidates, merged where they overlap, snapped to spaces. With
+    `clip_lines` (a column of values, one a line) a window never reaches into another value."""
     if not found:
         return []
     found = sorted(found)
     windows: list[Window] = []
     for s, e, entities in found:
+        if clip_lines:
+            line_end = text.find("\n", s, e)
+            e = line_end if line_end >= 0 else e
         ws = max(0, s - WINDOW_BEFORE)
         we = min(len(text), e + WINDOW_AFTER)
+        if clip_lines:
+            ws = max(ws, text.rfind("\n", ws, s) + 1)
+            newline = text.find("\n", e, we)
+            we = newline if newline >= 0 else we
         if windows and ws <= windows[-1].end:
             last = windows[-1]
             last.end = max(last.end, we)
@@ -206,10 +215,12 @@ def merge_windows(text: str, found: list[Candidate]) -> list[Window]:
             windows.append(Window(ws, we, set(entities)))
     # snap to whitespace so no token is cut in half (Presidio's regexes use \b)
     for w in windows:
-        if w.start:
-            space = text.rfind(" ", w.start - 16 if w.start >= 16 else 0, w.start)
-            w.start = space + 1 if space >= 0 else w.start
-        space = text.find(" ", w.end, w.end + 16)
-        if space >= 0:
-            w.end = space
+        if w.start and not text[w.start - 1].isspace():
+            space = max(text.rfind(" ", max(0, w.start - 16), w.start), text.rfind("\n", max(0, w.start - 16), w.start))
+            if space >= 0 and not (clip_lines and "\n" in text[space + 1 : w.start]):
+                w.start = space + 1
+        if w.end < len(text) and not text[w.end].isspace():
+            match = _SPACE.search(text, w.end, w.end + 16)
+            if match is not None:
+                w.end = match.start()
     return windows

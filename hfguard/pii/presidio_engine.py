@@ -53,14 +53,20 @@ class Result:
     score: float
 
 
+# No URLs and no cache: the public suffix list snapshot bundled with tldextract, never a fetch.
+_EXTRACT = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
+
+
+def email_domain_ok(address: str) -> bool:
+    """The domain ends in a public suffix (what Presidio's email validation checks)."""
+    return _EXTRACT(address.rpartition("@")[2]).fqdn != ""
+
+
 class _OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's email recogniser, validated against tldextract's bundled suffix list."""
 
-    _extract = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
-
     def validate_result(self, pattern_text: str) -> bool:
-        domain = pattern_text.rpartition("@")[2]
-        return self._extract(domain).fqdn != ""
+        return email_domain_ok(pattern_text)
 
 
 class _CheckedRecognizer(PatternRecognizer):
