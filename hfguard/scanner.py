@@ -336,13 +336,14 @@ def _size(disk_path: str) -> int:
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    pool.shutdown(wait=False, cancel_futures=True)
+    """Stop the workers now (not after the batches they hold), then the pool."""
     terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
     if terminate is not None:
         terminate()
-        return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()
+    else:  # before shutdown(), which forgets the processes
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def scan_blobs(blobs: Iterable[Blob], options: ScanOptions) -> Report:
