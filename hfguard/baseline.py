@@ -39,10 +39,11 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from hfguard.errors import HfguardError
 from hfguard.models import Finding

@@ -9,11 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from secretgen import hf_token
 
 from hfguard.baseline import END_LINE, load_baseline
 from hfguard.cli import main
 from hfguard.masking import mask
-from secretgen import hf_token
 
 GIT = shutil.which("git")
 needs_git = pytest.mark.skipif(GIT is None, reason="git is not installed")
@@ -167,10 +167,10 @@ def test_config_baseline_key_and_output_default(repo: Path) -> None:
         ("{not json", "not valid JSON"),
         ('{"version": 1,\n<<<<<<< HEAD\n', "conflict markers"),
         ('{"version": 2, "findings": []}', "not an hfguard baseline"),
-        ('{"version": 1, "findings": [], "hashing": {"algorithm": "scrypt", "n": 1048576, "r": 8, "p": 1, '
-         '"salt": "00112233445566778899aabbccddeeff"}}', "hashing"),
-        ('{"version": 1, "findings": [{"hash": "zz", "path": "a", "rule": "b"}], "hashing": {"algorithm": '
-         '"scrypt", "n": 2048, "r": 8, "p": 1, "salt": "00112233445566778899aabbccddeeff"}}', "findings[0]"),
+        (('{"version": 1, "findings": [], "hashing": {"algorithm": "scrypt", "n": 1048576, "r": 8, "p": 1, '
+          '"salt": "00112233445566778899aabbccddeeff"}}'), "hashing"),
+        (('{"version": 1, "findings": [{"hash": "zz", "path": "a", "rule": "b"}], "hashing": {"algorithm": '
+          '"scrypt", "n": 2048, "r": 8, "p": 1, "salt": "00112233445566778899aabbccddeeff"}}'), "findings[0]"),
     ],
 )
 def test_bad_baseline_is_exit_2_naming_the_file(

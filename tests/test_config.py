@@ -5,11 +5,11 @@ import json
 from pathlib import Path
 
 import pytest
+from secretgen import hf_token, rand
 
 from hfguard.cli import main
 from hfguard.config import PiiConfig, load_config
 from hfguard.models import Severity
-from secretgen import hf_token, rand
 
 TICKET = "tkt_" + rand("hex", 24, "ticket")
 
@@ -236,8 +236,8 @@ def test_pii_table_is_parsed(project: Path) -> None:
         ('[[rules]]\nid = "x"\ndescription = "d"\nregex = "x[0-9]+"\n', "rules[0]", "keyword"),
         ('[[rules]]\nid = "x"\ndescription = "d"\nregex = "x[0-9]+"\nkeywords = ["x"]\ntps = ["nothing"]\n',
          "rules[0]", "tps[0] is not detected"),
-        ("[[rules]]\n" 'id = "x"\ndescription = "d"\nregex = "x[0-9]+"\nkeywords = ["x"]\n'
-         "[[rules]]\n" 'id = "x"\ndescription = "d"\nregex = "y[0-9]+"\nkeywords = ["y"]\n', "rules[1]", "twice"),
+        (("[[rules]]\n" 'id = "x"\ndescription = "d"\nregex = "x[0-9]+"\nkeywords = ["x"]\n'
+          "[[rules]]\n" 'id = "x"\ndescription = "d"\nregex = "y[0-9]+"\nkeywords = ["y"]\n'), "rules[1]", "twice"),
         ("fail_on = \n", "", "not valid TOML"),
     ],
 )

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from secretgen import hf_token
 
 from hfguard.cli import main
 from hfguard.config import AllowEntry, Config
@@ -12,7 +13,6 @@ from hfguard.globs import field_matches, matches
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
 from hfguard.policy import Policy, inline_allowed
 from hfguard.readers import EXTENSION_READERS
-from secretgen import hf_token
 
 RULE = "huggingface-access-token"
 
