@@ -52,7 +52,10 @@ class Where:
 
 
 class ValueIndex(Protocol):
-    """Tells where value number `index` of a chunk came from (offset_in_value: into the value)."""
+    """Tells where value number `index` of a chunk came from (offset_in_value: into the value).
+
+    Indexes of record data also have `row_of(index) -> int` (the 1-based row, cheaply).
+    """
 
     def where(self, index: int, offset_in_value: int, value: str) -> Where: ...
 

@@ -65,6 +65,9 @@ class _BatchIndex:
         self.lines = lines
         self.raw = raw
 
+    def row_of(self, index: int) -> int:
+        return self.rows[self.col.records[index]]
+
     def where(self, index: int, offset_in_value: int, value: str) -> Where:
         record = self.col.records[index]
         path = self.col.paths.get(index, self.column)

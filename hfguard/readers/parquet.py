@@ -31,6 +31,10 @@ class _LeafIndex:
         self.leaf = leaf
         self.first_row = first_row
 
+    def row_of(self, index: int) -> int:
+        rows = self.leaf.rows
+        return self.first_row + (int(rows[index]) if rows is not None else index)
+
     def where(self, index: int, offset_in_value: int, value: str) -> Where:
         leaf = self.leaf
         local = int(leaf.rows[index]) if leaf.rows is not None else index

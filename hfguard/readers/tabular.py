@@ -36,6 +36,9 @@ class _BatchIndex:
         self.record_lines = record_lines  # None: record k is on line first_line + k
         self.records = records  # kept only for batches with multi-line fields
 
+    def row_of(self, index: int) -> int:
+        return self.first_row + index
+
     def where(self, index: int, offset_in_value: int, value: str) -> Where:
         row = self.first_row + index
         if self.record_lines is None:
