@@ -37,6 +37,7 @@ _TAG_RE = re.compile(r"(?<![\w-])hfguard-allow(?::(?P<rules>[A-Za-z0-9_.,-]+))?(
 _FOREIGN_SAME_LINE = ("pragma: allowlist secret", "gitleaks:allow")
 _FOREIGN_NEXT_LINE = ("pragma: allowlist nextline secret",)
 _LINE_PRAGMA_KINDS = frozenset({ChunkKind.CODE, ChunkKind.PROSE, ChunkKind.METADATA})
+PRAGMA_REACH = 4096  # characters read on each side of a match when looking for its pragma
 
 # A pragma: (applies to the next line, rule ids it is narrowed to; empty: every rule).
 _Pragma = tuple[bool, frozenset[str]]
@@ -74,24 +75,38 @@ def _allows(pragmas: list[_Pragma], rule_id: str, next_line: bool) -> bool:
     return any(nl == next_line and (not rules or rule in rules) for nl, rules in pragmas)
 
 
-def inline_allowed(match: Match) -> bool:
+def inline_allowed(match: Match, scopes: dict[str, list[_Pragma]] | None = None) -> bool:
     """An allow pragma on the match's line(s), on the line before (allow-next-line), or in the
-    notebook cell the chunk came from (chunk.allow_scope)."""
+    notebook cell the chunk came from (chunk.allow_scope). `scopes` caches parsed cell scopes.
+
+    Only PRAGMA_REACH characters around the match are read: a pragma sits in a comment next to
+    the value, and a minified line of megabytes must not be re-read for every match on it."""
     chunk = match.chunk
     if chunk.kind in _LINE_PRAGMA_KINDS:
         text = chunk.text
-        line_start = text.rfind("\n", 0, match.start) + 1
-        line_end = text.find("\n", max(match.end, match.start))
-        line = text[line_start : line_end if line_end >= 0 else len(text)]
+        lo = max(0, match.start - PRAGMA_REACH)
+        line_start = text.rfind("\n", lo, match.start) + 1 or lo
+        hi = min(len(text), max(match.end, match.start) + PRAGMA_REACH)
+        line_end = text.find("\n", max(match.end, match.start), hi)
+        line = text[line_start : line_end if line_end >= 0 else hi]
         if _allows(line_pragmas(line), match.rule_id, next_line=False):
             return True
-        if line_start > 0:
-            prev_start = text.rfind("\n", 0, line_start - 1) + 1
+        if line_start > 0 and text[line_start - 1] == "\n":
+            prev_lo = max(0, line_start - 1 - PRAGMA_REACH)
+            prev_start = text.rfind("\n", prev_lo, line_start - 1) + 1 or prev_lo
             previous = text[prev_start : line_start - 1]
             if _allows(line_pragmas(previous), match.rule_id, next_line=True):
                 return True
-    if chunk.allow_scope:
-        return _allows(scope_pragmas(chunk.allow_scope), match.rule_id, next_line=False)
+    scope = chunk.allow_scope
+    if scope:
+        if scopes is None:
+            return _allows(scope_pragmas(scope), match.rule_id, next_line=False)
+        parsed = scopes.get(scope)
+        if parsed is None:
+            if len(scopes) > 64:
+                scopes.clear()
+            parsed = scopes[scope] = scope_pragmas(scope)
+        return _allows(parsed, match.rule_id, next_line=False)
     return False
 
 
@@ -115,6 +130,7 @@ class Policy:
         self._disabled = frozenset(config.disable)
         self._baseline_index = baseline.index() if baseline is not None else {}
         self._baseline_keys: dict[str, str] = {}
+        self._scopes: dict[str, list[_Pragma]] = {}
         skip = {baseline.path} if baseline is not None and baseline.path else set()
         self._skip_files = {os.path.abspath(p) for p in skip}
 
@@ -201,7 +217,7 @@ class Policy:
         """Why this finding does not count ("config", "inline", "baseline"), or None."""
         if self.config_allowed(match, path):
             return "config"
-        if inline_allowed(match):
+        if inline_allowed(match, self._scopes):
             return "inline"
         if self.in_baseline(match.rule_id, path, fingerprint):
             return "baseline"

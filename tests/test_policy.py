@@ -203,3 +203,13 @@ def test_field_patterns() -> None:
     assert field_matches("email", "email") and not field_matches("email2", "email")
     assert field_matches("users[3].email", "users[*].email")
     assert field_matches("a.b.phone", "*.phone") and not field_matches("phone", "*.phone")
+
+
+def test_pragma_lookup_on_a_huge_line_is_local() -> None:
+    tokens = [hf_token(f"long{i}") for i in range(300)]
+    filler = "x" * 5000
+    text = filler.join(tokens) + "  # hfguard: allow"  # one 1.5 MB line
+    policy = Policy(Config())
+    allowed = [policy.suppression(_match(text, t), "min.js", "fp") for t in tokens]
+    # Only the value next to the pragma is covered; the scan does not re-read the line 300 times.
+    assert allowed[-1] == "inline" and allowed[:-1] == [None] * 299
