@@ -192,7 +192,8 @@ def _write_report(report: Report, args: argparse.Namespace, config: Any) -> None
         from hfguard.scanner import build_ruleset
 
         colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        hints = {r.id: r.remediation for r in build_ruleset(config).rules if r.remediation}
+        # Rules are loaded again only when there is something to explain (a clean commit stays fast).
+        hints = {r.id: r.remediation for r in build_ruleset(config).rules if r.remediation} if report.findings else {}
         text = format_text(report, colour=colour, show_suppressed=args.show_suppressed, hints=hints)
     _emit(text, args.output)
 

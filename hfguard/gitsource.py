@@ -22,6 +22,7 @@ from typing import IO, Mapping, Sequence
 
 from hfguard.errors import HfguardError
 from hfguard.models import Blob, Finding, Report
+from hfguard.readers import choose_reader
 from hfguard.scanner import ScanOptions, scan_blobs
 from hfguard.walk import matches_any
 
@@ -33,6 +34,7 @@ _MODE_GITLINK = "160000"  # submodule: its content lives in another repository
 _MODE_SYMLINK = "120000"  # blob is a link target, not file content
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 _LFS_OID = re.compile(rb"^oid sha256:([0-9a-f]{64})$", re.MULTILINE)
+_LINE_READERS = frozenset({"text", "prose"})  # readers that keep no state across lines
 _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
@@ -121,6 +123,8 @@ class BlobStore:
         self.repo = repo
         self._proc: subprocess.Popen[bytes] | None = None
         self._cache: tuple[str, bytes] | None = None  # the blob last read: scanners open twice
+        self._kept: tuple[str, Lines, bytes] | None = None  # the last blob cut down to some lines
+        self.lfs_shas: set[str] = set()  # pointers whose content came from the local LFS store
 
     def sizes(self, shas: Sequence[str]) -> dict[str, int]:
         """Sizes of many objects in one `git cat-file --batch-check`."""
@@ -162,7 +166,8 @@ class BlobStore:
         self._cache = (sha, data)
         return data
 
-    def open(self, sha: str, size: int | None) -> IO[bytes]:
+    def open(self, sha: str, size: int | None, keep: Lines | None = None) -> IO[bytes]:
+        """A stream of the blob; with `keep`, every other line is emptied (line numbers hold)."""
         if size is not None and size > STREAM_BYTES:
             proc = subprocess.Popen(
                 [GIT, *_GIT_CONFIG, "cat-file", "blob", sha], cwd=self.repo.root,
@@ -173,7 +178,12 @@ class BlobStore:
         if data.startswith(_LFS_POINTER):
             local = self._lfs_object(data)
             if local is not None:
+                self.lfs_shas.add(sha)
                 return open(local, "rb")
+        if keep is not None:
+            if self._kept is None or self._kept[0] != sha or self._kept[1] is not keep:
+                self._kept = (sha, keep, keep_lines(data, keep))
+            data = self._kept[2]
         return io.BytesIO(data)
 
     def _lfs_object(self, pointer: bytes) -> Path | None:
@@ -185,11 +195,11 @@ class BlobStore:
         path = self.repo.common_dir / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
         return path if path.is_file() else None
 
-    def blob(self, path: str, sha: str, size: int | None, prefix: str | None = None, commit: str | None = None) -> Blob:
+    def blob(self, item: _Item, size: int | None) -> Blob:
         def opener() -> IO[bytes]:
-            return self.open(sha, size)
+            return self.open(item.sha, size, item.keep)
 
-        return Blob(path, opener, size, prefix, commit)
+        return Blob(item.path, opener, size, item.prefix, item.commit)
 
     def close(self) -> None:
         if self._proc is not None:
@@ -199,7 +209,30 @@ class BlobStore:
                 self._proc.stdout.close()
             self._proc.wait()
             self._proc = None
-        self._cache = None
+        self._cache = self._kept = None
+
+
+Lines = list[tuple[int, int]]  # (first line, count), 1-based, sorted
+
+
+def keep_lines(data: bytes, keep: Lines) -> bytes:
+    """`data` with every line outside `keep` (and the line before each kept run, which may hold
+    an allow-next-line pragma) emptied: detectors see only those lines, at their own line numbers."""
+    lines = data.split(b"\n")
+    out = [b""] * len(lines)
+    for first, count in keep:
+        start = max(first - 2, 0)
+        out[start : first - 1 + count] = lines[start : first - 1 + count]
+    return b"\n".join(out)
+
+
+@dataclass(frozen=True)
+class _Item:
+    path: str
+    sha: str
+    prefix: str | None = None
+    commit: str | None = None
+    keep: Lines | None = None  # scan only these lines (line-based text), else the whole blob
 
 
 def _wanted(path: str, options: ScanOptions) -> bool:
@@ -213,10 +246,10 @@ def _wanted(path: str, options: ScanOptions) -> bool:
     return not (config.include and not matches_any(path, config.include))
 
 
-def _scan(store: BlobStore, items: list[tuple[str, str, str | None, str | None]], options: ScanOptions) -> Report:
-    """items: (path, sha, location prefix, commit) -> Report, with blob sizes fetched in one call."""
-    sizes = store.sizes(sorted({sha for _, sha, _, _ in items}))
-    blobs = [store.blob(path, sha, sizes.get(sha), prefix, commit) for path, sha, prefix, commit in items]
+def _scan(store: BlobStore, items: list[_Item], options: ScanOptions) -> Report:
+    """Scan the items' blobs, with their sizes fetched in one call."""
+    sizes = store.sizes(sorted({item.sha for item in items}))
+    blobs = [store.blob(item, sizes.get(item.sha)) for item in items]
     try:
         return scan_blobs(blobs, options)
     finally:
@@ -282,7 +315,7 @@ def _index_entries(repo: Repo, paths: list[str] | None) -> list[IndexEntry]:
 
 def scan_staged(repo: Repo, options: ScanOptions, files: Sequence[str] | None = None) -> Report:
     entries = [e for e in staged_entries(repo, files) if _wanted(e.path, options)]
-    return _scan(BlobStore(repo), [(e.path, e.sha, None, None) for e in entries], options)
+    return _scan(BlobStore(repo), [_Item(e.path, e.sha) for e in entries], options)
 
 
 # --- commit range -----------------------------------------------------------------------------
@@ -408,6 +441,8 @@ class _LogParser:
             self.deleted = True
         elif line.startswith(b"+++ "):
             target = line[4:]
+            if target.endswith(b"\t"):  # git ends names that hold a space with a TAB here
+                target = target[:-1]
             if target != b"/dev/null":
                 unquoted = _unquote(target)
                 self.path = unquoted[2:] if unquoted.startswith("b/") else unquoted
@@ -478,16 +513,30 @@ def _in_ranges(line: int, starts: list[int], ranges: list[tuple[int, int]]) -> b
     return i >= 0 and line < ranges[i][0] + ranges[i][1]
 
 
+def _line_based(path: str) -> bool:
+    """Formats whose detectors see lines one by one, so the unchanged ones can be left out."""
+    return choose_reader(path, None) in _LINE_READERS
+
+
 def scan_range(repo: Repo, spec: str, options: ScanOptions) -> Report:
+    """Findings on the lines each commit adds (blobs git calls binary, and formats without lines
+    such as Parquet, count whole). Plain text is scanned with only its added lines."""
     changes = [c for c in range_changes(repo, spec) if _wanted(c.path, options)]
-    report = _scan(BlobStore(repo), [(c.path, c.sha, c.prefix, c.commit) for c in changes], options)
-    added: dict[tuple[str, str], list[tuple[int, int]] | None] = {(c.prefix, c.path): c.added for c in changes}
+    items = [
+        _Item(c.path, c.sha, c.prefix, c.commit, c.added if c.added is not None and _line_based(c.path) else None)
+        for c in changes
+    ]
+    store = BlobStore(repo)
+    report = _scan(store, items, options)
+    added: dict[tuple[str, str], Lines | None] = {
+        (c.prefix, c.path): None if c.sha in store.lfs_shas else c.added for c in changes
+    }
     starts = {key: [r[0] for r in value] for key, value in added.items() if value is not None}
 
     def keep(f: Finding) -> bool:
         key = ((f.location or "").split(", ", 1)[0], f.path)
         ranges = added.get(key)
-        if ranges is None or f.line is None:  # binary diff or a format without lines: all of it is new
+        if ranges is None or f.line is None:  # binary diff, LFS content, no line numbers: all new
             return True
         return _in_ranges(f.line, starts[key], ranges)
 
