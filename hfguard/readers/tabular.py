@@ -70,9 +70,16 @@ def _dialect(sample: str, tab: bool) -> type[csv.Dialect] | csv.Dialect:
     cut = sample.rfind("\n")
     sample = sample[:cut] if cut > 0 else sample
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         return csv.excel
+
+    class Sniffed(csv.excel):
+        # Only the delimiter is taken from the sniffer: it guesses `doublequote` from the sample
+        # alone, and a `""` after the sample would then break the whole parse.
+        delimiter = sniffed.delimiter
+
+    return Sniffed
 
 
 def _has_header(first: list[str], sample: str) -> bool:
