@@ -6,18 +6,19 @@ bytes) for the options they were reached with, so the nested choke points of one
 """
 from __future__ import annotations
 
-import dataclasses
 import itertools
+import os
 import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
+from hfguard.baseline import load_baseline
 from hfguard.config import Config, load_config
 from hfguard.errors import EXIT_BLOCKING, EXIT_USAGE, HfguardError
-from hfguard.hub_outgoing import Outgoing
+from hfguard.hub_outgoing import Outgoing, content_key
 from hfguard.masking import printable
 from hfguard.models import FileError, Finding, Report
 from hfguard.scanner import ScanOptions, scan_blobs
@@ -26,6 +27,7 @@ logger = logging.getLogger("hfguard")
 
 _MAX_LISTED = 20
 _CACHE_SIZE = 8192
+_ALIAS_MAX_BYTES = 1024 * 1024
 _serials = itertools.count(1)
 
 
@@ -99,16 +101,6 @@ class GateOptions:
         return self.scan.config
 
 
-def _baseline_options(path: Path) -> dict[str, Any]:
-    """ScanOptions fields for a baseline file, whichever baseline interface this tree has."""
-    import hfguard.baseline as baseline_module
-
-    names = {f.name for f in dataclasses.fields(ScanOptions)}
-    if "baseline" in names and hasattr(baseline_module, "load_baseline"):
-        return {"baseline": baseline_module.load_baseline(path)}
-    return {"baseline_fingerprints": baseline_module.load_baseline_fingerprints(path)}
-
-
 def make_options(
     config: Config | str | Path | None = None,
     baseline: str | Path | None = None,
@@ -121,8 +113,8 @@ def make_options(
     if not isinstance(config, Config):
         config = load_config(Path(config) if config is not None else None, start or Path.cwd())
     baseline_path = baseline or config.baseline
-    extra = _baseline_options(Path(baseline_path)) if baseline_path else {}
-    return GateOptions(ScanOptions(config=config, pii=pii, **extra), allow_unscanned)
+    loaded = load_baseline(Path(baseline_path)) if baseline_path else None
+    return GateOptions(ScanOptions(config=config, pii=pii, baseline=loaded), allow_unscanned)
 
 
 class _VerdictCache:
@@ -174,6 +166,8 @@ def check(items: Sequence[Outgoing], options: GateOptions, target: str | None = 
     except HfguardError:
         raise
     except Exception as exc:  # fail closed, without echoing anything read from the content
+        if os.environ.get("HFGUARD_DEBUG"):
+            raise
         raise GuardUnavailable(f"hfguard could not scan the upload ({type(exc).__name__}); nothing was sent") from None
     blocking = report.blocking
     errors = [] if options.allow_unscanned else list(report.errors)
@@ -185,3 +179,18 @@ def check(items: Sequence[Outgoing], options: GateOptions, target: str | None = 
     for item in todo:
         if item.blob.path not in failed:
             _CACHE.mark_clean(options.serial, item)
+            _mark_content_clean(item, options.serial)
+
+
+def _mark_content_clean(item: Outgoing, serial: int) -> None:
+    """A small clean file is also clean as bytes: huggingface_hub posts README.md's text to
+    /api/validate-yaml, and that should not cost a second scan."""
+    if item.key is None or item.key[0] == "bytes" or item.blob.size is None or item.blob.size > _ALIAS_MAX_BYTES:
+        return
+    try:
+        with item.blob.open() as stream:
+            data = stream.read(_ALIAS_MAX_BYTES + 1)
+    except OSError:
+        return
+    if len(data) <= _ALIAS_MAX_BYTES:
+        _CACHE.mark_clean(serial, Outgoing(item.blob, content_key(item.blob.path, data)))

@@ -39,6 +39,7 @@ from hfguard.hub_outgoing import (
     is_sequence,
     operation_items,
     source_item,
+    text_item,
     texts,
 )
 
@@ -221,8 +222,13 @@ def _wrap_call(extract: Extractor, materialize: tuple[str, ...] = ()) -> Callabl
     return make
 
 
+def _readme(content: Any) -> list[Outgoing]:
+    item = text_item("README.md", content, is_file=True)
+    return [item] if item is not None else []
+
+
 def _card_items(a: Arguments) -> list[Outgoing]:
-    return texts([("README.md", str(a["self"]))])
+    return _readme(str(a["self"]))
 
 
 @dataclass(frozen=True)
@@ -248,7 +254,7 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
     HookPoint("huggingface_hub._upload_pipeline", "pipelined_upload", ("add_operations", "commit_message", "commit_description"),
               _wrap_call(lambda a: _operations(a.get("add_operations")) + _commit_texts(a), ("add_operations",))),
     HookPoint("huggingface_hub.hf_api", "HfApi._validate_yaml", ("content",),
-              _wrap_call(lambda a: texts([("README.md", a.get("content"))]))),
+              _wrap_call(lambda a: _readme(a.get("content")))),
     HookPoint("huggingface_hub.hf_api", "HfApi._batch_bucket_files", ("add",),
               _wrap_call(lambda a: _bucket(a), ("add",))),
     HookPoint("huggingface_hub.repocard", "RepoCard.validate", ("self",), _wrap_call(_card_items)),

@@ -26,10 +26,17 @@ class Outgoing:
     blob: Blob
     key: ContentKey | None
     source: str | None = None  # where it comes from, for messages (a local path), never content
+    text: bool = False  # a message or description rather than a file
+
+
+def content_key(path_in_repo: str, data: bytes) -> ContentKey:
+    """The key of these bytes under this name, however they reach huggingface_hub."""
+    return ("bytes", path_in_repo, hashlib.sha256(data).hexdigest())
 
 
 class _Window(io.RawIOBase):
-    """Reads a caller's file object from `start`, and puts its position back on close."""
+    """Reads a caller's file object from `start` (seeking before every read, so other readers
+    in between do no harm), and puts its position back on close."""
 
     def __init__(self, obj: Any, start: int) -> None:
         super().__init__()
@@ -85,28 +92,32 @@ def file_item(path_in_repo: str, disk_path: str) -> Outgoing:
 def bytes_item(path_in_repo: str, data: bytes | bytearray | memoryview) -> Outgoing:
     path_in_repo = repo_path(path_in_repo)
     frozen = bytes(data)
-    digest = hashlib.sha256(frozen).hexdigest()
-    return Outgoing(Blob(path_in_repo, lambda: io.BytesIO(frozen), len(frozen)), ("bytes", path_in_repo, digest))
+    return Outgoing(Blob(path_in_repo, lambda: io.BytesIO(frozen), len(frozen)), content_key(path_in_repo, frozen))
 
 
 def fileobj_item(path_in_repo: str, obj: Any) -> Outgoing:
-    """A file object is sent from its current position to its end: scan exactly that."""
+    """A file object, read from offset 0 to its end, its position given back afterwards.
+
+    huggingface_hub 2.4 sends a file object from its start whatever its current position
+    (UploadInfo.from_fileobj seeks to 0 before hashing, and the upload reads from there), so
+    the whole object is what leaves; scanning from 0 also covers a version that sends from the
+    position on.
+    """
     path_in_repo = repo_path(path_in_repo)
-    start = obj.tell()
 
     def opener() -> IO[bytes]:
-        return io.BufferedReader(_Window(obj, start), buffer_size=_HASH_READ)
+        return io.BufferedReader(_Window(obj, 0), buffer_size=_HASH_READ)
 
     key: ContentKey | None
     try:
         st = os.fstat(obj.fileno())
-        key = ("fd", path_in_repo, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, start)
+        key = ("fd", path_in_repo, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
         digest = hashlib.sha256()
         with opener() as stream:
             while piece := stream.read(_HASH_READ):
                 digest.update(piece)
-        key = ("obj", path_in_repo, start, digest.hexdigest())
+        key = ("obj", path_in_repo, digest.hexdigest())
     return Outgoing(Blob(path_in_repo, opener, None), key)
 
 
@@ -124,12 +135,13 @@ def source_item(path_in_repo: str, source: Any) -> Outgoing | None:
     return None  # huggingface_hub rejects anything else itself
 
 
-def text_item(label: str, text: Any) -> Outgoing | None:
+def text_item(label: str, text: Any, *, is_file: bool = False) -> Outgoing | None:
+    """A string that is sent: a commit message (label `<commit message>`), or a file's text
+    (`is_file`, e.g. README.md posted to /api/validate-yaml)."""
     if not isinstance(text, str) or not text.strip():
         return None
     data = text.encode("utf-8", "surrogatepass")
-    digest = hashlib.sha256(data).hexdigest()
-    return Outgoing(Blob(label, lambda: io.BytesIO(data), len(data)), ("text", label, digest))
+    return Outgoing(Blob(label, lambda: io.BytesIO(data), len(data)), content_key(label, data), text=not is_file)
 
 
 def texts(pairs: Iterable[tuple[str, Any]]) -> list[Outgoing]:
