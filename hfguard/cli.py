@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from hfguard import __version__
 from hfguard.errors import EXIT_BLOCKING, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HfguardError
+from hfguard.hub_cli import add_upload_parser, cmd_upload
 from hfguard.config import PRECEDENCE
 from hfguard.models import Report
 
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--format", choices=["text", "json"], default="text")
     rules.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    add_upload_parser(sub, CONFIG_HELP)
     return parser
 
 
@@ -269,7 +271,8 @@ def cmd_install_hooks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"scan": cmd_scan, "baseline": cmd_baseline, "rules": cmd_rules, "install-hooks": cmd_install_hooks}
+COMMANDS = {"scan": cmd_scan, "baseline": cmd_baseline, "rules": cmd_rules, "install-hooks": cmd_install_hooks,
+            "upload": cmd_upload}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
