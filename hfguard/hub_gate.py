@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from hfguard.baseline import load_baseline
+from hfguard.baseline import find_baseline_file, load_baseline
 from hfguard.config import Config, load_config
 from hfguard.errors import EXIT_BLOCKING, EXIT_USAGE, HfguardError
 from hfguard.hub_outgoing import Outgoing, content_key
@@ -109,10 +109,13 @@ def make_options(
     allow_unscanned: bool = False,
     pii: bool = True,
 ) -> GateOptions:
-    """Config: a Config, a file, or None to discover one from `start` (default: the current folder)."""
+    """Config: a Config, a file, or None to discover one from `start` (default: the current
+    folder). Baseline: the file given, else the config's, else `.hfguard-baseline.json` in
+    `start` or at the root of its git repository (as `hfguard scan` finds it)."""
+    start = start or Path.cwd()
     if not isinstance(config, Config):
-        config = load_config(Path(config) if config is not None else None, start or Path.cwd())
-    baseline_path = baseline or config.baseline
+        config = load_config(Path(config) if config is not None else None, start)
+    baseline_path = baseline or config.baseline or find_baseline_file(start)
     loaded = load_baseline(Path(baseline_path)) if baseline_path else None
     return GateOptions(ScanOptions(config=config, pii=pii, baseline=loaded), allow_unscanned)
 

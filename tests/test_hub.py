@@ -123,6 +123,19 @@ def test_inline_allow_and_config_are_honoured(hub: HubServer, folder: Path) -> N
     assert "logs/debug.txt" in hub.commits()[-1].files
 
 
+def test_baseline_accepts_recorded_findings(hub: HubServer, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hfguard.cli import main
+
+    monkeypatch.chdir(folder)
+    assert main(["baseline", "--no-pii", "--no-gitattributes"]) == 0  # writes .hfguard-baseline.json here
+    safe_upload(folder_path=folder, repo_id="user/model", token=TOKEN)  # found next to the folder
+    assert hub.commits()[-1].files["logs/debug.txt"] == f"token={SECRET}\n".encode()
+    (folder / "logs" / "new.txt").write_text(f"again {SECRET}\n")  # same value, another file: blocks
+    with pytest.raises(UploadBlocked) as exc:
+        safe_upload(folder_path=folder, repo_id="user/model", token=TOKEN)
+    assert [f.path for f in exc.value.findings] == ["logs/new.txt"]
+
+
 def test_unscannable_file_blocks_unless_allowed(hub: HubServer, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hfguard import readers
 
