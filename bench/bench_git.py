@@ -77,7 +77,7 @@ def source_file(rng: random.Random, lines: int) -> str:
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, str]:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     return time.perf_counter() - start, proc.returncode, proc.stdout + proc.stderr
 
 
@@ -105,14 +105,13 @@ def history_repo(root: Path, env: dict[str, str], commits: int) -> tuple[Path, i
     files = {f"pkg/mod_{i:02d}.py": source_file(rng, rng.randint(50, 400)).splitlines() for i in range(60)}
     leaks = {commits // 3: "pkg/mod_07.py", 2 * commits // 3: "pkg/mod_33.py"}
     stream: list[bytes] = []
-    mark = 0
 
     def data(text: str) -> None:
         raw = text.encode()
         stream.append(b"data %d\n" % len(raw) + raw + b"\n")
 
     for n in range(commits):
-        mark += 1
+        mark = n + 1
         stream.append(b"commit refs/heads/main\nmark :%d\n" % mark)
         stream.append(b"author Bench <b@example.invalid> %d +0000\n" % (1793000000 + n * 600))
         stream.append(b"committer Bench <b@example.invalid> %d +0000\n" % (1793000000 + n * 600))

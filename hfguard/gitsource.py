@@ -16,9 +16,10 @@ import os
 import re
 import subprocess
 from bisect import bisect_right
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Mapping, Sequence
+from typing import IO
 
 from hfguard.errors import HfguardError
 from hfguard.models import Blob, Finding, Report
@@ -48,8 +49,8 @@ def run_git(
     """One git command; `literal`: pathspecs are file names, not globs."""
     try:
         proc = subprocess.run(
-            [GIT, *_GIT_CONFIG, *(["--literal-pathspecs"] if literal else []), *args], cwd=cwd, input=stdin, capture_output=True,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
+            [GIT, *_GIT_CONFIG, *(["--literal-pathspecs"] if literal else []), *args], cwd=cwd, input=stdin,
+            stdin=subprocess.DEVNULL if stdin is None else None, capture_output=True, check=False,
         )
     except FileNotFoundError:
         raise GitError(f"git not found (looked for {GIT!r}); install git or set HFGUARD_GIT") from None
@@ -98,8 +99,8 @@ class _ProcessStream(io.RawIOBase):
 
     def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self._proc = proc
-        assert proc.stdout is not None
-        self._out = proc.stdout
+        assert isinstance(proc.stdout, io.BufferedReader)
+        self._out: io.BufferedReader = proc.stdout
 
     def readable(self) -> bool:
         return True
@@ -445,7 +446,7 @@ class _LogParser:
                 target = target[:-1]
             if target != b"/dev/null":
                 unquoted = _unquote(target)
-                self.path = unquoted[2:] if unquoted.startswith("b/") else unquoted
+                self.path = unquoted.removeprefix("b/")
         elif line.startswith((b"rename to ", b"copy to ")):
             self.path = _unquote(line.split(b" to ", 1)[1])
         elif line.startswith(b"Binary files ") or line == b"GIT binary patch":

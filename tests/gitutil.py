@@ -39,7 +39,7 @@ class Repo:
 
     def git(self, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            ["git", *args], cwd=self.path, env=self.env, input=stdin, capture_output=True, text=True,
+            ["git", *args], cwd=self.path, env=self.env, input=stdin, capture_output=True, text=True, check=False,
         )
         if check and proc.returncode != 0:
             raise AssertionError(f"git {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -61,7 +61,7 @@ class Repo:
         if date:
             env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
         args = ["commit", "-q", "-m", message] + ([] if verify else ["--no-verify"])
-        proc = subprocess.run(["git", *args], cwd=self.path, env=env, capture_output=True, text=True)
+        proc = subprocess.run(["git", *args], cwd=self.path, env=env, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise AssertionError(f"git commit failed:\n{proc.stdout}\n{proc.stderr}")
         return self.head()

@@ -6,11 +6,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from gitutil import Repo, make_repo
+from secretgen import hf_token
 
-from gitutil import Repo, git_env, make_repo, repo  # noqa: F401  (fixtures)
 from hfguard.cli import main
 from hfguard.install_hooks import HOOKS, MARKER
-from secretgen import hf_token
 
 TOKEN = hf_token("hooks")
 HOOKS_SOURCE = Path(__file__).resolve().parents[1] / "hooks"

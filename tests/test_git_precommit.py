@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from gitutil import Repo, isolated_env, make_repo
 from secretgen import hf_token
 
@@ -68,7 +67,7 @@ def framework_repo(tmp_path: Path, hook_repo: tuple[Path, str, Path], monkeypatc
     repo.write(".pre-commit-config.yaml", (
         f"repos:\n- repo: {source}\n  rev: {sha}\n  hooks:\n  - id: hfguard\n  - id: hfguard-push\n"))
     proc = subprocess.run([sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-commit",
-                           "--hook-type", "pre-push"], cwd=repo.path, env=env, capture_output=True, text=True)
+                           "--hook-type", "pre-push"], cwd=repo.path, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     repo.write("README.md", "hello\n")
     proc = repo.git("add", "-A") and repo.git("commit", "-m", "first", check=False)  # builds the hook env
@@ -115,6 +114,6 @@ def test_try_repo_all_files(tmp_path: Path, hook_repo: tuple[Path, str, Path]) -
     repo.write("old.py", f'T = "{TOKEN}"\n')
     repo.commit("already committed")
     proc = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(source), "hfguard", "--all-files"],
-                          cwd=repo.path, env=env, capture_output=True, text=True)
+                          cwd=repo.path, env=env, capture_output=True, text=True, check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1 and TOKEN not in output and "old.py:1:6" in output

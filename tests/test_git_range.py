@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gitutil import Repo, make_repo
+from secretgen import hf_token
 
-from gitutil import Repo, git_env, make_repo, repo  # noqa: F401  (fixtures)
 from hfguard.cli import main
 from hfguard.gitsource import pre_push_range
-from secretgen import hf_token
 
 TOKEN = hf_token("range")
 OTHER = hf_token("range-other")
@@ -148,7 +148,7 @@ def test_many_hunks_and_no_newline_markers(repo: Repo, capsys: pytest.CaptureFix
     repo.write("m.py", "\n".join(lines))
     repo.commit("edit")
     code, report = scan(capsys, "--range", f"{base}..HEAD")
-    assert sorted(f["line"] for f in report["findings"]) == [31, 59]
+    assert code == 1 and sorted(f["line"] for f in report["findings"]) == [31, 59]
 
 
 def test_bad_range_is_a_usage_error(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from gitutil import Repo, git_env, make_repo, repo  # noqa: F401  (fixtures)
-from hfguard.cli import main
+from gitutil import Repo, make_repo
 from secretgen import aws_key_id, hf_token
+
+from hfguard.cli import main
 
 TOKEN = hf_token("staged")
 
