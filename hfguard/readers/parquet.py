@@ -212,7 +212,9 @@ def _parquet_batch_rows(pf: Any, columns: list[str]) -> int:
 
 def _parquet_batches(pa: Any, pf: Any, columns: list[str], batch_rows: int) -> Iterator[Any]:
     try:
-        yield from pf.iter_batches(batch_size=batch_rows, columns=columns, use_threads=False)
+        # Row group by row group: a batch never spans two, so damage in one leaves the others read.
+        for group in range(pf.metadata.num_row_groups):
+            yield from pf.iter_batches(batch_size=batch_rows, row_groups=[group], columns=columns, use_threads=False)
     except (pa.ArrowException, OSError, ValueError, IndexError) as exc:
         raise ReaderError(f"corrupt or truncated Parquet data ({type(exc).__name__})") from None
 
