@@ -29,7 +29,7 @@ from hfguard.hub_hooks import (
 )
 from hfguard.hub_outgoing import Outgoing, folder_items, source_item, texts
 
-__all__ = ["safe_upload", "protect", "Guard", "UploadBlocked", "GuardUnavailable", "installed"]
+__all__ = ["Guard", "GuardUnavailable", "UploadBlocked", "installed", "protect", "safe_upload"]
 
 
 class Guard:
@@ -46,7 +46,7 @@ class Guard:
         self._installs = 0
         self._lock = threading.Lock()
 
-    def __enter__(self) -> Guard:
+    def __enter__(self) -> Guard:  # noqa: PYI034 - Self needs Python 3.11
         activate(self.options)
         stack = self._tokens.__dict__.setdefault("stack", [])
         stack.append(set_context_options(self.options))

@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from hfguard.errors import EXIT_OK, EXIT_USAGE, HfguardError
@@ -81,9 +80,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
                     api.repo_info(repo_id=repo_id, repo_type=args.repo_type, revision=args.revision)
                 except RevisionNotFoundError:
                     api.create_branch(repo_id=repo_id, repo_type=args.repo_type, branch=args.revision, exist_ok=True)
-            common = dict(repo_id=repo_id, repo_type=args.repo_type, revision=args.revision,
-                          commit_message=args.commit_message, commit_description=args.commit_description,
-                          create_pr=args.create_pr)
+            common = {"repo_id": repo_id, "repo_type": args.repo_type, "revision": args.revision,
+                      "commit_message": args.commit_message, "commit_description": args.commit_description,
+                      "create_pr": args.create_pr}
             if is_file:
                 info = api.upload_file(path_or_fileobj=local, path_in_repo=path_in_repo, **common)
             else:

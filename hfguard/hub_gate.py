@@ -7,13 +7,13 @@ bytes) for the options they were reached with, so the nested choke points of one
 from __future__ import annotations
 
 import itertools
-import os
 import logging
+import os
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from hfguard.baseline import find_baseline_file, load_baseline
 from hfguard.config import Config, load_config
@@ -157,10 +157,12 @@ def check(items: Sequence[Outgoing], options: GateOptions, target: str | None = 
         if _CACHE.is_clean(options.serial, item):
             continue
         path = item.blob.path
-        if item.key is not None and item.key[0] != "text":
-            # Path excludes in config apply to uploads as they do to `hfguard scan`.
-            if (config.exclude and matches_any(path, config.exclude)) or (config.include and not matches_any(path, config.include)):
-                continue
+        # Path excludes in config apply to uploaded files as they do to `hfguard scan`.
+        if not item.text and (
+            (config.exclude and matches_any(path, config.exclude))
+            or (config.include and not matches_any(path, config.include))
+        ):
+            continue
         todo.append(item)
     if not todo:
         return

@@ -27,9 +27,10 @@ import importlib
 import inspect
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from hfguard.hub_gate import GateOptions, GuardUnavailable, check
 from hfguard.hub_outgoing import (
@@ -362,7 +363,7 @@ def _install() -> None:
             wrapper.__hfguard_original__ = original  # type: ignore[attr-defined]
             setattr(owner, name, wrapper)
             _INSTALLED.append((owner, name, original, wrapper))
-    except Exception as exc:  # all or nothing
+    except Exception as exc:  # noqa: BLE001 - all or nothing: any failure leaves no hook behind
         _uninstall()
         raise GuardUnavailable(f"hfguard could not install its upload hooks ({type(exc).__name__}: {exc})") from None
 

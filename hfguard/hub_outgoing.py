@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable, Sequence
+from typing import IO, Any, TypeGuard
 
 from hfguard.models import Blob
 
@@ -65,8 +66,8 @@ class _Window(io.RawIOBase):
 
 def repo_path(path_in_repo: str) -> str:
     """The path as huggingface_hub sends it (it drops a leading "/" and "./")."""
-    path = path_in_repo[1:] if path_in_repo.startswith("/") else path_in_repo
-    return path[2:] if path.startswith("./") else path
+    path = path_in_repo.removeprefix("/")
+    return path.removeprefix("./")
 
 
 def _file_key(path_in_repo: str, disk_path: str) -> ContentKey | None:
@@ -148,7 +149,7 @@ def texts(pairs: Iterable[tuple[str, Any]]) -> list[Outgoing]:
     return [item for label, text in pairs if (item := text_item(label, text)) is not None]
 
 
-def is_sequence(value: Any) -> bool:
+def is_sequence(value: Any) -> TypeGuard[Sequence[Any]]:
     """Lists and tuples can be read twice; a generator cannot (and must not be consumed)."""
     return isinstance(value, (list, tuple))
 
@@ -199,11 +200,14 @@ def folder_items(
     folder = Path(folder_path).expanduser().resolve()
     if not folder.is_dir():
         return None
+    # The very objects upload_folder uses (hf_api's module globals; checked at import).
+    default_ignore: list[str] = getattr(hf_api, "DEFAULT_IGNORE_PATTERNS")  # noqa: B009
+    filter_repo_objects = getattr(hf_api, "filter_repo_objects")  # noqa: B009
     ignore: list[str] = [] if ignore_patterns is None else [ignore_patterns] if isinstance(ignore_patterns, str) else list(ignore_patterns)
-    ignore += list(hf_api.DEFAULT_IGNORE_PATTERNS)
+    ignore += list(default_ignore)
     relpath_to_abspath = {
         path.relative_to(folder).as_posix(): path for path in sorted(folder.glob("**/*")) if path.is_file()
     }
-    selected = hf_api.filter_repo_objects(relpath_to_abspath.keys(), allow_patterns=allow_patterns, ignore_patterns=ignore)
+    selected = filter_repo_objects(relpath_to_abspath.keys(), allow_patterns=allow_patterns, ignore_patterns=ignore)
     prefix = f"{path_in_repo.strip('/')}/" if path_in_repo else ""
     return [file_item(prefix + rel, str(relpath_to_abspath[rel])) for rel in selected]

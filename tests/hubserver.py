@@ -14,10 +14,11 @@ import hashlib
 import importlib
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 COMMIT_OID = "c0ffee" + "0" * 34
@@ -71,7 +72,7 @@ class HubServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def __enter__(self) -> HubServer:
+    def __enter__(self) -> HubServer:  # noqa: PYI034 - Self needs Python 3.11
         self._thread.start()
         return self
 
@@ -142,7 +143,7 @@ def _make_handler(hub: HubServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _body(self) -> bytes:

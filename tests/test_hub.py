@@ -5,18 +5,16 @@ import io
 import logging
 import pickle
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-
 from hubserver import HubServer, serve_hub
+from huggingface_hub import HfApi, upload_file  # imported before any guard
 from secretgen import hf_token
 
-from huggingface_hub import HfApi, upload_file  # imported before any guard
-
-from hfguard import UploadBlocked, protect, safe_upload
-from hfguard import hub_hooks
+from hfguard import UploadBlocked, hub_hooks, protect, safe_upload
 from hfguard.hub import Guard, GuardUnavailable, installed
 
 TOKEN = "hf_" + "Q" * 34

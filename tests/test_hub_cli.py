@@ -4,11 +4,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
 from hubserver import HubServer, serve_hub
 from secretgen import hf_token
 
@@ -97,11 +96,11 @@ def test_real_command_with_hf_endpoint_from_the_environment(tmp_path: Path, proj
                    HF_HUB_DISABLE_PROGRESS_BARS="1", HF_HUB_DISABLE_UPDATE_CHECK="1", NO_PROXY="127.0.0.1")
         (project / "leak.txt").write_text(f"token {SECRET}\n")
         command = [sys.executable, "-m", "hfguard", "upload", "user/app", str(project), "--token", TOKEN, "--no-pii"]
-        blocked = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        blocked = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
         assert blocked.returncode == 1, blocked.stderr
         assert hub.requests == [] and SECRET not in blocked.stdout + blocked.stderr
         (project / "leak.txt").unlink()
-        clean = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        clean = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
         assert clean.returncode == 0, clean.stderr
         assert hub.commits()[-1].files["src/app.py"] == b"print('app')\n"
         assert TOKEN not in clean.stdout + clean.stderr

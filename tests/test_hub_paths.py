@@ -6,11 +6,11 @@ import importlib
 import io
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
-
 from hubserver import HubServer, serve_hub
 from secretgen import aws_key_id, hf_token
 
@@ -18,7 +18,7 @@ TOKEN = "hf_" + "T" * 34  # the caller's (fake) token: must never show up anywhe
 SECRET = hf_token("hub-paths")
 
 # Imported now, before any guard exists: the guard must still catch these aliases.
-from huggingface_hub import (  # noqa: E402
+from huggingface_hub import (
     CommitOperationAdd,
     CommitScheduler,
     HfApi,
@@ -34,7 +34,7 @@ from huggingface_hub import (  # noqa: E402
     upload_folder,
 )
 
-from hfguard import UploadBlocked, protect  # noqa: E402
+from hfguard import UploadBlocked, protect
 
 
 @pytest.fixture
@@ -150,9 +150,8 @@ PATHS: dict[str, Upload] = {
 
 @pytest.mark.parametrize("upload", PATHS.values(), ids=PATHS.keys())
 def test_leak_is_blocked_before_any_request(upload: Upload, hub: HubServer, tmp_path: Path) -> None:
-    with protect():
-        with pytest.raises(UploadBlocked) as exc:
-            upload(tmp_path, SECRET)
+    with protect(), pytest.raises(UploadBlocked) as exc:
+        upload(tmp_path, SECRET)
     assert_blocked(exc, shows="huggingface-access-token")
     assert hub.requests == [], hub.paths()
 
@@ -212,9 +211,8 @@ def test_bucket_upload_blocked(hub: HubServer) -> None:
 def test_hf_file_system_writes(hub: HubServer) -> None:
     fs = HfFileSystem(token=TOKEN)
     with protect():
-        with pytest.raises(UploadBlocked) as exc:
-            with fs.open("user/model/notes.txt", "w") as f:
-                f.write(f"token: {SECRET}\n")
+        with pytest.raises(UploadBlocked) as exc, fs.open("user/model/notes.txt", "w") as f:
+            f.write(f"token: {SECRET}\n")
         assert_blocked(exc, shows="notes.txt")
         no_content_sent(hub)  # HfFileSystem looks the repo up (GET) when the file is opened
         with pytest.raises(UploadBlocked):
