@@ -103,9 +103,10 @@ def _read_table(blob: Blob, head: bytes, ctx: ReadContext, tab: bool) -> Iterato
     with blob.open() as raw:
         stream = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
         sample = stream.read(SNIFF_CHARS)
-        stream.seek(0)
         dialect = _dialect(sample, tab)
-        reader = csv.reader(stream, dialect, strict=True)
+        # No seek back (decompressed streams cannot): the sample's lines, then the rest.
+        lines = itertools.chain(io.StringIO(sample + stream.readline(), newline=""), stream)
+        reader = csv.reader(lines, dialect, strict=True)
         state = _State()
         try:
             yield from _records(reader, sample, state, ctx, blob.path)
