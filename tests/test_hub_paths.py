@@ -44,6 +44,12 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
         yield server
 
 
+def guard() -> Any:
+    """The guard under test, secrets only: the hooks do not depend on the detectors, and the
+    personal and health data tests at the end run the full default scan."""
+    return protect(pii=False)
+
+
 def model_folder(root: Path, leak: str | None) -> Path:
     folder = root / "model"
     folder.mkdir()
@@ -150,7 +156,7 @@ PATHS: dict[str, Upload] = {
 
 @pytest.mark.parametrize("upload", PATHS.values(), ids=PATHS.keys())
 def test_leak_is_blocked_before_any_request(upload: Upload, hub: HubServer, tmp_path: Path) -> None:
-    with protect(), pytest.raises(UploadBlocked) as exc:
+    with guard(), pytest.raises(UploadBlocked) as exc:
         upload(tmp_path, SECRET)
     assert_blocked(exc, shows="huggingface-access-token")
     assert hub.requests == [], hub.paths()
@@ -158,7 +164,7 @@ def test_leak_is_blocked_before_any_request(upload: Upload, hub: HubServer, tmp_
 
 @pytest.mark.parametrize("upload", PATHS.values(), ids=PATHS.keys())
 def test_clean_upload_arrives_unchanged(upload: Upload, hub: HubServer, tmp_path: Path) -> None:
-    with protect():
+    with guard():
         info = upload(tmp_path, None)
     commit = hub.commits()[-1]
     assert info is not None and "/commit/" in str(info)
@@ -171,8 +177,24 @@ def test_clean_upload_arrives_unchanged(upload: Upload, hub: HubServer, tmp_path
         assert commit.files["train.py"] == b"header\nkey = none\n"
 
 
+@pytest.mark.parametrize("upload", PATHS.values(), ids=PATHS.keys())
+def test_choke_points_alone_stop_the_content(upload: Upload, hub: HubServer, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defence in depth: with the entry gate (validate_hf_hub_args) switched off, the hooks on
+    _fetch_upload_modes, _validate_yaml, pipelined_upload, _send_commit and RepoCard.validate
+    still stop the secret before any request carries it, and no commit is made."""
+    from hfguard import hub_hooks
+
+    monkeypatch.setattr(hub_hooks, "ENTRY_GATES", {})
+    with guard(), pytest.raises(UploadBlocked) as exc:
+        upload(tmp_path, SECRET)
+    assert_blocked(exc, shows="huggingface-access-token")
+    assert not any(SECRET.encode() in r.body for r in hub.requests), hub.paths()
+    assert hub.commits() == []
+
+
 def test_guard_is_gone_after_protect(hub: HubServer, tmp_path: Path) -> None:
-    with protect():
+    with guard():
         pass
     via_upload_file_bytes(tmp_path, SECRET)  # unguarded now: it goes through
     assert hub.commits()[-1].files["train.py"] == f"key = {SECRET}\n".encode()
@@ -181,14 +203,14 @@ def test_guard_is_gone_after_protect(hub: HubServer, tmp_path: Path) -> None:
 def test_readme_never_reaches_validate_yaml(hub: HubServer, tmp_path: Path) -> None:
     folder = model_folder(tmp_path, None)
     (folder / "README.md").write_text(f"---\nlicense: mit\n---\nLogin with {SECRET}\n")
-    with protect(), pytest.raises(UploadBlocked) as exc:
+    with guard(), pytest.raises(UploadBlocked) as exc:
         upload_folder(repo_id="user/model", folder_path=folder, token=TOKEN, delete_patterns="*.tmp")
     assert "README.md:4" in str(exc.value)
     assert hub.requests == []  # not even the listing that delete_patterns needs
 
 
 def test_pull_request_and_comment_texts(hub: HubServer) -> None:
-    with protect():
+    with guard():
         with pytest.raises(UploadBlocked) as exc:
             create_pull_request("user/model", "Fix", description=f"works with {SECRET}", token=TOKEN)
         assert_blocked(exc, shows="<pull request description>")
@@ -202,7 +224,7 @@ def test_pull_request_and_comment_texts(hub: HubServer) -> None:
 
 def test_bucket_upload_blocked(hub: HubServer) -> None:
     # Clean bucket uploads go through Xet storage, which the stand-in does not emulate.
-    with protect(), pytest.raises(UploadBlocked) as exc:
+    with guard(), pytest.raises(UploadBlocked) as exc:
         batch_bucket_files("user/bucket", add=[(f"token={SECRET}\n".encode(), "notes.txt")], token=TOKEN)
     assert_blocked(exc, shows="notes.txt")
     assert hub.requests == []
@@ -210,7 +232,7 @@ def test_bucket_upload_blocked(hub: HubServer) -> None:
 
 def test_hf_file_system_writes(hub: HubServer) -> None:
     fs = HfFileSystem(token=TOKEN)
-    with protect():
+    with guard():
         with pytest.raises(UploadBlocked) as exc, fs.open("user/model/notes.txt", "w") as f:
             f.write(f"token: {SECRET}\n")
         assert_blocked(exc, shows="notes.txt")
@@ -226,7 +248,7 @@ def test_commit_scheduler(hub: HubServer, tmp_path: Path) -> None:
     folder = tmp_path / "logs"
     folder.mkdir()
     (folder / "metrics.jsonl").write_text('{"loss": 0.1}\n')
-    with protect():
+    with guard():
         scheduler = CommitScheduler(repo_id="user/runs", folder_path=folder, every=60, hf_api=HfApi(token=TOKEN))
         try:
             scheduler.trigger().result(timeout=30)
@@ -281,7 +303,7 @@ def import_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, so
 
 def test_transformers_style_push(hub: HubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     module = import_source(tmp_path, monkeypatch, "fake_transformers_push", TRANSFORMERS_STYLE)  # before protect()
-    with protect():
+    with guard():
         with pytest.raises(UploadBlocked) as exc:
             module.push_to_hub("user/model", model_folder(tmp_path, SECRET), TOKEN)
         assert_blocked(exc, shows="train.py:1")
@@ -296,7 +318,7 @@ def test_datasets_style_preupload(hub: HubServer, tmp_path: Path, monkeypatch: p
     module = import_source(tmp_path, monkeypatch, "fake_datasets_push", DATASETS_STYLE)
     clean = b'{"text": "hello"}\n'
     leaking = f'{{"text": "aws {aws_key_id("ds")}", "token": "{SECRET}"}}\n'.encode()
-    with protect():
+    with guard():
         with pytest.raises(UploadBlocked) as exc:
             module.push_to_hub("user/data", [clean, leaking], TOKEN)
         assert_blocked(exc, shows="data/train-00001-of-00002.jsonl")
@@ -309,7 +331,7 @@ def test_datasets_style_preupload(hub: HubServer, tmp_path: Path, monkeypatch: p
 
 
 def test_direct_preupload_lfs_files_alias(hub: HubServer) -> None:
-    with protect(), pytest.raises(UploadBlocked):
+    with guard(), pytest.raises(UploadBlocked):
         preupload_lfs_files("user/data", additions=[CommitOperationAdd("x.txt", SECRET.encode())], repo_type="dataset", token=TOKEN)
     assert hub.requests == []
 
