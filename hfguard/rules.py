@@ -11,6 +11,7 @@ that the test suite expands, so that no realistic credential is committed (see `
 """
 from __future__ import annotations
 
+import base64
 import random
 import re
 import sys
@@ -28,10 +29,12 @@ else:  # pragma: no cover
 
 RULE_KEYS = {
     "id", "description", "category", "severity", "regex", "secretGroup", "keywords", "entropy",
-    "validator", "multiline", "path", "remediation", "tps", "fps", "allowlist",
+    "validator", "multiline", "path", "remediation", "tps", "fps", "allowlist", "allowlists",
 }
-ALLOWLIST_KEYS = {"description", "stopwords", "regexes", "paths"}
-FILE_KEYS = {"rules", "allowlist", "title"}
+ALLOWLIST_KEYS = {"description", "stopwords", "regexes", "paths", "regexTarget"}
+# What an allowlist's `regexes` are tested against (gitleaks' `regexTarget`).
+REGEX_TARGETS = ("secret", "match", "line")
+FILE_KEYS = {"rules", "allowlist", "allowlists", "title"}
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -42,8 +45,10 @@ class RuleError(HfguardError):
 @dataclass(frozen=True)
 class Allowlist:
     stopwords: tuple[str, ...] = ()
-    regexes: tuple[re.Pattern[str], ...] = ()
+    regexes: tuple[re.Pattern[str], ...] = ()  # tested against the secret
     paths: tuple[re.Pattern[str], ...] = ()
+    match_regexes: tuple[re.Pattern[str], ...] = ()  # regexTarget = "match": the whole match
+    line_regexes: tuple[re.Pattern[str], ...] = ()  # regexTarget = "line": the match's line
 
     def allows_secret(self, secret: str) -> bool:
         lowered = secret.lower()
@@ -51,12 +56,23 @@ class Allowlist:
             return True
         return any(rx.search(secret) for rx in self.regexes)
 
+    def allows(self, secret: str, match: str = "", line: str = "") -> bool:
+        if self.allows_secret(secret):
+            return True
+        if any(rx.search(match) for rx in self.match_regexes):
+            return True
+        return any(rx.search(line) for rx in self.line_regexes)
+
     def allows_path(self, path: str) -> bool:
         return any(rx.search(path) for rx in self.paths)
 
     def merged(self, other: Allowlist) -> Allowlist:
         return Allowlist(
-            self.stopwords + other.stopwords, self.regexes + other.regexes, self.paths + other.paths
+            self.stopwords + other.stopwords,
+            self.regexes + other.regexes,
+            self.paths + other.paths,
+            self.match_regexes + other.match_regexes,
+            self.line_regexes + other.line_regexes,
         )
 
 
@@ -137,7 +153,28 @@ def parse_allowlist(data: Any, where: str) -> Allowlist:
     paths = tuple(
         _compile(p, where, "allowlist path") for p in _str_list(data.get("paths", []), where, "paths")
     )
+    target = data.get("regexTarget", "secret")
+    if target not in REGEX_TARGETS:
+        raise RuleError(f"{where}: regexTarget must be one of {', '.join(REGEX_TARGETS)}")
+    if target == "match":
+        return Allowlist(stopwords, (), paths, match_regexes=regexes)
+    if target == "line":
+        return Allowlist(stopwords, (), paths, line_regexes=regexes)
     return Allowlist(stopwords, regexes, paths)
+
+
+def parse_allowlists(data: dict[str, Any], where: str) -> Allowlist:
+    """`allowlist = {...}` (one table) and/or `[[...allowlists]]` (several, as in gitleaks)."""
+    merged = Allowlist()
+    if "allowlist" in data:
+        merged = merged.merged(parse_allowlist(data["allowlist"], where))
+    if "allowlists" in data:
+        tables = data["allowlists"]
+        if not isinstance(tables, list):
+            raise RuleError(f"{where}: allowlists must be an array of tables")
+        for table in tables:
+            merged = merged.merged(parse_allowlist(table, where))
+    return merged
 
 
 def parse_rule(data: Any, source: str, require_examples: bool = True) -> Rule:
@@ -198,7 +235,7 @@ def parse_rule(data: Any, source: str, require_examples: bool = True) -> Rule:
         multiline=bool(data.get("multiline", False)),
         path=path,
         remediation=data.get("remediation"),
-        allowlist=parse_allowlist(data.get("allowlist", {}), where),
+        allowlist=parse_allowlists(data, where),
         tps=tps,
         fps=fps,
         source=source,
@@ -217,10 +254,7 @@ def load_rule_files(files: Iterable[Path], require_examples: bool = True) -> Rul
         unknown = set(data) - FILE_KEYS
         if unknown:
             raise RuleError(f"{path.name}: unknown top-level key(s) {sorted(unknown)}")
-        if "allowlist" in data:
-            global_allowlist = global_allowlist.merged(
-                parse_allowlist(data["allowlist"], f"{path.name}: [allowlist]")
-            )
+        global_allowlist = global_allowlist.merged(parse_allowlists(data, f"{path.name}: [allowlist]"))
         for entry in data.get("rules", []):
             rule = parse_rule(entry, path.name, require_examples)
             if rule.id in seen:
@@ -258,12 +292,18 @@ _ALPHABETS = {
     "HEX": "0123456789ABCDEF",
     "b64": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
     "b64url": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+    "b32": "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+    "b32lower": "abcdefghijklmnopqrstuvwxyz234567",
+    "crypt": "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "bech32": "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",
 }
-_GENERATOR_RE = re.compile(r"\{\{(" + "|".join(_ALPHABETS) + r"):(\d+)\}\}")
+_BASE64_RE = re.compile(r"\{\{base64:([^{}]*)\}\}")
+_GENERATOR_RE = re.compile(r"\{\{(" + "|".join(sorted(_ALPHABETS, key=len, reverse=True)) + r"):(\d+)\}\}")
 
 
 def expand_example(template: str, seed: str) -> str:
-    """Replace `{{alphabet:N}}` with N random characters of that alphabet (deterministic per seed).
+    """Replace `{{alphabet:N}}` with N random characters of that alphabet (deterministic per seed),
+    then `{{base64:TEXT}}` with the base64 encoding of TEXT.
 
     Every generated run contains at least one digit and one letter where the alphabet has both,
     so that entropy and "looks like an id" heuristics behave as with a real credential.
@@ -280,4 +320,7 @@ def expand_example(template: str, seed: str) -> str:
                 return value
         return value
 
-    return _GENERATOR_RE.sub(generate, template)
+    expanded = _GENERATOR_RE.sub(generate, template)
+    # `{{base64:TEXT}}`: TEXT (already expanded) base64-encoded, for credentials such as HTTP
+    # Basic auth whose encoded form must decode to something meaningful.
+    return _BASE64_RE.sub(lambda m: base64.b64encode(m.group(1).encode()).decode(), expanded)

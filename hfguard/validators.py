@@ -38,17 +38,28 @@ def iban(value: str) -> bool:
     return int(number) % 97 == 1
 
 
-def jwt(value: str) -> bool:
-    """A JWT whose header decodes to JSON with an `alg` field."""
+def _b64_json(segment: str) -> object:
     import base64
     import json
 
-    head = value.split(".", 1)[0]
     try:
-        decoded = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
-        return isinstance(json.loads(decoded), dict) and "alg" in json.loads(decoded)
+        return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
     except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def jwt(value: str) -> bool:
+    """A JWT whose header decodes to JSON with an `alg` field and whose payload is JSON.
+
+    Tokens that are public by design (Supabase `anon` keys) do not count.
+    """
+    parts = value.split(".")
+    if len(parts) < 3:
         return False
+    header, payload = _b64_json(parts[0]), _b64_json(parts[1])
+    if not isinstance(header, dict) or "alg" not in header or not isinstance(payload, dict):
+        return False
+    return payload.get("role") != "anon"
 
 
 def not_placeholder_digits(value: str) -> bool:
@@ -57,9 +68,109 @@ def not_placeholder_digits(value: str) -> bool:
     return len(set(digits)) > 2 and digits not in "01234567890123456789"
 
 
+# --- credential-shaped values (generic rules) ------------------------------------------------
+
+_HEX_RE = re.compile(r"^[0-9a-fA-F]+$")
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Code rather than a literal: a call, a dotted attribute path, a CONSTANT_NAME, string concatenation.
+_CALL_RE = re.compile(r"^[A-Za-z_$][\w.$]*\(.*\)?$")
+_DOTTED_RE = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|->|::)[A-Za-z_$][\w$]*)+$")
+_CONSTANT_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+_SELECTOR_RE = re.compile(r"^[#.][a-z]+(?:-[a-z]+)+$")  # CSS selector: #add-password
+# Paths are lower-case words; a base64 secret that happens to hold a `/` is mixed case.
+_PATH_RE = re.compile(
+    r"^(?:~?/|\.{1,2}/)[a-z0-9_.@:#-]+(?:/[a-z0-9_.@:#-]+)*/?$"
+    r"|^[a-z0-9_.@:#-]+(?:/[a-z0-9_.@:#-]+)+/?$|^[A-Za-z]:\\"
+)
+_FILE_RE = re.compile(r"^[\w./~-]+\.(?:json|pem|key|p12|pfx|crt|cer|txt|ya?ml|env|ini|cfg|conf|toml|py|js|ts|sh)$", re.I)
+_PROSE_WORD_RE = re.compile(r"(?i)\b(?:password|passwd|secret|token|key|credentials?)\b")
+_CODE_CHARS = frozenset("[]{}()\\ <>|^$*")
+_IDENTIFIER_RE = re.compile(r"^[a-z0-9]*[a-z]{3}[a-z0-9]*(?:[_./-][a-z0-9]+){2,}$")
+_URL_RE = re.compile(r"^[a-z][a-z0-9+.-]{1,20}:(?://|[a-z])", re.I)
+
+
+def password_value(value: str) -> bool:
+    """A literal that could be a password: not code, not a path, URL, selector or prose."""
+    v = value.strip()
+    if len(v) < 4 or v.count(" ") >= 2:
+        return False
+    if v[0] in "+,." and not _SELECTOR_RE.match(v) or v[-1] in "+(,;)":
+        return False  # code: a string concatenation "..." + x + "...", a call argument `x,`
+    if " " in v and _PROSE_WORD_RE.search(v):
+        return False  # "deleted password", "a secret", "Invalid token": words about a secret
+    if _DOTTED_RE.match(v) and not any(c.isdigit() for c in v):
+        return False  # config.password, env.DB_PASSWORD
+    for pattern in (_CALL_RE, _CONSTANT_RE, _SELECTOR_RE, _PATH_RE, _FILE_RE, _URL_RE):
+        if pattern.match(v):
+            return False
+    return True
+
+
+def secret_value(value: str) -> bool:
+    """A password-like literal with some randomness: a digit or a symbol, or long mixed case.
+
+    Filters names of things (`db-credentials`, `my_secret_name`) that `secret = ...` often holds.
+    """
+    v = value.strip()
+    if not password_value(v) or len(v) < 8 or " " in v or _UUID_RE.match(v):
+        return False
+    has_digit = any(c.isdigit() for c in v)
+    has_symbol = any(not c.isalnum() and c not in "-_." for c in v)
+    mixed = any(c.isupper() for c in v) and any(c.islower() for c in v)
+    return has_digit or has_symbol or (mixed and len(v) >= 16) or (len(v) >= 24 and shannon_entropy(v) >= 4.0)
+
+
+def token_value(value: str) -> bool:
+    """A token-shaped literal: at least 12 characters, letters and digits, some entropy."""
+    v = value.strip()
+    if not secret_value(v) or len(v) < 12 or any(c in _CODE_CHARS for c in v):
+        return False  # a regex, a format string or code, not a token
+    return letters_and_digits(v) and shannon_entropy(v) >= 3.0
+
+
+def letters_and_digits(value: str) -> bool:
+    return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+
+
+def high_entropy(value: str) -> bool:
+    """detect-secrets' entropy plugins: hex above 3.0 bits per character, base64 above 4.3
+    (less for strings shorter than 32 characters, whose entropy cannot reach it)."""
+    v = value.strip().rstrip("=")
+    if len(v) < 20 or _UUID_RE.match(v) or not letters_and_digits(v):
+        return False
+    if _IDENTIFIER_RE.match(v):
+        return False  # snake_case / dotted / kebab-case names: sodium_crypto_secretstream_keygen
+    entropy = shannon_entropy(v)
+    if _HEX_RE.match(v):
+        return len(v) >= 32 and entropy > 3.0  # shorter hex: object ids, short hashes
+    return entropy > min(4.3, math.log2(len(v)) - 0.5)
+
+
+def basic_auth(value: str) -> bool:
+    """HTTP Basic credentials: base64 of printable `user:password`."""
+    import base64
+
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    user, sep, password = decoded.partition(":")
+    return bool(sep and user and len(password) >= 3 and decoded.isprintable())
+
+
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "luhn": luhn,
     "iban": iban,
     "jwt": jwt,
     "digits": not_placeholder_digits,
+    "password": password_value,
+    "secret": secret_value,
+    "token": token_value,
+    "letters-digits": letters_and_digits,
+    "high-entropy": high_entropy,
+    "basic-auth": basic_auth,
 }
+
+# Validators whose rules find values by entropy alone: skipped where a reader marks text as
+# benign but random-looking (Chunk.no_entropy, e.g. tokenizer vocabularies).
+ENTROPY_ONLY_VALIDATORS = frozenset({"high-entropy"})
