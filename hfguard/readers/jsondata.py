@@ -9,6 +9,7 @@ such. Numbers, booleans and nulls are not text and are not scanned.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from typing import IO, Any, Iterator
 
@@ -22,6 +23,7 @@ from hfguard.readers.text import decode_bytes, detect_encoding, text_pieces
 MAX_JSON_BYTES = 128 * 1024 * 1024  # a whole document is parsed in memory: above this, plain text
 MAX_JSONL_LINE = 32 * 1024 * 1024  # longer records are scanned as plain text
 BATCH_CHARS = 4 * 1024 * 1024  # text gathered before chunks are handed on
+BLOCK_CHARS = 1024 * 1024  # JSONL is read and parsed this much at a time
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _json_loads = __import__("json").loads
 
@@ -107,7 +109,7 @@ def _read_json(blob: Blob, head: bytes, ctx: ReadContext, kind: ChunkKind) -> It
             return
     ctx.progress(len(data))
     text = decode_bytes(data)
-    if _SURROGATE.search(text):
+    if not text.isascii() and _SURROGATE.search(text):
         ctx.note(f"{blob.path}: invalid UTF-8 bytes kept as-is")
     try:
         document = loads(text)
@@ -178,48 +180,111 @@ def _jsonl_from_text(blob: Blob, text: str, ctx: ReadContext) -> Iterator[Chunk]
 
 
 def _jsonl_records(path: str, stream: IO[str], ctx: ReadContext) -> Iterator[Chunk]:
-    loads_ = _json_loads
-    line_no = 0
-    row = 0
-    batch = _Batch()
-    bad: list[int] = []
-    surrogates = False
-    max_rows = ctx.max_rows
-    while True:
-        line = stream.readline(MAX_JSONL_LINE + 1)
-        if not line:
+    """Blocks of lines: each block is parsed as one JSON array when it can be (one C call, the
+    common case), else line by line; a line longer than MAX_JSONL_LINE is scanned as text."""
+    state = _LinesState(path, ctx)
+    carry = ""
+    while not state.done:
+        block = stream.read(BLOCK_CHARS)
+        if not block:
+            if carry:
+                yield from state.lines([carry])
             break
-        line_no += 1
-        ctx.progress(len(line))
-        if len(line) > MAX_JSONL_LINE and not line.endswith("\n"):
-            row += 1
-            yield from batch.flush()
-            yield from _long_line(line, stream, line_no, row, ctx, path)
-            continue
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if max_rows is not None and row >= max_rows:
-            ctx.note(f"{path}: sampled the first {max_rows} rows (--max-rows); the rest was not scanned")
-            break
-        row += 1
-        try:
-            record = loads_(stripped)
-        except (ValueError, RecursionError):
-            bad.append(line_no)
-            yield Chunk(line.rstrip("\r\n"), ChunkKind.DATA, line=line_no, row=row, location=f"row {row}")
-            continue
-        if not surrogates and _SURROGATE.search(line):
-            surrogates = True
-        batch.add(record, line, row, line_no)
-        if batch.chars >= BATCH_CHARS:
-            yield from batch.flush()
-    yield from batch.flush()
-    if surrogates:
-        ctx.note(f"{path}: invalid UTF-8 bytes kept as-is")
-    if bad:
-        shown = ", ".join(str(n) for n in bad[:10]) + (", ..." if len(bad) > 10 else "")
-        ctx.note(f"{path}: {len(bad)} line(s) not valid JSON, scanned as plain text (line {shown})")
+        ctx.progress(len(block))
+        data = carry + block if carry else block
+        lines = data.split("\n")
+        carry = lines.pop()
+        if not state.surrogates and not data.isascii() and _SURROGATE.search(data):
+            state.surrogates = True
+        yield from state.lines(lines)
+        if len(carry) > MAX_JSONL_LINE and not state.done:
+            yield from state.batch.flush()
+            carry = yield from state.long_line(carry, stream)
+    yield from state.batch.flush()
+    state.finish()
+
+
+class _LinesState:
+    def __init__(self, path: str, ctx: ReadContext) -> None:
+        self.path = path
+        self.ctx = ctx
+        self.line_no = 0  # lines consumed
+        self.row = 0  # records seen
+        self.batch = _Batch()
+        self.bad: list[int] = []
+        self.surrogates = False
+        self.done = False
+
+    def lines(self, lines: list[str]) -> Iterator[Chunk]:
+        max_rows = self.ctx.max_rows
+        if max_rows is not None and self.row + len(lines) > max_rows:
+            yield from self._slow(lines)
+        else:
+            try:
+                records = _json_loads("[" + ",".join(lines) + "]") if lines else []
+            except (ValueError, RecursionError):
+                records = None
+            if records is not None and len(records) == len(lines):
+                self.batch.add_many(records, lines, self.row + 1, self.line_no + 1)
+                self.row += len(lines)
+                self.line_no += len(lines)
+            else:
+                yield from self._slow(lines)
+        if self.batch.chars >= BATCH_CHARS:
+            yield from self.batch.flush()
+
+    def _slow(self, lines: list[str]) -> Iterator[Chunk]:
+        max_rows = self.ctx.max_rows
+        for line in lines:
+            self.line_no += 1
+            stripped = line.strip()
+            if not stripped:
+                continue
+            if max_rows is not None and self.row >= max_rows:
+                self.ctx.note(f"{self.path}: sampled the first {max_rows} rows (--max-rows); the rest was not scanned")
+                self.done = True
+                return
+            self.row += 1
+            try:
+                record = _json_loads(stripped)
+            except (ValueError, RecursionError):
+                self.bad.append(self.line_no)
+                yield Chunk(line.rstrip("\r"), ChunkKind.DATA, line=self.line_no, row=self.row, location=f"row {self.row}")
+                continue
+            self.batch.add(record, line, self.row, self.line_no)
+
+    def long_line(self, start: str, stream: IO[str]) -> Iterator[Chunk]:
+        """Scan a too-long record as text; returns what follows its end (the new carry)."""
+        self.line_no += 1
+        self.row += 1
+        line_no, row = self.line_no, self.row
+        self.ctx.note(f"{self.path}: line {line_no} longer than {MAX_JSONL_LINE >> 20} MB, scanned as plain text")
+        rest: list[str] = []
+
+        def pieces() -> Iterator[str]:
+            yield start
+            while True:
+                block = stream.read(BLOCK_CHARS)
+                if not block:
+                    return
+                self.ctx.progress(len(block))
+                cut = block.find("\n")
+                if cut >= 0:
+                    yield block[:cut]
+                    rest.append(block[cut + 1:])
+                    return
+                yield block
+
+        for chunk in text_pieces(pieces(), ChunkKind.DATA):
+            yield Chunk(chunk.text, chunk.kind, line=line_no, column=chunk.column, row=row, location=f"row {row}")
+        return "".join(rest)
+
+    def finish(self) -> None:
+        if self.surrogates:
+            self.ctx.note(f"{self.path}: invalid UTF-8 bytes kept as-is")
+        if self.bad:
+            shown = ", ".join(str(n) for n in self.bad[:10]) + (", ..." if len(self.bad) > 10 else "")
+            self.ctx.note(f"{self.path}: {len(self.bad)} line(s) not valid JSON, scanned as plain text (line {shown})")
 
 
 class _Batch:
@@ -239,6 +304,9 @@ class _Batch:
         self.lines.append(line)
         self.raw.append(raw)
         self.chars += len(raw)
+        self._add_record(record, number)
+
+    def _add_record(self, record: Any, number: int) -> None:
         columns = self.columns
         if type(record) is dict:
             for key, value in record.items():
@@ -254,6 +322,39 @@ class _Batch:
             self._add_leaf((), record, number)
         elif type(record) is list:
             self._add_nested((), record, number)
+
+    def add_many(self, records: list[Any], raws: list[str], first_row: int, first_line: int) -> None:
+        """Records of consecutive lines; columns are pulled out a key at a time (C loops)."""
+        base = len(self.rows)
+        n = len(records)
+        self.rows.extend(range(first_row, first_row + n))
+        self.lines.extend(range(first_line, first_line + n))
+        self.raw.extend(raws)
+        self.chars += sum(map(len, raws))
+        if set(map(type, records)) != {dict}:
+            for k, record in enumerate(records):
+                self._add_record(record, base + k)
+            return
+        columns = self.columns
+        for key in dict.fromkeys(itertools.chain.from_iterable(records)):
+            values = [r.get(key) for r in records]
+            kinds = set(map(type, values))
+            if kinds == {str}:
+                col = columns.get(key)
+                if col is None:
+                    col = columns[key] = _Column()
+                col.values.extend(values)
+                col.records.extend(range(base, base + n))
+            elif str in kinds or dict in kinds or list in kinds:
+                for k, value in enumerate(values):
+                    if type(value) is str:
+                        col = columns.get(key)
+                        if col is None:
+                            col = columns[key] = _Column()
+                        col.values.append(value)
+                        col.records.append(base + k)
+                    elif type(value) is dict or type(value) is list:
+                        self._add_nested((key,), value, base + k)
 
     def _add_nested(self, prefix: Path, value: Any, number: int) -> None:
         stack: list[tuple[Path, Any]] = [(prefix, value)]
@@ -286,25 +387,6 @@ class _Batch:
             chunk = _column_chunk(col.values, ChunkKind.DATA, name or None, rows[col.records[0]], index)
             yield chunk
         self._reset()
-
-
-def _long_line(start: str, stream: IO[str], line_no: int, row: int, ctx: ReadContext, path: str) -> Iterator[Chunk]:
-    """A record too long to parse: scan it (and its continuation) as plain text."""
-    ctx.note(f"{path}: line {line_no} longer than {MAX_JSONL_LINE >> 20} MB, scanned as plain text")
-
-    def pieces() -> Iterator[str]:
-        yield start
-        while True:
-            more = stream.readline(MAX_JSONL_LINE)
-            if not more:
-                return
-            ctx.progress(len(more))
-            yield more
-            if more.endswith("\n"):
-                return
-
-    for chunk in text_pieces(pieces(), ChunkKind.DATA):
-        yield Chunk(chunk.text, chunk.kind, line=line_no, column=chunk.column, row=row, location=f"row {row}")
 
 
 def _rest_as_text(blob: Blob, head: bytes, ctx: ReadContext) -> Iterator[Chunk]:

@@ -160,7 +160,7 @@ def _records(reader: csv._reader, sample: str, state: _State, ctx: ReadContext, 
                 name = header[number] if header is not None and number < len(header) else str(number + 1)
                 text = "\n".join(values)
                 chars += len(text)
-                if not surrogates and _SURROGATE.search(text):
+                if not surrogates and not text.isascii() and _SURROGATE.search(text):
                     surrogates = True
                 starts = None
                 if text.count("\n") != len(values) - 1:
