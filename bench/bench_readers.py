@@ -138,13 +138,13 @@ def peak_rss_of_scan(path: Path) -> tuple[float, float, int]:
                "--output", os.devnull]
     started = time.perf_counter()
     if os.path.exists("/usr/bin/time"):
-        done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
+        done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
         for line in done.stderr.splitlines():
             if "Maximum resident set size" in line:
                 return int(line.rsplit(":", 1)[1]) / 1024, seconds, done.returncode
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    done = subprocess.run(command, capture_output=True)
+    done = subprocess.run(command, capture_output=True, check=False)
     seconds = time.perf_counter() - started
     return max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024, seconds, done.returncode
 

@@ -9,7 +9,8 @@ as text) raises `ReaderError` after yielding the fallback chunks. Chunks of stru
 """
 from __future__ import annotations
 
-from typing import Iterator, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 from hfguard.models import Blob, Chunk, ChunkKind
 from hfguard.readers.base import LocatedChunk, ReadContext, ReaderError, Where
@@ -19,10 +20,26 @@ from hfguard.readers.jsondata import read_json, read_json_metadata, read_jsonl
 from hfguard.readers.notebook import read_notebook
 from hfguard.readers.parquet import read_arrow, read_parquet
 from hfguard.readers.tabular import read_csv, read_tsv
-from hfguard.readers.text import BINARY_EXTENSIONS, TEXT_EXTENSIONS, extension, looks_binary, read_text_chunks
+from hfguard.readers.text import (
+    BINARY_EXTENSIONS,
+    TEXT_EXTENSIONS,
+    extension,
+    looks_binary,
+    read_text_chunks,
+)
 
-__all__ = ["READERS", "EXTENSION_READERS", "FILENAME_READERS", "BINARY_READERS", "LocatedChunk",
-           "ReadContext", "Reader", "ReaderError", "Where", "choose_reader"]
+__all__ = [
+    "BINARY_READERS",
+    "EXTENSION_READERS",
+    "FILENAME_READERS",
+    "READERS",
+    "LocatedChunk",
+    "ReadContext",
+    "Reader",
+    "ReaderError",
+    "Where",
+    "choose_reader",
+]
 
 
 class Reader(Protocol):

@@ -4,8 +4,9 @@ chunks whose text is pieced together from many places (a column of values, a cel
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 from hfguard.models import Chunk
 

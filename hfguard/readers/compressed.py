@@ -9,11 +9,15 @@ import gzip
 import io
 import lzma
 import zlib
-from typing import IO, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 from hfguard.models import Blob, Chunk
 from hfguard.readers.base import (
-    MAX_DECOMPRESSED_FLOOR, MAX_DECOMPRESSION_RATIO, ReadContext, ReaderError,
+    MAX_DECOMPRESSED_FLOOR,
+    MAX_DECOMPRESSION_RATIO,
+    ReadContext,
+    ReaderError,
 )
 from hfguard.readers.text import READ_BYTES, SNIFF_BYTES, extension
 
@@ -34,7 +38,7 @@ _CORRUPT = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) + _zstd_e
 
 def _decompressor(ext: str, raw: IO[bytes]) -> IO[bytes]:
     if ext == "gz":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if ext == "bz2":
         return bz2.BZ2File(raw, mode="rb")
     if ext == "xz":
@@ -44,7 +48,7 @@ def _decompressor(ext: str, raw: IO[bytes]) -> IO[bytes]:
             import zstandard
         except ImportError:
             raise ReaderError("zstandard is not installed: cannot read .zst files") from None
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[no-any-return]
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[no-any-return,unused-ignore]
     raise ReaderError(f"unknown compression .{ext}")
 
 

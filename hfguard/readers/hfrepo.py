@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
 from hfguard.models import Blob, Chunk, ChunkKind
 from hfguard.readers.base import LocatedChunk, ReadContext, ReaderError, Where
-from hfguard.readers.text import read_text_chunks, text_pieces, iter_text
+from hfguard.readers.text import iter_text, read_text_chunks, text_pieces
 
 MAX_CARD_FRONT_MATTER = 1024 * 1024
 MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024  # the format's own limit

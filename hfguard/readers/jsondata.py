@@ -11,12 +11,18 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from typing import IO, Any, Iterator
+from collections.abc import Generator, Iterator
+from typing import IO, Any
 
 from hfguard.models import Blob, Chunk, ChunkKind
-from hfguard.readers.base import binary_junk, LocatedChunk, ReadContext, ReaderError, Where
+from hfguard.readers.base import LocatedChunk, ReadContext, ReaderError, Where, binary_junk
 from hfguard.readers.jsontools import (
-    Pairs, Path, StringPositions, column_path, format_path, leaves, loads,
+    Path,
+    StringPositions,
+    column_path,
+    format_path,
+    leaves,
+    loads,
 )
 from hfguard.readers.text import decode_bytes, detect_encoding, text_pieces
 
@@ -29,7 +35,7 @@ _json_loads = __import__("json").loads
 
 
 class _Column:
-    __slots__ = ("values", "records", "paths")
+    __slots__ = ("paths", "records", "values")
 
     def __init__(self) -> None:
         self.values: list[str] = []
@@ -122,7 +128,8 @@ def _read_json(blob: Blob, head: bytes, ctx: ReadContext, kind: ChunkKind) -> It
             yield from _jsonl_from_text(blob, text, ctx)  # JSON Lines under a .json name
             return
         yield from text_pieces(iter([text]), kind)
-        where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
+        lineno, colno = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        where = f" at line {lineno}, column {colno}" if lineno is not None else ""
         raise ReaderError(f"not valid JSON{where}; scanned as plain text") from None
     yield from document_chunks(document, StringPositions(text), kind)
 
@@ -253,7 +260,7 @@ class _LinesState:
                 continue
             self.batch.add(record, line, self.row, self.line_no)
 
-    def long_line(self, start: str, stream: IO[str]) -> Iterator[Chunk]:
+    def long_line(self, start: str, stream: IO[str]) -> Generator[Chunk, None, str]:
         """Scan a too-long record as text; returns what follows its end (the new carry)."""
         self.line_no += 1
         self.row += 1

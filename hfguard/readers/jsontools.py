@@ -7,9 +7,10 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from typing import Any, Iterator, Union
+from collections.abc import Iterator
+from typing import Any, Union
 
-PathPart = Union[str, int]
+PathPart = str | int
 Path = tuple[PathPart, ...]
 
 # A JSON string token, unrolled so that long strings (base64 images) are matched in one C loop.

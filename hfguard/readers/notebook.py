@@ -9,12 +9,13 @@ A notebook that is not valid JSON is scanned as plain text, then reported as an 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any
 
 from hfguard.models import Blob, Chunk, ChunkKind
-from hfguard.readers.base import binary_junk, LocatedChunk, ReadContext, ReaderError, Where
-from hfguard.readers.jsontools import Path, Pairs, StringPositions, format_path, leaves, loads
+from hfguard.readers.base import LocatedChunk, ReadContext, ReaderError, Where, binary_junk
+from hfguard.readers.jsontools import Pairs, Path, StringPositions, format_path, leaves, loads
 from hfguard.readers.text import decode_bytes, text_pieces
 
 MAX_NOTEBOOK_BYTES = 512 * 1024 * 1024
@@ -78,7 +79,8 @@ def read_notebook(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> It
         document = loads(text)
     except ValueError as exc:
         yield from text_pieces(iter([text]), ChunkKind.CODE)
-        where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
+        lineno, colno = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        where = f" at line {lineno}, column {colno}" if lineno is not None else ""
         raise ReaderError(f"not a valid notebook (invalid JSON{where}); scanned as plain text") from None
     except RecursionError:
         yield from text_pieces(iter([text]), ChunkKind.CODE)
@@ -93,7 +95,7 @@ def _chunks(document: Pairs, text: str) -> Iterator[Chunk]:
     positions = StringPositions(text)
     top = dict(document)
     v3 = "worksheets" in top and "cells" not in top
-    groups: dict[tuple[object, ...], list[tuple[Path, _Leaf]]] = {}
+    groups: dict[tuple[Any, ...], list[tuple[Path, _Leaf]]] = {}
     cell_types: dict[int, str] = {}
     cell_tags: dict[int, bool] = {}
     cell_numbers: dict[tuple[int, ...], int] = {}
@@ -101,7 +103,7 @@ def _chunks(document: Pairs, text: str) -> Iterator[Chunk]:
         cell_path, rest = _split_cell(path, v3)
         if cell_path is None:
             if path and path[0] == "metadata":
-                key = ("meta",)
+                key: tuple[Any, ...] = ("meta",)
                 groups.setdefault(key, []).append((path, _metadata_leaf(path[1:], value, ordinal)))
             continue
         cell = cell_numbers.setdefault(cell_path, len(cell_numbers) + 1)
@@ -127,7 +129,7 @@ def _chunks(document: Pairs, text: str) -> Iterator[Chunk]:
     sources: dict[int, str] = {}
     for key, items in groups.items():
         if key[0] == "source":
-            sources[key[1]] = "".join(leaf.value for _, leaf in items)  # type: ignore[index]
+            sources[key[1]] = "".join(leaf.value for _, leaf in items)
     for key, items in groups.items():
         kind_name = key[0]
         parts = [leaf for _, leaf in items]
@@ -135,7 +137,7 @@ def _chunks(document: Pairs, text: str) -> Iterator[Chunk]:
             yield _make_chunk(positions, parts, ChunkKind.METADATA, None, "notebook metadata", "\n",
                               [format_path(p[1:]) for p, _ in items], None)
             continue
-        cell = int(key[1])  # type: ignore[call-overload]
+        cell = int(key[1])
         scope = sources.get(cell, "")
         if cell_tags.get(cell):
             scope += "\nhfguard: allow"
@@ -146,7 +148,7 @@ def _chunks(document: Pairs, text: str) -> Iterator[Chunk]:
             yield _make_chunk(positions, parts, ChunkKind.METADATA, cell, f"cell {cell}, metadata", "\n",
                               [format_path(p[p.index("metadata") + 1:]) for p, _ in items], scope or None)
         else:
-            output = int(key[2]) + 1  # type: ignore[call-overload]
+            output = int(key[2]) + 1
             joiner = "\n" if key[3] == "traceback" else ""
             yield _make_chunk(positions, parts, ChunkKind.OUTPUT, cell, f"cell {cell}, output {output}",
                               joiner, None, scope or None)

@@ -7,8 +7,9 @@ values joined by "\\n" inside pyarrow, never one Python object per value); findi
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from hfguard.models import Blob, Chunk, ChunkKind
 from hfguard.readers.base import LocatedChunk, ReadContext, ReaderError, Where, table_location
@@ -47,8 +48,8 @@ class _LeafIndex:
 
 def _pa() -> Any:
     try:
-        import pyarrow
-        import pyarrow.compute  # noqa: F401
+        import pyarrow  # type: ignore[import-untyped,unused-ignore]
+        import pyarrow.compute  # type: ignore[import-untyped,unused-ignore]
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         raise ReaderError("pyarrow is not installed: cannot read Parquet/Arrow files") from None
     return pyarrow
@@ -166,20 +167,20 @@ def _seekable(stream: IO[bytes], ctx: ReadContext) -> IO[bytes]:
             return stream
     except (AttributeError, ValueError):
         pass
-    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - returned open
     while True:
         block = stream.read(1024 * 1024)
         if not block:
             break
         spooled.write(block)
     spooled.seek(0)
-    return spooled  # type: ignore[return-value]
+    return spooled  # type: ignore[return-value,unused-ignore]
 
 
 def read_parquet(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
     ctx = ctx or ReadContext()
     pa = _pa()
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
     with blob.open() as raw:
         stream = _seekable(raw, ctx)
@@ -243,7 +244,7 @@ def _stream(pa: Any, ctx: ReadContext, path: str, batches: Iterator[Any], total_
 def read_arrow(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
     ctx = ctx or ReadContext()
     pa = _pa()
-    import pyarrow.ipc as ipc
+    from pyarrow import ipc  # type: ignore[import-untyped,unused-ignore]
 
     with blob.open() as raw:
         stream = _seekable(raw, ctx)

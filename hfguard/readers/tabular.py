@@ -9,10 +9,18 @@ import csv
 import io
 import itertools
 import re
-from typing import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from hfguard.models import Blob, Chunk, ChunkKind
-from hfguard.readers.base import binary_junk, LocatedChunk, ReadContext, ReaderError, Where, table_location
+from hfguard.readers.base import (
+    LocatedChunk,
+    ReadContext,
+    ReaderError,
+    Where,
+    binary_junk,
+    table_location,
+)
 from hfguard.readers.text import detect_encoding, text_pieces
 
 MAX_FIELD_CHARS = 64 * 1024 * 1024
@@ -124,7 +132,7 @@ class _State:
     batch_line = 1  # line where the batch being read starts (for the plain-text fallback)
 
 
-def _records(reader: csv._reader, sample: str, state: _State, ctx: ReadContext, path: str) -> Iterator[Chunk]:
+def _records(reader: Any, sample: str, state: _State, ctx: ReadContext, path: str) -> Iterator[Chunk]:
     first = next(reader, None)
     if first is None:
         return
@@ -196,7 +204,7 @@ def _record_lines(batch: list[list[str]], first_line: int) -> tuple[list[int], l
     return lines, ([r for r in batch if r] if multiline else None)
 
 
-def _starts(values: tuple[str, ...] | list[str]) -> list[int]:
+def _starts(values: Sequence[str]) -> list[int]:
     starts = []
     position = 0
     for value in values:
