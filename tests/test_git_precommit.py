@@ -1,16 +1,23 @@
 """The shipped .pre-commit-hooks.yaml through the real pre-commit framework.
 
 pre-commit builds a virtual environment and pip-installs this project into it (`language:
-python`), as it does for users; that needs the package index pip is configured with. The
-environment is built once per session from a snapshot of this source tree (its work-tree
-content, so uncommitted changes are what is tested).
+python`), as it does for users, from a snapshot of this source tree (its work-tree content, so
+uncommitted changes are what is tested), once per module.
+
+By default the install is quick: pip builds and installs the project itself (its build
+requirements, setuptools and wheel, come from the configured package index) but not its runtime
+dependencies, which the hook imports from the environment running the tests (PYTHONPATH).
+HFGUARD_TEST_PRECOMMIT_ONLINE=1 makes pip install the dependencies too, exactly as for a user
+(minutes: spaCy and friends).
 """
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -25,6 +32,17 @@ pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("pre_commit") is None or not (ROOT / ".pre-commit-hooks.yaml").is_file(),
     reason="needs the pre-commit package and this source tree",
 )
+
+
+def _framework_env(home: Path, pre_commit_home: Path) -> dict[str, str]:
+    env = isolated_env(home)
+    env["PRE_COMMIT_HOME"] = str(pre_commit_home)
+    env["VIRTUALENV_NO_PERIODIC_UPDATE"] = "1"
+    if not os.environ.get("HFGUARD_TEST_PRECOMMIT_ONLINE"):
+        env["PIP_NO_DEPS"] = "1"
+        paths = sysconfig.get_paths()
+        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([paths["purelib"], paths["platlib"]]))
+    return env
 
 
 def _source_files(root: Path) -> list[str]:
@@ -59,8 +77,7 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path
 def framework_repo(tmp_path: Path, hook_repo: tuple[Path, str, Path], monkeypatch: pytest.MonkeyPatch) -> Repo:
     source, sha, home = hook_repo
     (tmp_path / "home").mkdir()
-    env = isolated_env(tmp_path / "home")
-    env["PRE_COMMIT_HOME"] = str(home)
+    env = _framework_env(tmp_path / "home", home)
     repo = make_repo(tmp_path / "work", env)
     make_repo(tmp_path / "remote.git", env, bare=True)
     repo.git("remote", "add", "origin", str(tmp_path / "remote.git"))
@@ -108,8 +125,7 @@ def test_push_with_committed_then_deleted_token_is_refused(framework_repo: Repo)
 def test_try_repo_all_files(tmp_path: Path, hook_repo: tuple[Path, str, Path]) -> None:
     source, _, home = hook_repo
     (tmp_path / "home").mkdir()
-    env = isolated_env(tmp_path / "home")
-    env["PRE_COMMIT_HOME"] = str(home)
+    env = _framework_env(tmp_path / "home", home)
     repo = make_repo(tmp_path / "work", env)
     repo.write("old.py", f'T = "{TOKEN}"\n')
     repo.commit("already committed")

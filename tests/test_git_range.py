@@ -222,3 +222,18 @@ def test_keep_lines_keeps_numbers() -> None:
     data = b"1\n2\n3\n4\n5\n6\n7"
     assert keep_lines(data, [(4, 1), (7, 1)]) == b"\n\n3\n4\n\n6\n7"
     assert keep_lines(data, [(1, 2)]) == b"1\n2\n\n\n\n\n"
+
+
+def test_pre_push_flag_reads_the_pre_commit_refs(repo: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.write("a.py", f'T = "{TOKEN}"\n')
+    first = repo.commit("leak")
+    repo.write("b.py", "x = 1\n")
+    second = repo.commit("clean")
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", first)
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", second)
+    code, report = scan(capsys, "--pre-push")
+    assert code == 0 and report["stats"]["files"] == 1
+    monkeypatch.delenv("PRE_COMMIT_FROM_REF")
+    monkeypatch.delenv("PRE_COMMIT_TO_REF")
+    code, report = scan(capsys, "--pre-push")  # no refs and no remote: all of HEAD
+    assert code == 1 and [f["path"] for f in report["findings"]] == ["a.py"]

@@ -207,3 +207,14 @@ def test_not_a_repository_is_a_usage_error(tmp_path: Path, git_env: dict[str, st
     assert main(["scan", "--staged"]) == 2
     err = capsys.readouterr().err
     assert "not a git repository" in err and "Traceback" not in err
+
+
+def test_large_blobs_are_streamed_not_held(repo: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from hfguard import gitsource
+
+    monkeypatch.setattr(gitsource, "STREAM_BYTES", 64)  # everything counts as large
+    repo.write("big.py", "x = 1\n" * 50 + f'T = "{TOKEN}"\n')
+    repo.write("small.py", "y = 2\n")
+    repo.git("add", "-A")
+    code, report = scan(capsys)
+    assert code == 1 and where(report) == [("big.py", 51)]
