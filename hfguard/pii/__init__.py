@@ -79,16 +79,28 @@ class PiiDetector:
 
     def analyzer(self) -> PresidioAnalyzer:
         if self._analyzer is None:
-            from hfguard.pii.presidio_engine import PresidioAnalyzer
-
-            try:
-                self._analyzer = PresidioAnalyzer(self.ner_model)
-            except (OSError, ValueError) as exc:  # a broken model install
-                raise HfguardError(f"cannot load spaCy model {self.ner_model!r}: {exc}") from None
+            self._analyzer = _shared_analyzer(self.ner_model)
         return self._analyzer
 
     def for_file(self, path: str) -> FilePiiDetector:
         return FilePiiDetector(self, path)
+
+
+_ANALYZERS: dict[str | None, PresidioAnalyzer] = {}
+
+
+def _shared_analyzer(ner_model: str | None) -> PresidioAnalyzer:
+    """One Presidio set-up per process and model: scanners built one after another (uploads,
+    hooks, tests) do not pay for it again. Read-only once built."""
+    analyzer = _ANALYZERS.get(ner_model)
+    if analyzer is None:
+        from hfguard.pii.presidio_engine import PresidioAnalyzer
+
+        try:
+            analyzer = _ANALYZERS[ner_model] = PresidioAnalyzer(ner_model)
+        except (OSError, ValueError) as exc:  # a broken model install
+            raise HfguardError(f"cannot load spaCy model {ner_model!r}: {exc}") from None
+    return analyzer
 
 
 def make_detector(config: Config) -> Detector | None:

@@ -87,12 +87,16 @@ def public_ip(value: str) -> bool:
     return address.is_global and not address.is_multicast and value not in _WELL_KNOWN_IPS
 
 
-_VERSION_BEFORE = re.compile(r"(?:[vV=<>~^@]|version|release|python|v\.|[-_/]|\d\.)\s*$", re.IGNORECASE)
+_VERSION_BEFORE = re.compile(
+    r"(?:[vV=<>~^@]|\b(?:version|ver|release|rel|firmware|fw|build|update|patch|driver|rev|revision|"
+    r"python|model|bios)\.?|[-_/]|\d\.)\s*$",
+    re.IGNORECASE,
+)
 
 
 def version_like(text: str, start: int, end: int) -> bool:
     """An IPv4-shaped string that is really a version (v1.2.3.4, ==2.0.0.1, 1.2.3.4.5)."""
-    before = text[max(0, start - 12) : start]
+    before = text[max(0, start - 16) : start]
     after = text[end : end + 2]
     if _VERSION_BEFORE.search(before):
         return True

@@ -19,7 +19,9 @@ from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import checks
 from hfguard.pii.columns import Field, classify, free_text, is_empty, value_fits
 from hfguard.pii.entities import ENTITIES, PERSON_IDENTIFIERS, Entity
-from hfguard.pii.prefilter import Candidate, context_distance, find_candidates, has_context, merge_windows
+from hfguard.pii.prefilter import (
+    TRIGGER_SETS, Candidate, context_distance, find_candidates, has_context, merge_windows,
+)
 
 if TYPE_CHECKING:
     from hfguard.pii import PiiDetector
@@ -34,7 +36,10 @@ COLUMN_FULL = 5  # distinct values: a column (or file) "full" of personal data
 FILE_FULL = 20  # distinct values in a text file, on FILE_FULL_DENSITY of its lines
 FILE_FULL_DENSITY = 0.2
 SAMPLE = 48  # candidates of a column Presidio checks before the column is judged
-TRUST_RATIO = 0.9  # Presidio confirmed this share: count the rest with the cheap checks
+TRUST_AFTER = 24  # candidates of an entity checked by both Presidio and our checks...
+TRUST_AGREEMENT = 0.95  # ...agreeing this often: our checks count the rest
+UNTRUST_AGREEMENT = 0.9  # audits that disagree more often than this hand it back to Presidio
+AUDIT_EVERY = 32  # one trusted candidate in this many still goes to Presidio
 NOISE_RATIO = 0.6  # a single-token column confirmed less often than this holds IDs, not PII
 STATS_SAMPLE = 2000  # values per column looked at to tell free text from identifiers
 JOIN_VALUES = 200_000  # values per column looked at when joining people with health data
@@ -49,6 +54,15 @@ _HEALTH_PHRASE = re.compile(
     r"\bdiagnos(?:ed|is|es)\b|\bprescribed\b|\b\d+(?:\.\d+)?\s?mg\b|\bicd-?10\b|\bdx\s*[:=]|\bmedications?\s*[:=]",
     re.IGNORECASE,
 )
+_HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication")
+_DOSAGE = re.compile(r"\d\s?mg\b", re.IGNORECASE)
+
+
+def _health_wording(text: str, lowered: str) -> bool:
+    """Cheap test before _HEALTH_PHRASE (a case-insensitive alternation is slow on megabytes)."""
+    return any(word in lowered for word in _HEALTH_WORDS) or _DOSAGE.search(text) is not None
+
+
 _PERSON_LABEL = re.compile(
     r"\b(?:patient(?:\s+name)?|name|dob|date\s+of\s+birth|d\.o\.b\.?|mrn|ssn)\s*[:=#]", re.IGNORECASE
 )
@@ -70,8 +84,6 @@ class ColumnStat:
     distinct: set[str] = field(default_factory=set)
     first: Hit | None = None
     last: Hit | None = None
-    tried: int = 0
-    confirmed: int = 0
 
     def add(self, hit: Hit) -> None:
         self.count += 1
@@ -95,6 +107,7 @@ class FieldStat:
     ner_chars: int = 0
     trusted: set[str] = field(default_factory=set)
     noise: set[str] = field(default_factory=set)
+    trials: dict[str, list[int]] = field(default_factory=dict)  # entity -> [tried, agreed, confirmed]
 
     @property
     def single_token(self) -> bool:
@@ -111,16 +124,25 @@ class _Pending:
     info: Field | None
     entities: frozenset[str]
     lowered: str
+    stat: FieldStat
+    candidates: list[Candidate]
+
+
+# The regions Presidio's PhoneRecognizer tries, US first (most numbers here are).
+_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")
 
 
 def _phone_ok(value: str) -> bool:
     import phonenumbers
 
-    try:
-        number = phonenumbers.parse(value, None if value.lstrip().startswith("+") else "US")
-    except phonenumbers.NumberParseException:
-        return False
-    return bool(phonenumbers.is_valid_number(number))
+    regions: tuple[str | None, ...] = (None,) if value.lstrip().startswith("+") else _PHONE_REGIONS
+    for region in regions:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(value, region)):
+                return True
+        except phonenumbers.NumberParseException:
+            return False
+    return False
 
 
 def _email_ok(value: str) -> bool:
@@ -208,6 +230,8 @@ class FilePiiDetector:
         self._text_counts: dict[str, int] = {}
         self._text_line_total = 0
         self._recorded: set[tuple[int, int, str]] = set()
+        self._file_stat = FieldStat(classify(""), None)  # trust bookkeeping outside tables
+        self._audit = 0
         # records joining a person with health data: (chunk, value numbers or None for all, key)
         self._person_sources: list[tuple[Chunk, list[int] | None, str]] = []
         self._health_sources: list[tuple[Chunk, list[int] | None, str]] = []
@@ -235,15 +259,16 @@ class FilePiiDetector:
             stat = self._field_stat(info)
             if info.entity is not None and ENTITIES[info.entity].needs_context:
                 candidates += _header_candidates(chunk, info.entity)
-            self._feed_column(chunk, seq, stat, candidates)
-            candidates = self._column_candidates(chunk, seq, stat, candidates, lowered)
+            self._feed_column(chunk, seq, stat, candidates, lowered)
         else:
+            stat = self._file_stat
             if chunk.kind is not ChunkKind.DATA:
                 self._text_line_total += text.count("\n") + 1
-            if chunk.kind is not ChunkKind.CODE and _HEALTH_PHRASE.search(text):
+            if chunk.kind is not ChunkKind.CODE and _health_wording(text, lowered) and _HEALTH_PHRASE.search(text):
                 self._line_joins(chunk, seq, candidates)
+        candidates = self._route(chunk, seq, stat, info if tabular else None, candidates, lowered)
         if candidates:
-            self._queue(chunk, seq, info if tabular else None, candidates, lowered)
+            self._queue(chunk, seq, stat, info if tabular else None, candidates, lowered)
         if self.parent.ner_enabled:
             self._queue_ner(chunk, seq, info if tabular else None)
         if self._pending_chars >= BATCH_CHARS:
@@ -261,12 +286,21 @@ class FilePiiDetector:
             stat = self._fields[info.key] = FieldStat(info, shape)
         return stat
 
-    def _queue(self, chunk: Chunk, seq: int, info: Field | None, candidates: list[Candidate], lowered: str) -> None:
+    def _queue(
+        self, chunk: Chunk, seq: int, stat: FieldStat, info: Field | None, candidates: list[Candidate], lowered: str
+    ) -> None:
         prefix = f"{info.words.replace('_', ' ')}: " if info is not None else ""
-        for w in merge_windows(chunk.text, candidates, clip_lines=info is not None):
+        windows = merge_windows(chunk.text, candidates, clip_lines=info is not None)
+        inside: list[list[Candidate]] = [[] for _ in windows]
+        starts = [w.start for w in windows]
+        for candidate in candidates:
+            at = bisect.bisect_right(starts, candidate[0]) - 1
+            if at >= 0:
+                inside[at].append(candidate)
+        for w, members in zip(windows, inside):
             entities = frozenset(w.entities)
             self._pending.setdefault(entities, []).append(
-                _Pending(chunk, seq, w.start, w.end, prefix, info, entities, lowered)
+                _Pending(chunk, seq, w.start, w.end, prefix, info, entities, lowered, stat, members)
             )
             self._pending_chars += w.end - w.start + len(prefix)
 
@@ -294,7 +328,7 @@ class FilePiiDetector:
             self._ner_pending.append((chunk, seq, offset, value, info))
             self._ner_pending_chars += len(value)
 
-    def _feed_column(self, chunk: Chunk, seq: int, stat: FieldStat, candidates: list[Candidate]) -> None:
+    def _feed_column(self, chunk: Chunk, seq: int, stat: FieldStat, candidates: list[Candidate], lowered: str) -> None:
         """Column bookkeeping: what its values look like, and which records hold a person
         identifier or health data (joined in finish())."""
         info = stat.info
@@ -331,7 +365,7 @@ class FilePiiDetector:
         )
         if health_header:
             self._health_sources.append((chunk, None, info.key))
-        elif not stat.single_token and _HEALTH_PHRASE.search(chunk.text):
+        elif not stat.single_token and _health_wording(chunk.text, lowered) and _HEALTH_PHRASE.search(chunk.text):
             numbers = self._value_numbers(chunk, [m.start() for m in _HEALTH_PHRASE.finditer(chunk.text)])
             self._health_sources.append((chunk, numbers, info.key))
 
@@ -344,41 +378,51 @@ class FilePiiDetector:
             starts = [0] + [m.end() for m in re.finditer("\n", chunk.text)]
         return sorted({bisect.bisect_right(starts, o) - 1 for o in offsets})
 
-    def _column_candidates(
-        self, chunk: Chunk, seq: int, stat: FieldStat, candidates: list[Candidate], lowered: str
+    def _route(
+        self, chunk: Chunk, seq: int, stat: FieldStat, info: Field | None, candidates: list[Candidate], lowered: str
     ) -> list[Candidate]:
-        """Candidates of a column that still need Presidio. A column is judged on a sample:
-        Presidio checks its first SAMPLE candidates per entity; if it confirms nearly all, the
-        rest are counted with the cheap checks; a column of identifiers that rarely validate
-        (random IDs passing Luhn by chance) is set aside."""
+        """Candidates that still need Presidio. Per column (or per file outside tables) and
+        entity, Presidio and our cheap checks both judge the first candidates; once they agree
+        on nearly all, the cheap checks (the same validation: Luhn, SSN ranges, phonenumbers, the
+        suffix list) count the rest, and one in AUDIT_EVERY still goes to Presidio to keep
+        checking the agreement. A single-token column whose values rarely validate (random IDs
+        passing Luhn by chance) is set aside."""
         if not candidates:
             return candidates
-        info = stat.info
-        undecided = [c for c in candidates if not self._decided(stat, c)]
-        if len(undecided) > SAMPLE:
-            sample = sorted(undecided)[:SAMPLE]
-            self._queue(chunk, seq, info, sample, lowered)
+        undecided = [c for c in candidates if not _decided(stat, c)]
+        if len(undecided) > 2 * SAMPLE:
+            # judge the column on a sample now (the first SAMPLE candidates of each entity), so
+            # the rest of this batch can use the verdict
+            sample: list[Candidate] = []
+            counts: dict[str, int] = {}
+            for candidate in sorted(undecided):
+                if any(counts.get(x, 0) < SAMPLE for x in candidate[2]):
+                    sample.append(candidate)
+                    for x in candidate[2]:
+                        counts[x] = counts.get(x, 0) + 1
+            self._queue(chunk, seq, stat, info, sample, lowered)
             self._flush()
             chosen = {(s, e) for s, e, _ in sample}
             candidates = [c for c in candidates if (c[0], c[1]) not in chosen]
         rest: list[Candidate] = []
+        words = info.words if info is not None else ""
         for s, e, ents in candidates:
-            if any(x in stat.noise for x in ents) and all(x in stat.noise or x in stat.trusted for x in ents):
-                continue
-            if ents and all(x in stat.trusted for x in ents):
-                value = chunk.text[s:e]
-                for name in ents:
-                    if _TRUSTED_CHECKS[name](value) and _value_ok(name, value, chunk, lowered, s, e, info.words, info):
-                        self._record(name, chunk, seq, s, e, info)
-                        break
-            else:
+            if not ents or not _decided(stat, (s, e, ents)):
                 rest.append((s, e, ents))
+                continue
+            if all(x in stat.noise for x in ents):
+                continue
+            self._audit += 1
+            if self._audit % AUDIT_EVERY == 0:
+                rest.append((s, e, ents))
+                continue
+            value = chunk.text[s:e]
+            for name in sorted(ents, key=lambda x: not ENTITIES[x].sensitive):
+                if name in stat.trusted and self.parent.enabled(ENTITIES[name]) \
+                        and _value_ok(name, value, chunk, lowered, s, e, words, info) and _TRUSTED_CHECKS[name](value):
+                    self._record(name, chunk, seq, s, e, info)
+                    break
         return rest
-
-    @staticmethod
-    def _decided(stat: FieldStat, candidate: Candidate) -> bool:
-        ents = candidate[2]
-        return bool(ents) and all(x in stat.trusted or x in stat.noise for x in ents)
 
     def _line_joins(self, chunk: Chunk, seq: int, candidates: list[Candidate]) -> None:
         """Prose and outputs: a line with health wording and a person identifier is a record."""
@@ -424,31 +468,41 @@ class FilePiiDetector:
         # One value, one entity: "NPI 1245319599" is an NPI, not also a phone number. The entity
         # whose own context word stands nearest wins, then the more sensitive one.
         kept.sort(key=lambda k: (k[0], not ENTITIES[k[3]].sensitive, k[1]))
-        taken: list[tuple[int, int]] = []
-        confirmed: set[str] = set()
+        taken: list[tuple[int, int, str]] = []
         for _, start, end, name in kept:
-            if any(start < e and s < end for s, e in taken):
+            if any(start < e and s < end for s, e, _ in taken):
                 continue
-            taken.append((start, end))
+            taken.append((start, end, name))
             self._record(name, item.chunk, item.seq, start, end, item.info)
-            confirmed.add(name)
-        if item.info is not None:
-            self._judge_column(item, confirmed)
+        self._judge(item, taken)
 
-    def _judge_column(self, item: _Pending, confirmed: set[str]) -> None:
-        assert item.info is not None
-        stat = self._fields[item.info.key]
-        for name in item.entities:
-            if name not in _TRUSTED_CHECKS:
+    def _judge(self, item: _Pending, taken: list[tuple[int, int, str]]) -> None:
+        """Compare Presidio's verdict on each candidate of the window with our cheap checks."""
+        stat = item.stat
+        words = item.info.words if item.info is not None else ""
+        text = item.chunk.text
+        for s, e, ents in item.candidates:
+            if ents in TRIGGER_SETS:
                 continue
-            column = self._columns.setdefault((item.info.key, name), ColumnStat())
-            column.tried += 1
-            if name in confirmed:
-                column.confirmed += 1
-            if column.tried >= SAMPLE // 2 and name not in stat.trusted | stat.noise:
-                if column.confirmed >= TRUST_RATIO * column.tried:
+            value = text[s:e]
+            for name in ents:
+                check = _TRUSTED_CHECKS.get(name)
+                if check is None:
+                    continue
+                presidio = any(n == name and ts < e and s < te for ts, te, n in taken)
+                cheap = _value_ok(name, value, item.chunk, item.lowered, s, e, words, item.info) and check(value)
+                trial = stat.trials.setdefault(name, [0, 0, 0])
+                trial[0] += 1
+                trial[1] += presidio == cheap
+                trial[2] += presidio
+                tried, agreed, confirmed = trial
+                if tried < TRUST_AFTER:
+                    continue
+                if agreed >= TRUST_AGREEMENT * tried:
                     stat.trusted.add(name)
-                elif stat.single_token and stat.info.entity != name and column.confirmed < 0.1 * column.tried:
+                elif name in stat.trusted and agreed < UNTRUST_AGREEMENT * tried:
+                    stat.trusted.discard(name)
+                if stat.single_token and stat.info.entity != name and confirmed < 0.1 * tried:
                     stat.noise.add(name)
 
     def _flush_ner(self) -> None:
@@ -545,7 +599,7 @@ class FilePiiDetector:
             fstat = self._fields.get(key)
             if (
                 fstat is not None and fstat.single_token and fstat.info.entity != name
-                and column.tried >= SAMPLE // 2 and column.confirmed < NOISE_RATIO * column.tried
+                and _trial(fstat, name)[0] >= TRUST_AFTER and _trial(fstat, name)[2] < NOISE_RATIO * _trial(fstat, name)[0]
             ):
                 continue  # a column of IDs some of which pass a checksum by chance
             free = fstat is not None and not fstat.single_token
@@ -649,6 +703,15 @@ class FilePiiDetector:
         return matches
 
 
+def _decided(stat: FieldStat, candidate: Candidate) -> bool:
+    ents = candidate[2]
+    return bool(ents) and ents not in TRIGGER_SETS and all(x in stat.trusted or x in stat.noise for x in ents)
+
+
+def _trial(stat: FieldStat, name: str) -> list[int]:
+    return stat.trials.get(name, [0, 0, 0])
+
+
 def _lines_with(hits: list[Hit]) -> int:
     """Distinct lines holding a hit (counted without rescanning a text per hit)."""
     lines: set[tuple[int, int]] = set()
@@ -702,9 +765,10 @@ def _value_ok(
         digits = checks.digits_of(value)
         if len(set(digits)) < 4:
             return False
-        if chunk.kind is ChunkKind.CODE and digits == value.lstrip("+"):
-            # a bare integer in code is a number unless context says phone
-            return has_context(name, lowered, start, end, words)
+        if digits == value:
+            # a bare run of digits (serial, order, ID) is a phone number only where the text or
+            # the column says so; written-out numbers ("(415) 555-0134", "+44 20 ...") need not
+            return has_context(name, lowered, start, end, words) or (info is not None and info.entity == name)
         return True
     if name == "IBAN_CODE":
         return checks.iban_ok(value)

@@ -14,7 +14,6 @@ from typing import Any
 
 import ahocorasick_rs
 
-from hfguard.pii.checks import digits_of
 
 _NUMBER = re.compile(r"\d[\d ()\-.]{5,26}\d")
 _EMAIL_DOMAIN = re.compile(r"@[\w-]+(?:\.[\w-]+)+")
@@ -25,6 +24,7 @@ _IPV6 = re.compile(r"[23][0-9a-fA-F]{3}:[0-9a-fA-F:]{3,40}")
 _IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:/\d{1,2})?")
 _QUICK = re.compile(r"[\d@]")
 _SPACE = re.compile(r"\s")
+_DIGIT = re.compile(r"\d")
 
 WINDOW_BEFORE = 48  # chars before a candidate: enough for Presidio's five context words
 WINDOW_AFTER = 16
@@ -64,6 +64,8 @@ CONTEXT_RES: dict[str, re.Pattern[str]] = {
 
 
 _KEYWORDS = list(_TRIGGERS)
+# Candidates from a context keyword span the text after it, not a value: Presidio must look.
+TRIGGER_SETS = frozenset(_TRIGGERS.values())
 _AUTOMATON: Any = ahocorasick_rs.AhoCorasick(_KEYWORDS)
 
 
@@ -109,39 +111,52 @@ def _word_bounded(text: str, start: int, end: int) -> bool:
     return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
 
 
+_SSN_ONLY = ("US_SSN",)
+_PHONE_ONLY = ("PHONE_NUMBER",)
+_IP_ONLY = ("IP_ADDRESS",)
+_PHONE_CARD = ("PHONE_NUMBER", "CREDIT_CARD")
+_CARD_ONLY = ("CREDIT_CARD",)
+_NONE: tuple[str, ...] = ()
+_DOTTED_PHONE = re.compile(r"\+?\(?\d{2,4}\)?[. ]\d{3}[. ]\d{4}")
+_SINGLE_DIGIT_GROUP = re.compile(r"(?:^|[ ()-])\d(?=[ ()-]|$)")
+
+
 def _number_entities(text: str, start: int, end: int) -> tuple[int, int, tuple[str, ...]]:
-    """Entities a digit run could be, by its shape; adjusted span. Empty: not worth a look."""
-    # Trim separators the regex may have swallowed at the end ("555-0134)." -> "...0134").
-    value = text[start:end]
-    if start and text[start - 1] in "+(":
-        start -= 1
-        value = text[start:end]
+    """Entities a digit run could be, by its shape; adjusted span. Empty: not worth a look.
+    Called for every digit run of a scan: the cheap rejections come first."""
     before = text[start - 1] if start else " "
+    if before == "+" or before == "(":
+        start -= 1
+        before = text[start - 1] if start else " "
     after = text[end] if end < len(text) else " "
     if before.isalnum() or before in "_.-/:#" or after.isalnum() or after in "_/":
-        return start, end, ()
+        return start, end, _NONE
+    value = text[start:end]
+    length = len(value)
+    if length == 10 and value[4] == "-" and value[7] == "-":
+        return start, end, _NONE  # an ISO date
     if "." in value:
         if _IPV4.fullmatch(value):
-            return start, end, ("IP_ADDRESS",)
-        if not re.fullmatch(r"\+?\(?\d{2,4}\)?[. ]\d{3}[. ]\d{4}", value):
-            return start, end, ()  # decimals, versions, dates
-        return start, end, ("PHONE_NUMBER",)
-    digits = digits_of(value)
-    n = len(digits)
-    if n < 8 or len(set(digits)) < 3:
-        return start, end, ()
-    groups = re.split(r"[ ()\-]+", value.strip("+( "))
-    if len([g for g in groups if len(g) == 1]) > 1:  # "0 0 0 1 2 3": numbers in a row, not an id
-        return start, end, ()
-    plus = value.startswith("+")
-    entities: list[str] = []
+            return start, end, _IP_ONLY
+        if _DOTTED_PHONE.fullmatch(value):
+            return start, end, _PHONE_ONLY
+        return start, end, _NONE  # decimals, versions, dates
+    n = length - value.count(" ") - value.count("-") - value.count("(") - value.count(")") - value.count("+")
+    if n < 8:
+        return start, end, _NONE
+    if " " in value and len(_SINGLE_DIGIT_GROUP.findall(value)) > 1:
+        return start, end, _NONE  # "0 0 0 1 2 3": numbers in a row, not an identifier
     if n == 9:
-        entities += ["US_SSN"]
-    if 10 <= n <= 15 or (plus and n >= 8):
-        entities += ["PHONE_NUMBER"]
-    if 13 <= n <= 19:
-        entities += ["CREDIT_CARD"]
-    return start, end, tuple(entities)
+        return start, end, _SSN_ONLY
+    if n < 10:
+        return start, end, _PHONE_ONLY if value[0] == "+" else _NONE
+    if n <= 12:
+        return start, end, _PHONE_ONLY
+    if n <= 15:
+        return start, end, _PHONE_CARD
+    if n <= 19:
+        return start, end, _CARD_ONLY
+    return start, end, _NONE
 
 
 Candidate = tuple[int, int, tuple[str, ...]]  # start, end, entities worth trying
@@ -186,7 +201,10 @@ def find_candidates(text: str, lowered: str) -> list[Candidate]:
             continue
         if end - start <= 4 and end < len(lowered) and lowered[end].isalpha():
             continue
-        found.append((start, min(len(text), end + 96), _TRIGGERS[_KEYWORDS[index]]))
+        stop = min(len(text), end + 96)
+        if _DIGIT.search(text, end, stop) is None:
+            continue  # every identifier these keywords announce has a digit
+        found.append((start, stop, _TRIGGERS[_KEYWORDS[index]]))
     return found
 
 

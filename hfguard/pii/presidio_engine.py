@@ -18,7 +18,9 @@ from typing import Any, Callable, Iterable, Sequence
 import spacy
 import tldextract
 from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from spacy.attrs import IDX, LENGTH, LOWER
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     CryptoRecognizer,
@@ -86,8 +88,13 @@ class _CheckedRecognizer(PatternRecognizer):
         return not self._check(pattern_text)
 
 
-def _health_recognisers() -> list[PatternRecognizer]:
+def _own_recognisers() -> list[PatternRecognizer]:
     return [
+        # Mastercard's 2-series (2221-2720), which Presidio's card pattern does not cover.
+        _CheckedRecognizer(
+            "CREDIT_CARD", r"\b2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}\b",
+            checks.card_ok, ["credit", "card", "mastercard", "payment"],
+        ),
         _CheckedRecognizer(
             "ICD10_CODE", r"\b(?:[A-TV-Z]\d[0-9A-Z]|U0[79])(?:\.[0-9A-Z]{1,4})?\b", checks.icd10_ok,
             ["icd", "icd10", "diagnosis", "diagnoses", "dx", "diagnosed"],
@@ -123,7 +130,9 @@ RECOGNISERS: dict[str, Callable[[], Any]] = {
 
 class _SpacyEngine(SpacyNlpEngine):
     """Presidio's spaCy engine around a pipeline we built (never spacy.load of a missing model,
-    never a download). Blank pipelines have no lemmas: lower-cased tokens stand in."""
+    never a download). Token data is read in one array call (building a spaCy Token object per
+    token costs microseconds each); lower-cased tokens stand in for lemmas, which blank and
+    NER-only pipelines do not produce, so Presidio's context words still work."""
 
     def __init__(self, nlp: Any, ner_labels: Iterable[str] = ()) -> None:
         ignore = [label for label in ner_labels if label not in NER_LABELS]
@@ -134,16 +143,69 @@ class _SpacyEngine(SpacyNlpEngine):
             ),
         )
         self.nlp = {"en": nlp}
+        self._stop_or_punct: dict[str, bool] = {}
 
     def load(self) -> None:  # already loaded; the parent would download a missing model
         pass
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
-        artifacts = super()._doc_to_nlp_artifact(doc, language)
-        if not any(artifacts.lemmas):
-            artifacts.lemmas = [token.lower_ for token in doc]
-            artifacts.keywords = artifacts.set_keywords(self, artifacts.lemmas, language)
+        table = doc.to_array([IDX, LENGTH, LOWER]).tolist() if len(doc) else []
+        strings = doc.vocab.strings
+        indices = [row[0] for row in table]
+        lemmas = [strings[row[2]] for row in table]
+        entities, scores = self._get_updated_entities(
+            list(self._get_entities(doc)), self._get_scores_for_entities(doc)
+        )
+        artifacts = NlpArtifacts(
+            entities=entities, tokens=doc, tokens_indices=indices, lemmas=lemmas,
+            nlp_engine=self, language=language, scores=scores,
+        )
+        artifacts.hfguard_ends = [row[0] + row[1] for row in table]  # type: ignore[attr-defined]
+        artifacts.hfguard_keywords = frozenset(artifacts.keywords)  # type: ignore[attr-defined]
         return artifacts
+
+    def is_stopword(self, word: str, language: str) -> bool:
+        return self._lexeme_flags(word, language)[0]
+
+    def is_punct(self, word: str, language: str) -> bool:
+        return self._lexeme_flags(word, language)[1]
+
+    def _lexeme_flags(self, word: str, language: str) -> tuple[bool, bool]:
+        cached = self._stop_or_punct.get(word)  # type: ignore[assignment]
+        if cached is None:
+            lexeme = self.nlp[language].vocab[word]
+            cached = (bool(lexeme.is_stop), bool(lexeme.is_punct))
+            if len(self._stop_or_punct) < 200_000:
+                self._stop_or_punct[word] = cached  # type: ignore[assignment]
+        return cached  # type: ignore[return-value]
+
+
+class _ContextEnhancer(LemmaContextAwareEnhancer):
+    """Presidio's context enhancer, same rule (the five keywords before a value), but finding
+    the value's token by bisection and keywords in a set: the stock one walks every token of
+    the text for every result, which is quadratic in the text analysed."""
+
+    def _extract_surrounding_words(self, nlp_artifacts: NlpArtifacts, word: str, start: int) -> list[str]:
+        ends = getattr(nlp_artifacts, "hfguard_ends", None)
+        keywords = getattr(nlp_artifacts, "hfguard_keywords", None)
+        if ends is None or keywords is None:
+            return list(super()._extract_surrounding_words(nlp_artifacts, word, start))
+        if not ends:
+            return [""]
+        index = bisect.bisect_right(ends, start)
+        if index >= len(ends):
+            return []
+        lemmas = nlp_artifacts.lemmas
+        words: set[str] = set()
+        for step, count in ((-1, self.context_prefix_count), (1, self.context_suffix_count)):
+            i, remaining = index, count + 1
+            while 0 <= i < len(lemmas) and remaining > 0:
+                lemma = lemmas[i].lower()
+                if lemma in keywords:
+                    words.add(lemma)
+                    remaining -= 1
+                i += step
+        return list(words)
 
 
 def load_ner_pipeline(model: str) -> Any:
@@ -162,7 +224,7 @@ class PresidioAnalyzer:
     def __init__(self, ner_model: str | None = None) -> None:
         self.tokenizer_engine = _SpacyEngine(spacy.blank("en"))
         recognisers: list[Any] = [factory() for factory in RECOGNISERS.values()]
-        recognisers += _health_recognisers()
+        recognisers += _own_recognisers()
         self.ner_engine: _SpacyEngine | None = None
         if ner_model is not None:
             nlp = load_ner_pipeline(ner_model)
@@ -171,7 +233,8 @@ class PresidioAnalyzer:
             recognisers.append(SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]))
         registry = RecognizerRegistry(recognizers=recognisers, supported_languages=["en"])
         self.engine = AnalyzerEngine(
-            registry=registry, nlp_engine=self.tokenizer_engine, supported_languages=["en"]
+            registry=registry, nlp_engine=self.tokenizer_engine, supported_languages=["en"],
+            context_aware_enhancer=_ContextEnhancer(),
         )
         self.supported = frozenset(self.engine.get_supported_entities("en"))
 
