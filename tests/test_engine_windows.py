@@ -87,3 +87,11 @@ def test_multiline_rule_spans_lines_after_its_keyword() -> None:
 
 def test_no_keyword_no_regex_work() -> None:
     assert _found(_engine(TOKEN_RULE), "nothing to see here\n" * 1000) == []
+
+
+def test_secret_among_dense_keyword_hits_is_found() -> None:
+    # A segment with more hits than DENSE_HITS is scanned whole instead of hit by hit.
+    secret = "tk_" + rand("alnum", 30, "dense")
+    filler = "tk_ " * (engine_module.DENSE_HITS * 3)
+    text = filler + secret + " " + filler + "\n" + filler
+    assert _found(_engine(TOKEN_RULE), text) == [("tok", len(filler), secret)]
