@@ -16,7 +16,7 @@ import ahocorasick_rs
 from hfguard.models import Category, Chunk, Match
 from hfguard.rules import Rule, RuleSet
 from hfguard.heuristics import looks_like_placeholder
-from hfguard.validators import VALIDATORS, shannon_entropy
+from hfguard.validators import ENTROPY_ONLY_VALIDATORS, VALIDATORS, shannon_entropy
 
 LINE_WINDOW = 1024  # chars kept on each side of a keyword hit on a long line
 MULTILINE_WINDOW = 16384  # chars after a hit that a multi-line rule (PEM block) may span
@@ -94,11 +94,11 @@ class SecretEngine:
                         continue
                     seen.add((s, e))
                     secret = m.group(rule.secret_group)
-                    if self._keep(rule, secret, text, m.start(), path, chunk):
+                    if self._keep(rule, secret, text, m.start(), path, chunk, m.group(0)):
                         matches.append(
                             Match(rule.id, rule.category, rule.severity, chunk, s, e, secret)
                         )
-        return matches
+        return drop_shadowed(matches) if len(matches) > 1 else matches
 
     def _windows(self, text: str) -> dict[int, list[list[int]]]:
         """Keyword group -> merged (start, stop) windows around its hits, in text order."""
@@ -184,21 +184,31 @@ class SecretEngine:
         return line_start, line_end
 
     def _keep(
-        self, rule: Rule, secret: str, text: str, match_start: int, path: str, chunk: Chunk
+        self,
+        rule: Rule,
+        secret: str,
+        text: str,
+        match_start: int,
+        path: str,
+        chunk: Chunk,
+        matched: str = "",
     ) -> bool:
         if not secret.strip():
+            return False
+        if chunk.no_entropy and rule.validator in ENTROPY_ONLY_VALIDATORS:
             return False
         if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
             return False
         if rule.validator is not None and not VALIDATORS[rule.validator](secret):
             return False
-        if rule.allowlist.allows_secret(secret):
+        line = _line_at(text, match_start)
+        if rule.allowlist.allows(secret, matched, line):
             return False
         if rule.category is not Category.SECRET:
             return True
-        if self.ruleset.global_allowlist.allows_secret(secret):
+        if self.ruleset.global_allowlist.allows(secret, matched, line):
             return False
-        return not looks_like_placeholder(secret, _line_at(text, match_start))
+        return not looks_like_placeholder(secret, line)
 
 
 def _line_at(text: str, pos: int) -> str:
@@ -215,3 +225,25 @@ def _merge_spans(spans: list[list[int]]) -> list[list[int]]:
         else:
             merged.append([start, stop])
     return merged
+
+
+GENERIC_PREFIX = "generic-"
+
+
+def drop_shadowed(matches: list[Match]) -> list[Match]:
+    """One finding per secret: a `generic-*` match that overlaps a provider rule's match, or an
+    already kept generic match, is dropped (`token = "hf_..."` is a Hugging Face token, once)."""
+    kept = [m for m in matches if not m.rule_id.startswith(GENERIC_PREFIX)]
+    generic = sorted(
+        (m for m in matches if m.rule_id.startswith(GENERIC_PREFIX)),
+        key=lambda m: (-m.severity.rank, m.start),
+    )
+    if not generic:
+        return matches
+    for m in generic:
+        if not any(k.start < m.end and m.start < k.end for k in kept):
+            kept.append(m)
+    if len(kept) == len(matches):
+        return matches
+    keep_ids = {id(k) for k in kept}
+    return [m for m in matches if id(m) in keep_ids]
