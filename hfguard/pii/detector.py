@@ -202,8 +202,8 @@ def iter_values(chunk: Chunk) -> Iterator[tuple[int, int, str]]:
 def _record_key(chunk: Chunk, number: int, value: str) -> Any:
     """Which record (row) value `number` of a column chunk belongs to."""
     index = getattr(chunk, "index", None)
-    if index is None:
-        return chunk.row if chunk.row is not None else (id(chunk), number)
+    if index is None:  # one value a line, one record a value
+        return chunk.row + number if chunk.row is not None else (id(chunk), number)
     row_of = getattr(index, "row_of", None)
     if row_of is not None:
         return row_of(number)
@@ -542,8 +542,8 @@ class FilePiiDetector:
 
     def _record(self, name: str, chunk: Chunk, seq: int, start: int, end: int, info: Field | None) -> None:
         key = (seq, start, name)
-        if key in self._recorded:  # overlapping windows of two batches
-            return
+        if key in self._recorded or not self.parent.enabled(ENTITIES[name]):
+            return  # (seen already: overlapping windows of two batches)
         self._recorded.add(key)
         hit = Hit(chunk, start, end, chunk.text[start:end], (seq, start))
         if chunk.kind is ChunkKind.DATA:
@@ -680,6 +680,7 @@ class FilePiiDetector:
         matches: list[Match] = []
         people_file = bool(_PEOPLE_FILES.search(self.path))
         for name, hits in self._text_hits.items():
+            hits.sort(key=lambda h: h.order)
             entity = ENTITIES[name]
             distinct = len(self._text_distinct.get(name, ()))
             count = self._text_counts.get(name, len(hits))
