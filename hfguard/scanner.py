@@ -153,6 +153,7 @@ class FileScanner:
         check_time()
         if file_pii is not None:
             matches.extend(file_pii.finish())
+            result.notes.extend(getattr(file_pii, "notes", list)())  # PII: how much text NER saw
 
     def _to_findings(self, blob: Blob, matches: list[Match], result: FileResult) -> None:
         seen: set[tuple[str, int | None, int | None, int | None, str | None, str]] = set()
