@@ -52,11 +52,17 @@ def run_git(
             [GIT, *_GIT_CONFIG, *(["--literal-pathspecs"] if literal else []), *args], cwd=cwd, input=stdin,
             stdin=subprocess.DEVNULL if stdin is None else None, capture_output=True, check=False,
         )
-    except FileNotFoundError:
-        raise GitError(f"git not found (looked for {GIT!r}); install git or set HFGUARD_GIT") from None
+    except FileNotFoundError as exc:
+        raise _not_found(exc) from None
     if check and proc.returncode != 0:
         raise GitError(_git_message(proc.stderr, args))
     return proc
+
+
+def _not_found(exc: FileNotFoundError) -> GitError:
+    if exc.filename == GIT or exc.filename is None:
+        return GitError(f"git not found (looked for {GIT!r}); install git or set HFGUARD_GIT")
+    return GitError(f"cannot run git in {exc.filename}: {exc.strerror}")
 
 
 def _git_message(stderr: bytes, args: Sequence[str]) -> str:
@@ -148,8 +154,8 @@ class BlobStore:
                     [GIT, *_GIT_CONFIG, "cat-file", "--batch"], cwd=self.repo.root,
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 )
-            except FileNotFoundError:
-                raise GitError(f"git not found (looked for {GIT!r})") from None
+            except FileNotFoundError as exc:
+                raise _not_found(exc) from None
         assert self._proc.stdin is not None and self._proc.stdout is not None
         try:
             self._proc.stdin.write(sha.encode() + b"\n")
@@ -496,8 +502,8 @@ def _run_log(repo: Repo, args: list[str]) -> tuple[list[Change], bytes | None]:
             [GIT, *_GIT_CONFIG, *args], cwd=repo.root,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
-    except FileNotFoundError:
-        raise GitError(f"git not found (looked for {GIT!r})") from None
+    except FileNotFoundError as exc:
+        raise _not_found(exc) from None
     assert proc.stdout is not None and proc.stderr is not None
     parser = _LogParser()
     feed = parser.feed
