@@ -58,7 +58,11 @@ class SecretEngine:
         ascii_keywords = [k for k in keyword_groups if k.isascii()]
         self._keyword_groups = [keyword_groups[k] for k in ascii_keywords]
         self._automaton: Any = (
-            ahocorasick_rs.BytesAhoCorasick([k.encode("ascii") for k in ascii_keywords])
+            ahocorasick_rs.BytesAhoCorasick(
+                [k.encode("ascii") for k in ascii_keywords],
+                # A DFA: ~3x faster than the default NFA with hundreds of keywords, small in memory.
+                implementation=ahocorasick_rs.Implementation.DFA,
+            )
             if ascii_keywords else None
         )
         self._overlap = max((len(k) for k in ascii_keywords), default=1) - 1
