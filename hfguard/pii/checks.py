@@ -47,6 +47,20 @@ def card_ok(value: str) -> bool:
     return 13 <= len(digits) <= 19 and luhn_ok(digits) and digits not in TEST_CARDS and len(set(digits)) > 2
 
 
+# Values printed in standards and official documentation as examples (IBAN registry, CMS):
+# anyone's code and docs may quote them.
+_DOCUMENTATION_EXAMPLES = frozenset({
+    "DE89370400440532013000", "GB29NWBK60161331926819", "GB82WEST12345698765432",
+    "FR1420041010050500013M02606", "NL91ABNA0417164300", "CH9300762011623852957",
+    "1245319599", "1EG4TE5MK73",
+})
+_SEPARATORS = re.compile(r"[\s-]")
+
+
+def documentation_example(value: str) -> bool:
+    return _SEPARATORS.sub("", value).upper() in _DOCUMENTATION_EXAMPLES
+
+
 # Numbers the SSA never issues, or that were published (advertising, documentation).
 _SSN_PUBLISHED = frozenset({"078051120", "219099999", "123456789", "457555462"})
 

@@ -465,7 +465,7 @@ class FilePiiDetector:
             if self._acceptable(r.entity, r.score, item.chunk, start, end, item.info, item.lowered):
                 distance = context_distance(r.entity, item.lowered, start, end, words)
                 kept.append((999 if distance is None else distance, start, end, r.entity))
-        # One value, one entity: "NPI 1245319599" is an NPI, not also a phone number. The entity
+        # One value, one entity: a 10-digit NPI after "NPI" is not also a phone number. The entity
         # whose own context word stands nearest wins, then the more sensitive one.
         kept.sort(key=lambda k: (k[0], not ENTITIES[k[3]].sensitive, k[1]))
         taken: list[tuple[int, int, str]] = []
@@ -730,7 +730,14 @@ def _lines_with(hits: list[Hit]) -> int:
     return len(lines)
 
 
+# Codes that identify no patient by themselves: in source code they are reference data (code
+# tables, examples), health data only next to a person, as in a dataset or a note.
+_REFERENCE_CODES = frozenset({"ICD10_CODE", "US_NPI", "US_DEA"})
+
+
 def _single_severity(entity: Entity, kind: ChunkKind, people_file: bool) -> Severity:
+    if entity.name in _REFERENCE_CODES and kind in (ChunkKind.CODE, ChunkKind.METADATA):
+        return Severity.LOW
     if entity.sensitive:
         return Severity.HIGH
     if people_file or entity.name == "LOCATION":
@@ -744,6 +751,10 @@ def _value_ok(
     name: str, value: str, chunk: Chunk, lowered: str, start: int, end: int, words: str, info: Field | None
 ) -> bool:
     """Our own look-alike filters on top of Presidio's validation."""
+    if checks.documentation_example(value):
+        return False
+    if name == "US_DRIVER_LICENSE":
+        return len(value.strip()) >= 6 and any(c.isdigit() for c in value)
     if name == "EMAIL_ADDRESS":
         return not checks.email_not_personal(value)
     if name == "IP_ADDRESS":

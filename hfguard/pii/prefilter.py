@@ -46,20 +46,26 @@ for _words, _entities in [
         _TRIGGERS[_w] = _TRIGGERS.get(_w, ()) + _entities
 
 # Regexes for our own "is there context" check, per entity that needs it (on lower-cased text).
+# Word edges are letters only, so `patient_mrn`, `user_ssn` and `PROVIDER_NPI` count.
+_W = r"(?<![a-z])"
+_E = r"(?![a-z])"
 CONTEXT_RES: dict[str, re.Pattern[str]] = {
-    "ICD10_CODE": re.compile(r"icd|diagnos|\bdx\b|\bdiag\b|condition|dx_?code"),
-    "MEDICAL_RECORD_NUMBER": re.compile(r"\bmrn|medical[\s_-]*record|patient[\s_-]*(?:id|no|num|#)|chart[\s_-]*(?:no|num|#)"),
-    "US_NPI": re.compile(r"\bnpi|national[\s_-]*provider"),
-    "US_DEA": re.compile(r"\bdea\b|dea[\s_-]*(?:no|num|#|reg)|prescriber"),
-    "MEDICARE_MBI": re.compile(r"\bmbi|medicare|beneficiary"),
-    "US_PASSPORT": re.compile(r"passport"),
-    "US_DRIVER_LICENSE": re.compile(r"driver|licen[cs]e|\bdl\b|\bdln\b"),
-    "US_BANK_NUMBER": re.compile(r"bank|account|\bacct|routing|checking|savings"),
-    "US_ITIN": re.compile(r"\bitin\b|taxpayer"),
-    "UK_NHS": re.compile(r"\bnhs\b|nhs[\s_-]*(?:no|num)"),
-    "US_SSN": re.compile(r"\bssn|social[\s_-]*security|\bss#"),
-    "CREDIT_CARD": re.compile(r"card|visa|master|amex|\bcc\b|credit|debit|payment|\bpan\b"),
-    "PHONE_NUMBER": re.compile(r"phone|mobile|\bcell|\btel\b|\bfax|call|text me|whatsapp"),
+    name: re.compile(pattern.replace("<", _W).replace(">", _E))
+    for name, pattern in {
+        "ICD10_CODE": r"icd|diagnos|<dx>|<diag>|condition",
+        "MEDICAL_RECORD_NUMBER": r"<mrn|medical[\s_-]*record|patient[\s_-]*(?:id|no|num|#)|chart[\s_-]*(?:no|num|#)",
+        "US_NPI": r"<npi>|national[\s_-]*provider",
+        "US_DEA": r"<dea>|prescriber",
+        "MEDICARE_MBI": r"<mbi>|medicare|beneficiary",
+        "US_PASSPORT": r"passport",
+        "US_DRIVER_LICENSE": r"driver|licen[cs]e|<dl>|<dln>",
+        "US_BANK_NUMBER": r"bank|account|<acct|routing|checking|savings",
+        "US_ITIN": r"<itin>|taxpayer",
+        "UK_NHS": r"<nhs>",
+        "US_SSN": r"<ssn|social[\s_-]*security|<ss#",
+        "CREDIT_CARD": r"card|visa|master|amex|<cc>|credit|debit|payment|<pan>",
+        "PHONE_NUMBER": r"phone|mobile|<cell|<tel>|<fax>|<call|text me|whatsapp",
+    }.items()
 }
 
 
@@ -76,7 +82,7 @@ class Window:
     entities: set[str]
 
 
-# Identifiers sit right after their label ("MRN: 00482913"); diagnosis codes may come in lists.
+# Identifiers sit right after their label ("MRN: <digits>"); diagnosis codes may come in lists.
 _CONTEXT_REACH = {"ICD10_CODE": 64, "PHONE_NUMBER": 64, "CREDIT_CARD": 64, "US_SSN": 48}
 _CONTEXT_REACH_DEFAULT = 32
 
