@@ -134,8 +134,10 @@ def big_parquet(folder: Path, gigabytes: float) -> Path:
 
 def peak_rss_of_scan(path: Path) -> tuple[float, float, int]:
     """(peak RSS in MB, seconds, exit code) of `hfguard scan PATH --no-pii --jobs 1` in a child."""
+    # The report goes to a file next to the data: --output replaces its target atomically (a
+    # rename), which must never be pointed at /dev/null.
     command = [sys.executable, "-m", "hfguard", "scan", str(path), "--no-pii", "--jobs", "1", "--format", "json",
-               "--output", os.devnull]
+               "--output", str(path.with_suffix(".report.json"))]
     started = time.perf_counter()
     if os.path.exists("/usr/bin/time"):
         done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=False)
