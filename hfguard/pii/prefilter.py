@@ -14,12 +14,13 @@ from typing import Any
 
 import ahocorasick_rs
 
-
 _NUMBER = re.compile(r"\d[\d ()\-.]{5,26}\d")
 _EMAIL_DOMAIN = re.compile(r"@[\w-]+(?:\.[\w-]+)+")
 _EMAIL_LOCAL = re.compile(r"[\w.!#$%&'*+=?^`{|}~-]{1,64}$")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?")
-_BTC = re.compile(r"bc1[02-9ac-hj-np-z]{25,59}|[13][a-km-zA-HJ-NP-Z1-9]{25,34}")
+_BTC = re.compile(r"[13][a-km-zA-HJ-NP-Z1-9]{25,34}")
+_BECH32 = re.compile(r"bc1[02-9ac-hj-np-z]{25,59}")
+_IBAN_START = re.compile(r"[A-Z]{2}\d{2}")
 _IPV6 = re.compile(r"[23][0-9a-fA-F]{3}:[0-9a-fA-F:]{3,40}")
 _IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:/\d{1,2})?")
 _QUICK = re.compile(r"[\d@]")
@@ -34,8 +35,13 @@ CONTEXT_AFTER = 24
 _TRIGGERS: dict[str, tuple[str, ...]] = {}
 _HEALTH = ("ICD10_CODE", "MEDICAL_RECORD_NUMBER", "US_NPI", "US_DEA", "MEDICARE_MBI")
 for _words, _entities in [
-    ("icd diagnos dx diag mrn medical record medical_record patient npi national provider dea "
-     "prescriber medicare mbi beneficiary", _HEALTH),
+    (
+        (
+            "icd diagnos dx diag mrn medical record medical_record patient npi national provider dea "
+            "prescriber medicare mbi beneficiary"
+        ),
+        _HEALTH,
+    ),
     ("passport", ("US_PASSPORT",)),
     ("driver licence license dl dln", ("US_DRIVER_LICENSE",)),
     ("bank account acct routing checking savings", ("US_BANK_NUMBER",)),
@@ -175,8 +181,17 @@ def find_candidates(text: str, lowered: str) -> list[Candidate]:
     the span from the keyword to ~100 characters after it, where the value would follow."""
     found: list[Candidate] = []
     if _QUICK.search(text) is not None:  # every pattern candidate has a digit or an '@'
+        iban_checked = -1
         for m in _NUMBER.finditer(text):
             s, e = m.span()
+            # an IBAN holds a run of digits within its first 34 characters: look for one only
+            # around digit runs (a regex led by [A-Z] crawls through prose)
+            if s > iban_checked and _IBAN_START.search(text, max(0, s - 34), s + 4):
+                for im in _IBAN.finditer(text, max(0, s - 34), min(len(text), e + 40)):
+                    if im.start() > iban_checked and _word_bounded(text, *im.span()):
+                        found.append((im.start(), im.end(), ("IBAN_CODE",)))
+                        iban_checked = im.end()
+                iban_checked = max(iban_checked, e)
             while e > s and not text[e - 1].isdigit():
                 e -= 1
             s, e, entities = _number_entities(text, s, e)
@@ -191,12 +206,13 @@ def find_candidates(text: str, lowered: str) -> list[Candidate]:
                 if s and text[s - 1] in ":/":  # user:pass@host in a URL
                     continue
                 found.append((s, m.end(), ("EMAIL_ADDRESS",)))
-        for m in _IBAN.finditer(text):
-            if _word_bounded(text, *m.span()):
-                found.append((m.start(), m.end(), ("IBAN_CODE",)))
         for m in _BTC.finditer(text):
             if _word_bounded(text, *m.span()):
                 found.append((m.start(), m.end(), ("CRYPTO",)))
+        if "bc1" in text:
+            for m in _BECH32.finditer(text):
+                if _word_bounded(text, *m.span()):
+                    found.append((m.start(), m.end(), ("CRYPTO",)))
         if ":" in text:
             for m in _IPV6.finditer(text):
                 if m.group().count(":") >= 2 and _word_bounded(text, *m.span()):

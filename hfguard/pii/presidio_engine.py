@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import bisect
 import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import spacy
 import tldextract
 from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
-from spacy.attrs import IDX, LENGTH, LOWER
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     CryptoRecognizer,
@@ -36,6 +36,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsPassportRecognizer,
     UsSsnRecognizer,
 )
+from spacy.attrs import IDX, LENGTH, LOWER  # type: ignore[import-not-found, unused-ignore]
 
 from hfguard.pii import checks
 
@@ -142,8 +143,8 @@ class _SpacyEngine(SpacyNlpEngine):
                 model_to_presidio_entity_mapping=dict(NER_LABELS), labels_to_ignore=ignore
             ),
         )
-        self.nlp = {"en": nlp}
-        self._stop_or_punct: dict[str, bool] = {}
+        self.nlp = {"en": nlp}  # type: ignore[assignment]
+        self._stop_or_punct: dict[str, tuple[bool, bool]] = {}
 
     def load(self) -> None:  # already loaded; the parent would download a missing model
         pass
@@ -171,13 +172,13 @@ class _SpacyEngine(SpacyNlpEngine):
         return self._lexeme_flags(word, language)[1]
 
     def _lexeme_flags(self, word: str, language: str) -> tuple[bool, bool]:
-        cached = self._stop_or_punct.get(word)  # type: ignore[assignment]
+        cached = self._stop_or_punct.get(word)
         if cached is None:
-            lexeme = self.nlp[language].vocab[word]
+            lexeme = self.nlp[language].vocab[word]  # type: ignore[index]
             cached = (bool(lexeme.is_stop), bool(lexeme.is_punct))
             if len(self._stop_or_punct) < 200_000:
-                self._stop_or_punct[word] = cached  # type: ignore[assignment]
-        return cached  # type: ignore[return-value]
+                self._stop_or_punct[word] = cached
+        return cached
 
 
 class _ContextEnhancer(LemmaContextAwareEnhancer):
@@ -263,7 +264,8 @@ class PresidioAnalyzer:
         if self.ner_engine is None:
             return [[] for _ in texts]
         out: list[list[Result]] = []
-        for text, artifacts in self.ner_engine.process_batch(list(texts), "en", batch_size=64):
+        for item in self.ner_engine.process_batch(list(texts), "en", batch_size=64):
+            text, artifacts = item[0], item[1]
             results = self.engine.analyze(
                 text=text, language="en", entities=["PERSON", "LOCATION"], nlp_artifacts=artifacts,
                 score_threshold=0.0,
