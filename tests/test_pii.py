@@ -229,7 +229,16 @@ def test_severity_depends_on_where_the_value_is(detector: PiiDetector, fake: Fak
     assert [m.severity for m in prose(detector, f"# maintainer: {email}\n", ChunkKind.CODE, "setup.py")] == [Severity.LOW]
     assert [m.severity for m in prose(detector, f"Sent to {email}", ChunkKind.OUTPUT, "nb.ipynb")] == [Severity.MEDIUM]
     ssn = fake.ssn()
-    assert [m.severity for m in prose(detector, f"# ssn {ssn}\n", ChunkKind.CODE, "t.py")] == [Severity.HIGH]
+    assert [m.severity for m in prose(detector, f"SSN {ssn} on the form", ChunkKind.PROSE)] == [Severity.HIGH]
+    # source code quotes examples (docstrings, format docs): one SSN there is reported low...
+    assert [m.severity for m in prose(detector, f"# e.g. ssn {ssn}\n", ChunkKind.CODE, "t.py")] == [Severity.LOW]
+    # ...several different ones are a file of personal data
+    fixture = "".join(f"    {{'ssn': '{fake.ssn()}'}},\n" for _ in range(3))
+    [match] = prose(detector, f"PEOPLE = [\n{fixture}]\n", ChunkKind.CODE, "fixtures.py")
+    assert (match.rule_id, match.severity, match.count) == ("pii-us-ssn", Severity.HIGH, 3)
+    # a lone contact address in a JSON document is low, in a table medium
+    contact = Chunk(email, ChunkKind.DATA, line=None, row=None, field="info.contact.email")
+    assert [m.severity for m in scan(detector, contact, path="openapi.json")] == [Severity.LOW]
 
 
 def test_a_text_file_full_of_emails_is_one_high_finding(detector: PiiDetector, fake: Faker) -> None:

@@ -88,11 +88,12 @@ def is_empty(value: str) -> bool:
     return value.strip().lower() in _EMPTY_VALUES
 
 
-def value_fits(entity: str, value: str) -> bool:
-    """Does a cell value look like what a header-only entity says (names, dates, addresses)?"""
+def value_fits(entity: str, value: str, full_name: bool = False) -> bool:
+    """Does a cell value look like what a header-only entity says (names, dates, addresses)?
+    `full_name`: a first and a last name (for a bare "name" column, which may name anything)."""
     value = value.strip()
     if entity == "PERSON":
-        return len(value) <= 60 and bool(_NAME_VALUE.fullmatch(value))
+        return len(value) <= 60 and bool(_NAME_VALUE.fullmatch(value)) and (not full_name or " " in value)
     if entity == "DATE_OF_BIRTH":
         return len(value) <= 40 and bool(_DATE_VALUE.fullmatch(value))
     if entity == "STREET_ADDRESS":

@@ -41,6 +41,7 @@ MAX_KEPT_HITS = 5000  # per entity and file outside tables; beyond this hits are
 COLUMN_FULL = 5  # distinct values: a column (or file) "full" of personal data
 FILE_FULL = 20  # distinct values in a text file, on FILE_FULL_DENSITY of its lines
 FILE_FULL_DENSITY = 0.2
+CODE_SENSITIVE_FULL = 3  # different SSNs/cards/... in one source file: data, not an example
 SAMPLE = 48  # candidates of a column Presidio checks before the column is judged
 TRUST_AFTER = 24  # candidates of an entity checked by both Presidio and our checks...
 TRUST_AGREEMENT = 0.95  # ...agreeing this often: our checks count the rest
@@ -350,7 +351,7 @@ class FilePiiDetector:
                         stat.multiword += 1
                 elif stat.shape is None:
                     break
-                if stat.shape is not None and value_fits(stat.shape, value):
+                if stat.shape is not None and value_fits(stat.shape, value, info.plain_name):
                     stat.fits += 1
                     stat.fits_sampled += in_sample
                     if stat.first_fit is None:
@@ -672,6 +673,8 @@ class FilePiiDetector:
             severity = Severity.HIGH
         elif entity.name == "LOCATION":
             severity = Severity.MEDIUM if full else Severity.LOW
+        elif first.chunk.row is None and first.chunk.kind is ChunkKind.DATA:
+            severity = Severity.LOW  # one contact address in a JSON document (a spec, a manifest)
         else:
             severity = Severity.MEDIUM
         where = "in this free-text column" if free else "in this column" if key else "in this file"
@@ -695,13 +698,16 @@ class FilePiiDetector:
                 and _lines_with(hits) >= FILE_FULL_DENSITY * max(1, self._text_line_total)
             )
             if full:
-                first = min(hits, key=lambda h: h.order)
-                matches.append(Match(
-                    entity.rule_id, entity.category, Severity.HIGH, first.chunk, first.start, first.end,
-                    first.value, message=f"{count:,} {entity.plural} in this file ({distinct:,} distinct)",
-                    count=count,
-                ))
+                matches.append(_file_match(entity, hits, count, distinct))
                 continue
+            if entity.sensitive and entity.name not in _REFERENCE_CODES:
+                # Source code quotes examples (docstrings, fixtures, format docs): one SSN or card
+                # there is reported low; several different ones make a file of personal data.
+                in_code = [h for h in hits if h.chunk.kind in _CODE_KINDS]
+                code_values = {h.value for h in in_code}
+                if len(code_values) >= CODE_SENSITIVE_FULL:
+                    matches.append(_file_match(entity, in_code, len(in_code), len(code_values)))
+                    hits = [h for h in hits if h.chunk.kind not in _CODE_KINDS]
             for hit in hits:
                 matches.append(Match(
                     entity.rule_id, entity.category, _single_severity(entity, hit.chunk.kind, people_file),
@@ -741,8 +747,19 @@ def _lines_with(hits: list[Hit]) -> int:
 _REFERENCE_CODES = frozenset({"ICD10_CODE", "US_NPI", "US_DEA"})
 
 
+_CODE_KINDS = (ChunkKind.CODE, ChunkKind.METADATA)
+
+
+def _file_match(entity: Entity, hits: list[Hit], count: int, distinct: int) -> Match:
+    first = min(hits, key=lambda h: h.order)
+    return Match(
+        entity.rule_id, entity.category, Severity.HIGH, first.chunk, first.start, first.end, first.value,
+        message=f"{count:,} {entity.plural} in this file ({distinct:,} distinct)", count=count,
+    )
+
+
 def _single_severity(entity: Entity, kind: ChunkKind, people_file: bool) -> Severity:
-    if entity.name in _REFERENCE_CODES and kind in (ChunkKind.CODE, ChunkKind.METADATA):
+    if kind in _CODE_KINDS and (entity.name in _REFERENCE_CODES or entity.sensitive):
         return Severity.LOW
     if entity.sensitive:
         return Severity.HIGH

@@ -64,7 +64,8 @@ CONTEXT_RES: dict[str, re.Pattern[str]] = {
         "US_DEA": r"<dea>|prescriber",
         "MEDICARE_MBI": r"<mbi>|medicare|beneficiary",
         "US_PASSPORT": r"passport",
-        "US_DRIVER_LICENSE": r"driver|licen[cs]e|<dl>|<dln>",
+        # not a bare "license": every source file's header has one
+        "US_DRIVER_LICENSE": r"driv|<dl>|<dln>|licen[cs]e[\s_-]*(?:no|num|#|id)|<lic[\s_-]*(?:no|num|#)",
         "US_BANK_NUMBER": r"bank|account|<acct|routing|checking|savings",
         "US_ITIN": r"<itin>|taxpayer",
         "UK_NHS": r"<nhs>",
