@@ -8,14 +8,13 @@ pass over the text plus a little regex work per hit.
 from __future__ import annotations
 
 import operator
-import re
 from typing import Any
 
 import ahocorasick_rs
 
+from hfguard.heuristics import looks_like_placeholder
 from hfguard.models import Category, Chunk, Match
 from hfguard.rules import Rule, RuleSet
-from hfguard.heuristics import looks_like_placeholder
 from hfguard.validators import ENTROPY_ONLY_VALIDATORS, VALIDATORS, shannon_entropy
 
 LINE_WINDOW = 1024  # chars kept on each side of a keyword hit on a long line
