@@ -34,13 +34,13 @@ WORK = HERE / "_work"
 GITLEAKS_VERSION = "8.30.1"
 
 # Never copied into the corpus: compiled code, archives, media, model weights.
-BINARY_EXTENSIONS = frozenset(
-    """
-    pyc pyo so dll dylib exe a o lib obj whl egg zip gz tgz bz2 xz zst 7z tar jar
-    png jpg jpeg gif bmp ico icns webp tif tiff svgz mp3 mp4 wav ogg woff woff2 ttf otf eot
-    npy npz pkl pickle bin pt pth onnx safetensors h5 parquet arrow feather db sqlite mo
-    """.split()
-)
+BINARY_EXTENSIONS = frozenset({
+    "pyc", "pyo", "so", "dll", "dylib", "exe", "a", "o", "lib", "obj", "whl", "egg", "zip", "gz",
+    "tgz", "bz2", "xz", "zst", "7z", "tar", "jar", "png", "jpg", "jpeg", "gif", "bmp", "ico",
+    "icns", "webp", "tif", "tiff", "svgz", "mp3", "mp4", "wav", "ogg", "woff", "woff2", "ttf",
+    "otf", "eot", "npy", "npz", "pkl", "pickle", "bin", "pt", "pth", "onnx", "safetensors", "h5",
+    "parquet", "arrow", "feather", "db", "sqlite", "mo",
+})
 SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn"})
 
 
@@ -171,7 +171,7 @@ class Tool:
     def run_once(self) -> None:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        proc = subprocess.run(self.command(), capture_output=True, text=True, errors="replace")
+        proc = subprocess.run(self.command(), capture_output=True, text=True, errors="replace", check=False)
         elapsed = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -238,6 +238,52 @@ class DetectSecrets(Tool):
         return returncode == 0
 
 
+# --- one large file ---------------------------------------------------------------------
+
+
+def big_file_check(size_mb: float, keep: bool) -> int:
+    """A one-line file of size_mb MB with a token at its very end: found, and peak memory."""
+    import random
+    import string
+
+    path = WORK / "bigfile" / "one-line.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(7)
+    # Assembled at run time: never a realistic credential in the repository.
+    token = "hf" + "_" + "".join(rng.choice(string.ascii_letters) for _ in range(34))
+    block = ("lorem ipsum dolor sit amet, consectetur adipiscing elit; " * 2000).encode()
+    target = int(size_mb * 1e6)
+    if not path.exists() or path.stat().st_size != target + len(token) + 9:
+        with open(path, "wb") as fh:
+            written = 0
+            while written < target:
+                piece = block[: target - written]
+                fh.write(piece)
+                written += len(piece)
+            fh.write(f' token="{token}"'.encode())
+    size = path.stat().st_size
+    # A fresh interpreter measures the scan alone: RUSAGE_CHILDREN's peak is the largest child's.
+    probe = (
+        "import json, resource, subprocess, sys, time;"
+        "t = time.perf_counter();"
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+        "w = time.perf_counter() - t;"
+        "r = resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print(json.dumps({'rc': p.returncode, 'wall': w, 'maxrss_kb': r.ru_maxrss, 'out': p.stdout}))"
+    )
+    cmd = [*hfguard_command(), "scan", str(path), "--no-pii", "--format", "json"]
+    result = json.loads(subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True,
+                                       text=True, check=True).stdout)
+    report = json.loads(result["out"])
+    found = [f for f in report["findings"] if f["rule"] == "huggingface-access-token"]
+    where = f"line {found[0]['line']}, column {found[0]['column']}" if found else "NOT FOUND"
+    print(f"one-line file: {size / 1e6:.0f} MB; token at its end: {where}; "
+          f"{result['wall']:.2f} s wall; peak RSS {result['maxrss_kb'] / 1024:.0f} MB; exit {result['rc']}")
+    if not keep:
+        path.unlink()
+    return 0 if found and result["rc"] == 1 else 1
+
+
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -257,7 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tools", default="hfguard,gitleaks,detect-secrets",
                    help="comma-separated subset of hfguard,gitleaks,detect-secrets")
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--big-file-mb", type=float, metavar="MB",
+                   help="instead: scan one single-line file this big with a token at its end; "
+                        "print whether it is found, wall time and peak RSS")
+    p.add_argument("--keep-big-file", action="store_true", help="do not delete the big file afterwards")
     args = p.parse_args(argv)
+    if args.big_file_mb:
+        return big_file_check(args.big_file_mb, args.keep_big_file)
 
     corpus: Path = args.corpus.resolve()
     if args.rebuild or not corpus.is_dir() or not any(corpus.iterdir()):
@@ -279,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     if "gitleaks" in wanted:
         gl = Gitleaks("gitleaks", corpus, size["bytes"])
         gl.binary = find_gitleaks(args.gitleaks)
-        version = subprocess.run([str(gl.binary), "version"], capture_output=True, text=True).stdout.strip()
+        version = subprocess.run([str(gl.binary), "version"], capture_output=True, text=True,
+                                 check=False).stdout.strip()
         gl.note = f"v{version}"
         tools.append(gl)
     if "detect-secrets" in wanted:
