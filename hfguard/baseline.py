@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import re
 import secrets
 import tempfile
@@ -238,11 +239,17 @@ def dumps(baseline: Baseline) -> str:
 def write_atomically(path: Path, text: str) -> None:
     """Write to a temp file in the same folder, then rename: never a half-written file. Keeps the
     mode of the file it replaces (new files: 0644)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        mode = path.stat().st_mode & 0o7777
+        st = path.stat()
     except OSError:
-        mode = 0o644
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # /dev/null, /dev/stdout, a FIFO: write through it; a rename would replace the device.
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = st.st_mode & 0o7777 if st is not None else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:

@@ -107,3 +107,22 @@ def test_python_m_hfguard_runs() -> None:
 
     proc = subprocess.run([sys.executable, "-m", "hfguard", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and "hfguard" in proc.stdout
+
+
+def test_output_to_a_device_writes_through_it(tmp_path: Path) -> None:
+    """--output /dev/null must not replace the device with a file (atomic rename)."""
+    import os
+    import stat
+
+    (tmp_path / "a.py").write_text(f'TOKEN = "{hf_token("dev")}"\n')
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    import threading
+
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    assert main(["scan", str(tmp_path / "a.py"), "--format", "json", "--output", str(fifo), "--no-pii"]) == 1
+    reader.join(10)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert b'"findings"' in received[0]
