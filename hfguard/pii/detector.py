@@ -260,7 +260,7 @@ class FilePiiDetector:
         info = classify(chunk.field) if chunk.field else None
         tabular = chunk.kind is ChunkKind.DATA and info is not None
         lowered = text.lower()
-        candidates = find_candidates(text, lowered)
+        candidates = find_candidates(text, lowered, info.words if tabular and info is not None else "")
         if tabular:
             assert info is not None
             stat = self._field_stat(info)
@@ -396,6 +396,7 @@ class FilePiiDetector:
         passing Luhn by chance) is set aside."""
         if not candidates:
             return candidates
+        candidates = _prune(chunk, info, candidates, lowered)
         undecided = [c for c in candidates if not _decided(stat, c)]
         if len(undecided) > 2 * SAMPLE:
             # judge the column on a sample now (the first SAMPLE candidates of each entity), so
@@ -714,6 +715,36 @@ class FilePiiDetector:
                     hit.chunk, hit.start, hit.end, hit.value, message=entity.noun,
                 ))
         return matches
+
+
+def _needs_context(name: str, value: str, kind: ChunkKind) -> bool:
+    """Values that _value_ok accepts only with a context word (or a column that says so)."""
+    if name == "PHONE_NUMBER" or name == "US_SSN":
+        return value.isdigit()
+    if name == "CREDIT_CARD":
+        return kind in _CODE_KINDS and value.isdigit()
+    return False
+
+
+def _prune(chunk: Chunk, info: Field | None, candidates: list[Candidate], lowered: str) -> list[Candidate]:
+    """Drop the entities a candidate cannot be before Presidio looks: a bare run of digits is a
+    phone number or an SSN only with context (the same rule _value_ok applies afterwards)."""
+    kept: list[Candidate] = []
+    text = chunk.text
+    words = info.words if info is not None else ""
+    for s, e, ents in candidates:
+        if ents in TRIGGER_SETS:
+            kept.append((s, e, ents))
+            continue
+        value = text[s:e]
+        names = tuple(
+            x for x in ents
+            if not _needs_context(x, value, chunk.kind)
+            or (info is not None and info.entity == x) or has_context(x, lowered, s, e, words)
+        )
+        if names:
+            kept.append((s, e, names))
+    return kept
 
 
 def _decided(stat: FieldStat, candidate: Candidate) -> bool:

@@ -8,13 +8,16 @@ matches.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick_rs
 
-_NUMBER = re.compile(r"\d[\d ()\-.]{5,26}\d")
+# Digit runs of nine characters or more (phones, cards, SSNs); dotted forms have their own.
+_NUMBER = re.compile(r"\d[\d ()\-]{7,26}\d")
+_DOTTED = re.compile(r"\d{1,4}\.\d{1,3}\.\d{1,4}(?:\.\d{1,3}(?:/\d{1,2})?)?")
 _EMAIL_DOMAIN = re.compile(r"@[\w-]+(?:\.[\w-]+)+")
 _EMAIL_LOCAL = re.compile(r"[\w.!#$%&'*+=?^`{|}~-]{1,64}$")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?")
@@ -94,21 +97,71 @@ _CONTEXT_REACH = {"ICD10_CODE": 64, "PHONE_NUMBER": 64, "CREDIT_CARD": 64, "US_S
 _CONTEXT_REACH_DEFAULT = 32
 
 
+# The literal start of every alternative in CONTEXT_RES: one Aho-Corasick pass over a text finds
+# them all, and the entity's regex confirms each where it stands (a long alternation with
+# look-behinds crawls through megabytes).
+_ANCHORS: dict[str, tuple[str, ...]] = {
+    "ICD10_CODE": ("icd", "diagnos", "dx", "diag", "condition"),
+    "MEDICAL_RECORD_NUMBER": ("mrn", "medical", "patient", "chart"),
+    "US_NPI": ("npi", "national"),
+    "US_DEA": ("dea", "prescriber"),
+    "MEDICARE_MBI": ("mbi", "medicare", "beneficiary"),
+    "US_PASSPORT": ("passport",),
+    "US_DRIVER_LICENSE": ("driv", "dl", "dln", "licen", "lic"),
+    "US_BANK_NUMBER": ("bank", "account", "acct", "routing", "checking", "savings"),
+    "US_ITIN": ("itin", "taxpayer"),
+    "UK_NHS": ("nhs",),
+    "US_SSN": ("ssn", "social", "ss#"),
+    "CREDIT_CARD": ("card", "visa", "master", "amex", "cc", "credit", "debit", "payment", "pan"),
+    "PHONE_NUMBER": ("phone", "mobile", "cell", "tel", "fax", "call", "text me", "whatsapp"),
+}
+_ANCHOR_WORDS = sorted({a for anchors in _ANCHORS.values() for a in anchors})
+_ANCHOR_ENTITIES = {a: tuple(e for e, anchors in _ANCHORS.items() if a in anchors) for a in _ANCHOR_WORDS}
+_ANCHOR_AUTOMATON: Any = ahocorasick_rs.AhoCorasick(_ANCHOR_WORDS)
+_POSITIONS: list[tuple[str, dict[str, tuple[list[int], list[int]]]]] = []
+
+
+def _positions(entity: str, lowered: str) -> tuple[list[int], list[int]]:
+    """(starts, ends) of the context words for `entity` in a text; computed once per text."""
+    for text, table in _POSITIONS:
+        if text is lowered:
+            break
+    else:
+        table = {}
+        for index, start, _ in _ANCHOR_AUTOMATON.find_matches_as_indexes(lowered, overlapping=True):
+            for name in _ANCHOR_ENTITIES[_ANCHOR_WORDS[index]]:
+                m = CONTEXT_RES[name].match(lowered, start)
+                if m is not None:
+                    starts, ends = table.setdefault(name, ([], []))
+                    if not starts or starts[-1] != start:
+                        starts.append(start)
+                        ends.append(m.end())
+        _POSITIONS.append((lowered, table))
+        if len(_POSITIONS) > 4:
+            del _POSITIONS[0]
+    return table.get(entity, ([], []))
+
+
 def context_distance(entity: str, lowered: str, start: int, end: int, extra: str = "") -> int | None:
     """How far before text[start:end] the nearest context word for `entity` stands (0 when it
-    follows the value closely or is in `extra`, the column name); None: no context."""
+    is in `extra`, the column name); CONTEXT_AFTER when one follows closely; None: none."""
     pattern = CONTEXT_RES.get(entity)
     if pattern is None:
         return 0
     if extra and pattern.search(extra):
         return 0
     reach = _CONTEXT_REACH.get(entity, _CONTEXT_REACH_DEFAULT)
+    starts, ends = _positions(entity, lowered)
     nearest: int | None = None
-    for m in pattern.finditer(lowered, max(0, start - reach), start):
-        nearest = start - m.end()
+    i = bisect.bisect_left(starts, start - reach)
+    while i < len(starts) and starts[i] < start:
+        if ends[i] <= start:
+            nearest = start - ends[i]
+        i += 1
     if nearest is not None:
         return nearest
-    if pattern.search(lowered, end, min(len(lowered), end + CONTEXT_AFTER)):
+    i = bisect.bisect_left(starts, end)
+    if i < len(starts) and ends[i] <= end + CONTEXT_AFTER:
         return CONTEXT_AFTER
     return None
 
@@ -148,12 +201,6 @@ def _number_entities(text: str, start: int, end: int) -> tuple[int, int, tuple[s
     length = len(value)
     if length == 10 and value[4] == "-" and value[7] == "-":
         return start, end, _NONE  # an ISO date
-    if "." in value:
-        if _IPV4.fullmatch(value):
-            return start, end, _IP_ONLY
-        if _DOTTED_PHONE.fullmatch(value):
-            return start, end, _PHONE_ONLY
-        return start, end, _NONE  # decimals, versions, dates
     n = length - value.count(" ") - value.count("-") - value.count("(") - value.count(")") - value.count("+")
     if n < 8:
         return start, end, _NONE
@@ -172,16 +219,40 @@ def _number_entities(text: str, start: int, end: int) -> tuple[int, int, tuple[s
     return start, end, _NONE
 
 
+def _dotted_entities(text: str, start: int, end: int) -> tuple[str, ...]:
+    """An IPv4 address or a dotted phone number; not a version, a decimal or a date."""
+    before = text[start - 1] if start else " "
+    after = text[end : end + 2]
+    if before.isalnum() or before in "_.-/:#" or (after[:1].isalnum() or after[:1] in "_/"):
+        return _NONE
+    if after[:1] == "." and after[1:2].isdigit():
+        return _NONE  # 1.2.3.4.5
+    value = text[start:end]
+    if _IPV4.fullmatch(value):
+        return _IP_ONLY
+    if _DOTTED_PHONE.fullmatch(value):
+        return _PHONE_ONLY
+    return _NONE
+
+
 Candidate = tuple[int, int, tuple[str, ...]]  # start, end, entities worth trying
 
 
-def find_candidates(text: str, lowered: str) -> list[Candidate]:
+def _mentions(entity: str, lowered: str, extra: str) -> bool:
+    return any(a in lowered or a in extra for a in _ANCHORS[entity])
+
+
+def find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate]:
     """Spans of `text` that could be personal or health data (lowered = text.lower()).
 
     Pattern candidates cover the value itself; a context keyword (passport, MRN, ...) yields
-    the span from the keyword to ~100 characters after it, where the value would follow."""
+    the span from the keyword to ~100 characters after it, where the value would follow.
+    `extra` is the column name. A bare run of digits is a phone number or an SSN only with a
+    context word: in a text that has none (data tables in code), such runs are skipped here."""
     found: list[Candidate] = []
     if _QUICK.search(text) is not None:  # every pattern candidate has a digit or an '@'
+        bare_ssn = _mentions("US_SSN", lowered, extra)
+        bare_phone = _mentions("PHONE_NUMBER", lowered, extra)
         iban_checked = -1
         for m in _NUMBER.finditer(text):
             s, e = m.span()
@@ -195,9 +266,18 @@ def find_candidates(text: str, lowered: str) -> list[Candidate]:
                 iban_checked = max(iban_checked, e)
             while e > s and not text[e - 1].isdigit():
                 e -= 1
+            if not (bare_ssn and bare_phone) and text[s:e].isdigit():
+                n = e - s
+                if (n == 9 and not bare_ssn) or (10 <= n <= 12 and not bare_phone):
+                    continue
             s, e, entities = _number_entities(text, s, e)
             if entities:
                 found.append((s, e, entities))
+        if "." in text:
+            for m in _DOTTED.finditer(text):
+                entities = _dotted_entities(text, m.start(), m.end())
+                if entities:
+                    found.append((m.start(), m.end(), entities))
         if "@" in text:
             for m in _EMAIL_DOMAIN.finditer(text):
                 local = _EMAIL_LOCAL.search(text, max(0, m.start() - 64), m.start())
