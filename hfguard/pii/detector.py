@@ -50,6 +50,7 @@ AUDIT_EVERY = 32  # one trusted candidate in this many still goes to Presidio
 NOISE_RATIO = 0.6  # a single-token column confirmed less often than this holds IDs, not PII
 STATS_SAMPLE = 2000  # values per column looked at to tell free text from identifiers
 JOIN_VALUES = 200_000  # values per column looked at when joining people with health data
+JOIN_CHARS = 64 * 1024 * 1024  # column text kept per side for the join (bounds memory)
 
 # Files that list a project's people on purpose (public contributor information).
 _PEOPLE_FILES = re.compile(
@@ -242,6 +243,7 @@ class FilePiiDetector:
         # records joining a person with health data: (chunk, value numbers or None for all, key)
         self._person_sources: list[tuple[Chunk, list[int] | None, str]] = []
         self._health_sources: list[tuple[Chunk, list[int] | None, str]] = []
+        self._join_chars = 0
         self.chars_total = 0
         self.chars_presidio = 0
         self.chars_ner = 0
@@ -356,9 +358,12 @@ class FilePiiDetector:
                     stat.fits_sampled += in_sample
                     if stat.first_fit is None:
                         stat.first_fit = Hit(chunk, offset, offset + len(value), value, (seq, offset))
+        if self._join_chars > JOIN_CHARS:
+            return  # records further on are not joined (a file this large blocks anyway)
         header = stat.shape or info.entity
         if header in PERSON_IDENTIFIERS and (stat.shape is None or stat.fits):
             self._person_sources.append((chunk, None, info.key))
+            self._join_chars += len(chunk.text)
         elif candidates:
             numbers = self._value_numbers(chunk, [
                 s for s, e, ents in candidates
@@ -367,14 +372,17 @@ class FilePiiDetector:
             ])
             if numbers:
                 self._person_sources.append((chunk, numbers, info.key))
+                self._join_chars += len(chunk.text)
         health_header = info.health is not None or (
             info.entity is not None and ENTITIES[info.entity].category is Category.HEALTH
         )
         if health_header:
             self._health_sources.append((chunk, None, info.key))
+            self._join_chars += len(chunk.text)
         elif not stat.single_token and _health_wording(chunk.text, lowered) and _HEALTH_PHRASE.search(chunk.text):
             numbers = self._value_numbers(chunk, [m.start() for m in _HEALTH_PHRASE.finditer(chunk.text)])
             self._health_sources.append((chunk, numbers, info.key))
+            self._join_chars += len(chunk.text)
 
     @staticmethod
     def _value_numbers(chunk: Chunk, offsets: list[int]) -> list[int]:
