@@ -215,7 +215,11 @@ class SecretEngine:
 
 
 def _line_at(text: str, pos: int) -> str:
-    start = text.rfind("\n", max(0, pos - LINE_WINDOW), pos) + 1
+    # Clipped on both sides: on a long line with no newline nearby, starting at 0 would make
+    # every match cost O(len(text)) (a minified file full of tokens went quadratic).
+    lo = max(0, pos - LINE_WINDOW)
+    newline = text.rfind("\n", lo, pos)
+    start = newline + 1 if newline >= 0 else lo
     end = text.find("\n", pos, pos + LINE_WINDOW)
     return text[start : end if end >= 0 else min(len(text), pos + LINE_WINDOW)]
 
