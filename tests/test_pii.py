@@ -339,3 +339,21 @@ def test_a_missing_spacy_model_is_an_error_naming_the_install_command() -> None:
     assert "pip install 'hfguard[ner]'" in message and "python -m spacy download xx_no_such_model_sm" in message
     with pytest.raises(HfguardError):
         make_detector(Config(pii=PiiConfig(spacy_model="xx_no_such_model_sm")))
+
+
+def test_offsets_survive_characters_that_change_length_when_lowered(detector: PiiDetector, fake: Faker) -> None:
+    email = fake.free_email()
+    matches = prose(detector, f"\u0130stanbul office \u0130\u0130: write to {email} today")
+    assert found(matches, "pii-email") == [email]
+
+
+def test_code_without_personal_data_costs_presidio_nothing(detector: PiiDetector) -> None:
+    header = (
+        "# Licensed under the Apache License, Version 2.0 (the \"License\");\n"
+        "# you may not use this file except in compliance with the License.\n"
+        "TIMEOUT = 1200000000  # account for slow disks; see bank 3 of the table\n"
+        "VERSION = (1, 26, 4)\nPI = 3.14159265358979\n"
+    )
+    file = detector.for_file("module.py")
+    file.feed(Chunk(header, ChunkKind.CODE))
+    assert file.finish() == [] and file.windows == 0

@@ -75,6 +75,7 @@ _PERSON_LABEL = re.compile(
     r"\b(?:patient(?:\s+name)?|name|dob|date\s+of\s+birth|d\.o\.b\.?|mrn|ssn)\s*[:=#]", re.IGNORECASE
 )
 _SHAPED = ("PERSON", "DATE_OF_BIRTH", "STREET_ADDRESS", "HEALTH_FIELD")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass
@@ -262,6 +263,8 @@ class FilePiiDetector:
         info = classify(chunk.field) if chunk.field else None
         tabular = chunk.kind is ChunkKind.DATA and info is not None
         lowered = text.lower()
+        if len(lowered) != len(text):  # rare: a few characters change length when lowered
+            lowered = text.translate(_ASCII_LOWER)
         candidates = find_candidates(text, lowered, info.words if tabular and info is not None else "")
         if tabular:
             assert info is not None

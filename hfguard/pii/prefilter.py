@@ -28,31 +28,36 @@ _IPV6 = re.compile(r"[23][0-9a-fA-F]{3}:[0-9a-fA-F:]{3,40}")
 _IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:/\d{1,2})?")
 _QUICK = re.compile(r"[\d@]")
 _SPACE = re.compile(r"\s")
-_DIGIT = re.compile(r"\d")
+_TWO_DIGITS = re.compile(r"\d\d")
+_FOUR_DIGITS = re.compile(r"\d{4}")
 
 WINDOW_BEFORE = 48  # chars before a candidate: enough for Presidio's five context words
 WINDOW_AFTER = 16
 CONTEXT_AFTER = 24
 
-# Context keywords (lower case) -> entities they make worth trying, and that need them.
+# Context keywords (lower case; "|" separates them) -> entities they make worth trying, and
+# that need them. Together they cover every context word of CONTEXT_RES below.
 _TRIGGERS: dict[str, tuple[str, ...]] = {}
 _HEALTH = ("ICD10_CODE", "MEDICAL_RECORD_NUMBER", "US_NPI", "US_DEA", "MEDICARE_MBI")
 for _words, _entities in [
     (
         (
-            "icd diagnos dx diag mrn medical record medical_record patient npi national provider dea "
-            "prescriber medicare mbi beneficiary"
+            "icd|diagnos|dx|diag|mrn|medical record|medical_record|medicalrecord|patient|chart|npi|"
+            "national provider|national_provider|dea|prescriber|medicare|mbi|beneficiary"
         ),
         _HEALTH,
     ),
     ("passport", ("US_PASSPORT",)),
-    ("driver licence license dl dln", ("US_DRIVER_LICENSE",)),
-    ("bank account acct routing checking savings", ("US_BANK_NUMBER",)),
-    ("itin taxpayer", ("US_ITIN",)),
+    ("driv|licence|license|lic|dl|dln", ("US_DRIVER_LICENSE",)),
+    ("bank|account|acct|routing|checking|savings", ("US_BANK_NUMBER",)),
+    ("itin|taxpayer", ("US_ITIN",)),
     ("nhs", ("UK_NHS",)),
 ]:
-    for _w in _words.split():
+    for _w in _words.split("|"):
         _TRIGGERS[_w] = _TRIGGERS.get(_w, ()) + _entities
+# The value follows its label within this many characters (CONTEXT_REACH, plus a prefix such
+# as "MRN-"), so a keyword with no digit that close announces nothing.
+_TRIGGER_REACH = 72
 
 # Regexes for our own "is there context" check, per entity that needs it (on lower-cased text).
 # Word edges are letters only, so `patient_mrn`, `user_ssn` and `PROVIDER_NPI` count.
@@ -61,7 +66,7 @@ _E = r"(?![a-z])"
 CONTEXT_RES: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern.replace("<", _W).replace(">", _E))
     for name, pattern in {
-        "ICD10_CODE": r"icd|diagnos|<dx>|<diag>|condition",
+        "ICD10_CODE": r"icd|diagnos|<dx>|<diag>",
         "MEDICAL_RECORD_NUMBER": r"<mrn|medical[\s_-]*record|patient[\s_-]*(?:id|no|num|#)|chart[\s_-]*(?:no|num|#)",
         "US_NPI": r"<npi>|national[\s_-]*provider",
         "US_DEA": r"<dea>|prescriber",
@@ -82,7 +87,13 @@ CONTEXT_RES: dict[str, re.Pattern[str]] = {
 _KEYWORDS = list(_TRIGGERS)
 # Candidates from a context keyword span the text after it, not a value: Presidio must look.
 TRIGGER_SETS = frozenset(_TRIGGERS.values())
-_AUTOMATON: Any = ahocorasick_rs.AhoCorasick(_KEYWORDS)
+# Byte automatons over an ASCII copy ("?" for anything else: offsets stay character offsets) run
+# several times faster than over str.
+_AUTOMATON: Any = ahocorasick_rs.BytesAhoCorasick([k.encode() for k in _KEYWORDS])
+
+
+def _ascii(lowered: str) -> bytes:
+    return lowered.encode("ascii", "replace")
 
 
 @dataclass
@@ -101,7 +112,7 @@ _CONTEXT_REACH_DEFAULT = 32
 # them all, and the entity's regex confirms each where it stands (a long alternation with
 # look-behinds crawls through megabytes).
 _ANCHORS: dict[str, tuple[str, ...]] = {
-    "ICD10_CODE": ("icd", "diagnos", "dx", "diag", "condition"),
+    "ICD10_CODE": ("icd", "diagnos", "dx", "diag"),
     "MEDICAL_RECORD_NUMBER": ("mrn", "medical", "patient", "chart"),
     "US_NPI": ("npi", "national"),
     "US_DEA": ("dea", "prescriber"),
@@ -117,7 +128,7 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
 }
 _ANCHOR_WORDS = sorted({a for anchors in _ANCHORS.values() for a in anchors})
 _ANCHOR_ENTITIES = {a: tuple(e for e, anchors in _ANCHORS.items() if a in anchors) for a in _ANCHOR_WORDS}
-_ANCHOR_AUTOMATON: Any = ahocorasick_rs.AhoCorasick(_ANCHOR_WORDS)
+_ANCHOR_AUTOMATON: Any = ahocorasick_rs.BytesAhoCorasick([a.encode() for a in _ANCHOR_WORDS])
 _POSITIONS: list[tuple[str, dict[str, tuple[list[int], list[int]]]]] = []
 
 
@@ -128,7 +139,7 @@ def _positions(entity: str, lowered: str) -> tuple[list[int], list[int]]:
             break
     else:
         table = {}
-        for index, start, _ in _ANCHOR_AUTOMATON.find_matches_as_indexes(lowered, overlapping=True):
+        for index, start, _ in _ANCHOR_AUTOMATON.find_matches_as_indexes(_ascii(lowered), overlapping=True):
             for name in _ANCHOR_ENTITIES[_ANCHOR_WORDS[index]]:
                 m = CONTEXT_RES[name].match(lowered, start)
                 if m is not None:
@@ -258,7 +269,9 @@ def find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate]
             s, e = m.span()
             # an IBAN holds a run of digits within its first 34 characters: look for one only
             # around digit runs (a regex led by [A-Z] crawls through prose)
-            if s > iban_checked and _IBAN_START.search(text, max(0, s - 34), s + 4):
+            before = text[s - 1] if s else " "
+            if s > iban_checked and (before.isupper() or (before == " " and s >= 2 and text[s - 2].isupper())) \
+                    and _IBAN_START.search(text, max(0, s - 34), s + 4):
                 for im in _IBAN.finditer(text, max(0, s - 34), min(len(text), e + 40)):
                     if im.start() > iban_checked and _word_bounded(text, *im.span()):
                         found.append((im.start(), im.end(), ("IBAN_CODE",)))
@@ -298,16 +311,21 @@ def find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate]
             for m in _IPV6.finditer(text):
                 if m.group().count(":") >= 2 and _word_bounded(text, *m.span()):
                     found.append((m.start(), m.end(), ("IP_ADDRESS",)))
-    for index, start, end in _AUTOMATON.find_matches_as_indexes(lowered, overlapping=True):
+    for index, start, end in _AUTOMATON.find_matches_as_indexes(_ascii(lowered), overlapping=True):
         # a word start; short keywords must also end a word ("dea" but not "deal", "icd10" ok)
         if start and lowered[start - 1].isalpha():
             continue
         if end - start <= 4 and end < len(lowered) and lowered[end].isalpha():
             continue
-        stop = min(len(text), end + 96)
-        if _DIGIT.search(text, end, stop) is None:
-            continue  # every identifier these keywords announce has a digit
-        found.append((start, stop, _TRIGGERS[_KEYWORDS[index]]))
+        stop = min(len(text), end + _TRIGGER_REACH)
+        entities = _TRIGGERS[_KEYWORDS[index]]
+        # every identifier these keywords announce has digits: two in a row for an ICD code
+        # ("I10"), four for the others
+        if (_TWO_DIGITS if "ICD10_CODE" in entities else _FOUR_DIGITS).search(text, end, stop) is None:
+            continue
+        if not any(CONTEXT_RES[name].match(lowered, start) for name in entities):
+            continue  # "License, Version 2.0" is no driver's licence: the same test as acceptance
+        found.append((start, min(len(text), stop + 24), entities))
     return found
 
 
