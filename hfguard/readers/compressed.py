@@ -144,7 +144,7 @@ def read_compressed(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> 
         ctx.note(f"{blob.path}: binary content after decompression, skipped")
         return
     if reader_name == "compressed":
-        ctx.note(f"{blob.path}: compressed twice, inner file not scanned")
-        return
+        # Fail closed: what is inside was not scanned, so this is an error, not a note.
+        raise ReaderError("compressed twice: the inner file was not scanned (decompress it once)")
     inner: Callable[..., Iterator[Chunk]] = READERS[reader_name]
     yield from inner(Blob(blob.path, opener, None, blob.location_prefix, blob.commit), inner_head, ctx)
