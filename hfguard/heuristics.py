@@ -37,6 +37,7 @@ _PLACEHOLDER_WORDS = frozenset(
 )
 
 _PROVIDER_PREFIX_RE = re.compile(r"^[A-Za-z]{2,12}[_-]")
+_ALTERNATING_RE = re.compile(r"(?:[a-z][0-9]){4}|(?:[0-9][a-z]){4}")
 
 
 def looks_like_placeholder(secret: str, line: str) -> bool:
@@ -100,6 +101,8 @@ def has_interleaved_run(value: str, pairs: int = 4) -> bool:
     """`a1b2c3d4`, `1a2b3c4d`, `Z1Y2X3W4`: two interleaved sequences, a typed placeholder."""
     lowered = value.lower()
     width = 2 * pairs
+    if not _ALTERNATING_RE.search(lowered):
+        return False
     for i in range(len(lowered) - width + 1):
         window = lowered[i : i + width]
         if not window.isalnum():

@@ -12,6 +12,7 @@ that the test suite expands, so that no realistic credential is committed (see `
 from __future__ import annotations
 
 import base64
+import functools
 import random
 import re
 import sys
@@ -61,7 +62,7 @@ class Allowlist:
             return True
         if any(rx.search(match) for rx in self.match_regexes):
             return True
-        return any(rx.search(line) for rx in self.line_regexes)
+        return bool(self.line_regexes) and _line_allowed(self.line_regexes, line)
 
     def allows_path(self, path: str) -> bool:
         return any(rx.search(path) for rx in self.paths)
@@ -74,6 +75,12 @@ class Allowlist:
             self.match_regexes + other.match_regexes,
             self.line_regexes + other.line_regexes,
         )
+
+
+@functools.lru_cache(maxsize=512)
+def _line_allowed(regexes: tuple[re.Pattern[str], ...], line: str) -> bool:
+    """Line allowlists, cached: a line with many matches (minified code) is searched once."""
+    return any(rx.search(line) for rx in regexes)
 
 
 @dataclass(frozen=True)
