@@ -66,14 +66,20 @@ class SecretEngine:
         )
         self._overlap = max((len(k) for k in ascii_keywords), default=1) - 1
         self._other_keywords = [(k, keyword_groups[k]) for k in keyword_groups if not k.isascii()]
-        self._has_keywords = bool(by_keyword)
+        # Rules for named columns / JSON keys: they run on the whole chunk when its field matches.
+        self._field_rules = [
+            (i, rule.field_regex) for i, rule in enumerate(self.rules) if rule.field_regex is not None
+        ]
+        self._has_keywords = bool(by_keyword) or bool(self._field_rules)
 
     def scan(self, chunk: Chunk, path: str) -> list[Match]:
         text = chunk.text
         if not text or not self._has_keywords:
             return []
         windows = self._windows(text)
-        if not windows:
+        field = chunk.field
+        field_rules = [i for i, pattern in self._field_rules if field and pattern.search(field)]
+        if not windows and not field_rules:
             return []
         # rule index -> its windows (a rule reached through several keyword groups: merged)
         per_rule: dict[int, list[list[int]]] = {}
@@ -81,6 +87,8 @@ class SecretEngine:
             for index in self._group_rules[group]:
                 known = per_rule.get(index)
                 per_rule[index] = spans if known is None else _merge_spans(known + spans)
+        for index in field_rules:
+            per_rule[index] = [[0, len(text)]]
         matches: list[Match] = []
         for index, spans in per_rule.items():
             rule = self.rules[index]

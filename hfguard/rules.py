@@ -3,7 +3,8 @@
 A rule file holds `[[rules]]` tables (field names follow gitleaks where gitleaks has one):
 
     id, description, category, severity, regex, secretGroup, keywords, entropy, validator,
-    multiline, path, remediation, tps, fps, [rules.allowlist] stopwords/regexes/paths
+    multiline, path, remediation, tps, fps, [rules.allowlist] / [[rules.allowlists]]
+    stopwords/regexes/paths/regexTarget, and field (a column / key-path regex for structured data)
 
 A file may also hold one top-level `[allowlist]` that applies to every secret rule (placeholders,
 documented example keys). Examples (`tps`, `fps`) may contain generators such as `{{alnum:34}}`
@@ -30,7 +31,7 @@ else:  # pragma: no cover
 
 RULE_KEYS = {
     "id", "description", "category", "severity", "regex", "secretGroup", "keywords", "entropy",
-    "validator", "multiline", "path", "remediation", "tps", "fps", "allowlist", "allowlists",
+    "validator", "multiline", "path", "remediation", "tps", "fps", "allowlist", "allowlists", "field",
 }
 ALLOWLIST_KEYS = {"description", "stopwords", "regexes", "paths", "regexTarget"}
 # What an allowlist's `regexes` are tested against (gitleaks' `regexTarget`).
@@ -96,6 +97,9 @@ class Rule:
     validator: str | None = None
     multiline: bool = False
     path: re.Pattern[str] | None = None
+    # Structured data (JSON keys, CSV/Parquet columns): the rule runs on every value of a column
+    # whose name (Chunk.field) matches, keywords or not. hfguard's own key, not gitleaks'.
+    field_regex: re.Pattern[str] | None = None
     remediation: str | None = None
     allowlist: Allowlist = field(default_factory=Allowlist)
     tps: tuple[str, ...] = ()
@@ -210,7 +214,8 @@ def parse_rule(data: Any, source: str, require_examples: bool = True) -> Rule:
     if not isinstance(secret_group, int) or not 0 <= secret_group <= regex.groups:
         raise RuleError(f"{where}: secretGroup {secret_group!r} is not a group of the regex")
     keywords = tuple(k.lower() for k in _str_list(data.get("keywords", []), where, "keywords"))
-    if not keywords:
+    field_regex = _compile(data["field"], where, "field") if "field" in data else None
+    if not keywords and field_regex is None:
         raise RuleError(f"{where}: at least one keyword is required (the prefilter)")
     entropy = data.get("entropy")
     if entropy is not None and not isinstance(entropy, (int, float)):
@@ -241,6 +246,7 @@ def parse_rule(data: Any, source: str, require_examples: bool = True) -> Rule:
         validator=validator,
         multiline=bool(data.get("multiline", False)),
         path=path,
+        field_regex=field_regex,
         remediation=data.get("remediation"),
         allowlist=parse_allowlists(data, where),
         tps=tps,

@@ -58,12 +58,27 @@ def _rule_ids(engine: SecretEngine, text: str, path: str = EXAMPLE_PATH) -> list
 # --- every rule's examples ---------------------------------------------------------------------
 
 
+def _file_rule_ids(directory: Path, name: str, text: str) -> list[str]:
+    """Rules for data columns (`field`): the example is a whole JSON or CSV file, read by the
+    real readers, so values arrive with their key path / column name."""
+    path = directory / (f"{name}.json" if text.lstrip().startswith("{") else f"{name}.csv")
+    path.write_text(text, encoding="utf-8")
+    return [f.rule for f in scan_disk([str(path)], ScanOptions(pii=False, jobs=1)).findings]
+
+
 @pytest.mark.parametrize("rule_id", sorted(RULES))
-def test_rule_examples(engine: SecretEngine, rule_id: str) -> None:
+def test_rule_examples(engine: SecretEngine, rule_id: str, tmp_path: Path) -> None:
     """Each true-positive example yields a finding of the rule; each false positive does not."""
     rule = RULES[rule_id]
-    missed = [i for i in range(len(rule.tps)) if rule_id not in _rule_ids(engine, _expand(rule, "tp", i))]
-    noisy = [i for i in range(len(rule.fps)) if rule_id in _rule_ids(engine, _expand(rule, "fp", i))]
+
+    def ids(kind: str, i: int) -> list[str]:
+        text = _expand(rule, kind, i)
+        if rule.field_regex is not None:
+            return _file_rule_ids(tmp_path, f"{kind}{i}", text)
+        return _rule_ids(engine, text)
+
+    missed = [i for i in range(len(rule.tps)) if rule_id not in ids("tp", i)]
+    noisy = [i for i in range(len(rule.fps)) if rule_id in ids("fp", i)]
     assert (missed, noisy) == ([], []), f"{rule_id}: tps{missed} not found, fps{noisy} reported"
 
 
@@ -71,7 +86,10 @@ def test_every_rule_has_examples_and_keywords() -> None:
     assert len(RULESET.rules) >= 120
     for rule in RULESET.rules:
         assert rule.tps, rule.id
-        assert rule.keywords and all(k == k.lower() and len(k) >= 2 for k in rule.keywords), rule.id
+        # The Aho-Corasick prefilter: specific lower-case keywords (data-column rules match on
+        # the column name instead).
+        assert rule.keywords or rule.field_regex is not None, rule.id
+        assert all(k == k.lower() and len(k) >= 2 for k in rule.keywords), rule.id
         assert rule.category.value == "secret", rule.id
 
 
@@ -79,6 +97,8 @@ def test_examples_through_the_scanner(tmp_path: Path) -> None:
     """End to end: each true-positive example in its own file, one scan_disk over all of them."""
     expected: dict[str, str] = {}
     for rule in RULESET.rules:
+        if rule.field_regex is not None:
+            continue  # examples are whole data files: see test_rule_examples
         for i in range(len(rule.tps)):
             name = f"{rule.id}-{i}.txt"
             (tmp_path / name).write_text(_expand(rule, "tp", i) + "\n", encoding="utf-8")
@@ -137,6 +157,19 @@ def test_config_only_rule_needs_a_config_path(engine: SecretEngine) -> None:
     text = expand_example("password = {{lower:12}}", "path")
     assert "generic-config-password" in _rule_ids(engine, text, "conf/app.ini")
     assert "generic-config-password" not in _rule_ids(engine, text, "src/app.py")
+
+
+def test_credential_columns_in_data_files(tmp_path: Path) -> None:
+    password = expand_example("{{alnum:14}}", "column")
+    key = expand_example("{{hex:32}}", "column-key")
+    (tmp_path / "users.csv").write_text(f"name,password,notes\nsomeone,{password},hello\nother,changeme,\n")
+    (tmp_path / "config.json").write_text(json.dumps({"service": {"api_key": key, "pad_token": "<pad>"}}))
+    report = scan_disk([str(tmp_path)], ScanOptions(pii=False, jobs=1))
+    found = sorted((Path(f.path).name, f.rule, f.row, f.field) for f in report.findings)
+    assert found == [
+        ("config.json", "generic-data-secret-field", None, "service.api_key"),
+        ("users.csv", "generic-data-password-field", 1, "password"),
+    ]
 
 
 # --- the rule loader ------------------------------------------------------------------------------
