@@ -163,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         (root / "home").mkdir()
         env = git_env(root / "home")
+        # As after a pip install: bytecode cached (the warm-up run writes it, outside the tree).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
         repo = staged_repo(root, env)
         staged_bytes = sum(p.stat().st_size for p in (repo / "src").iterdir())
         hf_times: list[float] = []
