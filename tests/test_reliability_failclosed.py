@@ -158,12 +158,25 @@ def test_time_budget_respects_someone_elses_alarm_handler() -> None:
 # --- Ctrl-C ----------------------------------------------------------------------------------------------
 
 
-def _slow_tree(root: Path, files: int, megabytes: int) -> None:
-    """Files that keep the engine busy (a keyword on every few characters) for several seconds."""
+SLOW_CONFIG = """
+[[rules]]
+id = "catastrophic-custom"
+description = "a user's rule that backtracks exponentially: keeps the scan busy until interrupted"
+regex = '(a+)+!'
+keywords = ["aaaa"]
+"""
+
+
+def _slow_tree(root: Path, files: int) -> Path:
+    """Files a catastrophic custom rule spins on (for minutes: far past the interrupt), plus 5 MB
+    of filler so that the scan uses worker processes when --jobs > 1."""
     root.mkdir(parents=True, exist_ok=True)
-    body = ("hf_" * (megabytes * (1 << 20) // 3))
     for i in range(files):
-        (root / f"slow-{i}.txt").write_text(body)
+        (root / f"slow-{i}.txt").write_text("a" * 40 + "\n")
+    (root / "filler.txt").write_text("nothing to see here\n" * 260_000)
+    config = root.parent / "slow.toml"
+    config.write_text(SLOW_CONFIG)
+    return config
 
 
 def _session_processes(sid: int) -> list[int]:
@@ -180,7 +193,7 @@ def _session_processes(sid: int) -> list[int]:
     return alive
 
 
-def _interrupt(args: list[str], cwd: Path, whole_group: bool, after: float = 2.0) -> subprocess.CompletedProcess[str]:
+def _interrupt(args: list[str], cwd: Path, whole_group: bool, after: float = 1.5) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-m", "hfguard", *args], cwd=cwd, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
@@ -216,7 +229,7 @@ def _interrupt(args: list[str], cwd: Path, whole_group: bool, after: float = 2.0
     ids=["scan-serial", "scan-parallel-ctrl-c", "scan-parallel-kill-parent", "baseline-parallel"],
 )
 def test_ctrl_c_exits_130_and_writes_nothing(tmp_path: Path, command: str, jobs: str, whole_group: bool) -> None:
-    _slow_tree(tmp_path / "tree", files=6, megabytes=3)
+    config = _slow_tree(tmp_path / "tree", files=4)
     output = tmp_path / "out" / ("report.json" if command == "scan" else "baseline.json")
     output.parent.mkdir()
     if command == "scan":
@@ -225,7 +238,7 @@ def test_ctrl_c_exits_130_and_writes_nothing(tmp_path: Path, command: str, jobs:
         (tmp_path / "empty").mkdir()
         assert main(["baseline", str(tmp_path / "empty"), "--no-pii", "-o", str(output)]) == 0
     previous = output.read_text()
-    args = [command, "tree", "--no-pii", "--jobs", jobs]
+    args = [command, "tree", "--no-pii", "--jobs", jobs, "--config", str(config)]
     args += ["--format", "json", "--output", str(output)] if command == "scan" else ["-o", str(output)]
     proc = _interrupt(args, tmp_path, whole_group)
     assert proc.returncode == 130, proc.stderr
