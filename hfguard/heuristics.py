@@ -8,6 +8,7 @@ contain a long run of the alphabet or of the digits.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 # Values that are references, not literals: templates, env look-ups, shell/CI variables,
 # printf-style format specifiers.
@@ -25,15 +26,17 @@ _DOLLAR_VARIABLE_RE = re.compile(r"^\$(?!krb5|y\$)[A-Za-z_]")
 
 # Whole values that stand for "put your secret here", or are a type name or a keyword.
 _PLACEHOLDER_WORDS = frozenset(
-    """
-    password passwd pass pwd passphrase pw token apikey api_key api-key key secret_key
-    secretkey access_key accesskey private_key privatekey client_secret credentials
-    none null nil true false undefined required optional string str bytes int integer bool
-    boolean number object any text hidden value default empty unknown unset notset not-set
-    not_set n/a na tbd todo fixme redacted masked hunter2 changeit letmein
-    mypassword my_password mypass my_pass mysecret my_secret mytoken my_token myapikey my_api_key
-    mykey my_key secret_access_key aws_secret_access_key access_key_id secret_key_here
-    """.split()
+    {
+        "password", "passwd", "pass", "pwd", "passphrase", "pw", "token", "apikey", "api_key",
+        "api-key", "key", "secret_key", "secretkey", "access_key", "accesskey", "private_key",
+        "privatekey", "client_secret", "credentials", "none", "null", "nil", "true", "false",
+        "undefined", "required", "optional", "string", "str", "bytes", "int", "integer", "bool",
+        "boolean", "number", "object", "any", "text", "hidden", "value", "default", "empty", "unknown",
+        "unset", "notset", "not-set", "not_set", "n/a", "na", "tbd", "todo", "fixme", "redacted",
+        "masked", "hunter2", "changeit", "letmein", "mypassword", "my_password", "mypass", "my_pass",
+        "mysecret", "my_secret", "mytoken", "my_token", "myapikey", "my_api_key", "mykey", "my_key",
+        "secret_access_key", "aws_secret_access_key", "access_key_id", "secret_key_here",
+    }
 )
 
 _PROVIDER_PREFIX_RE = re.compile(r"^[A-Za-z]{2,12}[_-]")
@@ -86,7 +89,7 @@ def has_sequential_run(value: str, letters: int = 7, digits: int = 8) -> bool:
     Digit runs need one more character: people do pick passwords such as `Summer1234567`."""
     lowered = value.lower()
     run, step = 1, 0
-    for prev, cur in zip(lowered, lowered[1:]):
+    for prev, cur in pairwise(lowered):
         delta = ord(cur) - ord(prev)
         if delta in (1, -1) and prev.isalnum() and cur.isalnum() and prev.isdigit() == cur.isdigit():
             run, step = (run + 1, step) if run > 1 and delta == step else (2, delta)
@@ -113,5 +116,5 @@ def has_interleaved_run(value: str, pairs: int = 4) -> bool:
 
 
 def _is_sequence(chars: str) -> bool:
-    deltas = {ord(b) - ord(a) for a, b in zip(chars, chars[1:])}
+    deltas = {ord(b) - ord(a) for a, b in pairwise(chars)}
     return len(deltas) == 1 and deltas <= {1, -1}

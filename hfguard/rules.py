@@ -17,9 +17,10 @@ import functools
 import random
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from hfguard.errors import HfguardError
 from hfguard.models import Category, Severity

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 
 def shannon_entropy(value: str) -> float:
@@ -82,11 +82,14 @@ _PATH_RE = re.compile(
     r"^(?:~?/|\.{1,2}/)[a-z0-9_.@:#-]+(?:/[a-z0-9_.@:#-]+)*/?$"
     r"|^[a-z0-9_.@:#-]+(?:/[a-z0-9_.@:#-]+)+/?$|^[A-Za-z]:\\"
 )
-_FILE_RE = re.compile(r"^[\w./~-]+\.(?:json|pem|key|p12|pfx|crt|cer|txt|ya?ml|env|ini|cfg|conf|toml|py|js|ts|sh)$", re.I)
+_FILE_RE = re.compile(
+    r"^[\w./~-]+\.(?:json|pem|key|p12|pfx|crt|cer|txt|ya?ml|env|ini|cfg|conf|toml|py|js|ts|sh)$",
+    re.IGNORECASE,
+)
 _PROSE_WORD_RE = re.compile(r"(?i)\b(?:password|passwd|secret|token|key|credentials?)\b")
 _CODE_CHARS = frozenset("[]{}()\\ <>|^$*")
 _IDENTIFIER_RE = re.compile(r"^[a-z0-9]*[a-z]{3}[a-z0-9]*(?:[_./-][a-z0-9]+){2,}$")
-_URL_RE = re.compile(r"^[a-z][a-z0-9+.-]{1,20}:(?://|[a-z])", re.I)
+_URL_RE = re.compile(r"^[a-z][a-z0-9+.-]{1,20}:(?://|[a-z])", re.IGNORECASE)
 
 
 def password_value(value: str) -> bool:
@@ -96,7 +99,8 @@ def password_value(value: str) -> bool:
         return False
     if v[0] in "+,." and not _SELECTOR_RE.match(v) or v[-1] in "+(,;)":
         return False  # code: a string concatenation "..." + x + "...", a call argument `x,`
-    if " " in v and _PROSE_WORD_RE.search(v):
+    spaced = v.replace("%20", " ").replace("+", " ") if "%20" in v else v
+    if " " in spaced and _PROSE_WORD_RE.search(spaced):
         return False  # "deleted password", "a secret", "Invalid token": words about a secret
     if _DOTTED_RE.match(v) and not any(c.isdigit() for c in v):
         return False  # config.password, env.DB_PASSWORD
