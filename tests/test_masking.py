@@ -240,3 +240,36 @@ def test_upload_blocked_shows_no_secret(planted: tuple[Path, list[Planted]], mon
             to_dict = getattr(item, "to_dict", None)
             texts.append(json.dumps(to_dict()) if callable(to_dict) else repr(item))
     _assert_no_secret("\n".join(texts), checked_secrets(values), "UploadBlocked")
+
+
+# --- personal and health data: the values Presidio and the health recognisers find ------------------
+
+PII_VALUES = {
+    "email": "jane.marple@stmarymead-village.org",
+    "phone": "+44 20 7946 0958",
+    "ssn": "536-90-4411",
+    "card": "4111 1111 1111 1111",
+    "iban": "GB82 WEST 1234 5698 7654 32",
+    "mrn": "MRN 48213377",
+}
+
+
+def test_personal_and_health_values_never_show_in_full(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    v = PII_VALUES
+    (repo / "notes.md").write_text(
+        f"Patient Jane Marple, {v['mrn']}, diagnosed with E11.9 type 2 diabetes.\n"
+        f"Reach her at {v['email']} or {v['phone']}. SSN {v['ssn']}.\n"
+        f"Card {v['card']}, IBAN {v['iban']}.\n")
+    rows = ["name,email,phone,ssn"] + [f"P{i},{i}{v['email']},{v['phone'][:-2]}{i:02d},{v['ssn'][:-2]}{i:02d}" for i in range(30)]
+    (repo / "customers.csv").write_text("\n".join(rows) + "\n")
+    values = set(v.values()) | {f"{i}{v['email']}" for i in range(30)}
+    for fmt in ("text", "json", "sarif"):
+        code, everything = _run(["scan", str(repo), "--format", fmt, "--show-suppressed"], capsys, caplog)
+        assert code == 1
+        _assert_no_secret(everything, values, f"PII scan --format {fmt}")
+    target = tmp_path / "baseline.json"
+    code, everything = _run(["baseline", str(repo), "-o", str(target)], capsys, caplog)
+    _assert_no_secret(everything + target.read_text(encoding="utf-8"), values, "PII baseline")
