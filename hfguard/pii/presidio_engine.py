@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -250,7 +251,7 @@ class PresidioAnalyzer:
         for text in texts:
             starts.append(pos)
             pos += len(text) + len(SEPARATOR)
-        joined = SEPARATOR.join(texts)
+        joined = _no_surrogates(SEPARATOR.join(texts))
         for r in self.engine.analyze(text=joined, language="en", entities=wanted, score_threshold=0.0):
             index = bisect.bisect_right(starts, r.start) - 1
             local_start = r.start - starts[index]
@@ -264,7 +265,7 @@ class PresidioAnalyzer:
         if self.ner_engine is None:
             return [[] for _ in texts]
         out: list[list[Result]] = []
-        for item in self.ner_engine.process_batch(list(texts), "en", batch_size=64):
+        for item in self.ner_engine.process_batch([_no_surrogates(t) for t in texts], "en", batch_size=64):
             text, artifacts = item[0], item[1]
             results = self.engine.analyze(
                 text=text, language="en", entities=["PERSON", "LOCATION"], nlp_artifacts=artifacts,
@@ -272,3 +273,12 @@ class PresidioAnalyzer:
             )
             out.append([Result(r.entity_type, r.start, r.end, float(r.score)) for r in results])
         return out
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(text: str) -> str:
+    """Undecodable bytes (kept as lone surrogates by the readers) as U+FFFD: spaCy cannot encode
+    them, and a one-for-one swap keeps every offset."""
+    return text if text.isascii() else _SURROGATES.sub("\ufffd", text)
