@@ -357,3 +357,10 @@ def test_code_without_personal_data_costs_presidio_nothing(detector: PiiDetector
     file = detector.for_file("module.py")
     file.feed(Chunk(header, ChunkKind.CODE))
     assert file.finish() == [] and file.windows == 0
+
+
+def test_undecodable_bytes_kept_as_surrogates_do_not_stop_presidio(detector: PiiDetector, fake: Faker) -> None:
+    email, ssn = fake.free_email(), fake.ssn()
+    text = f"\udc80\udcff caf\udce9 mail {email} \udc80 ssn {ssn}\udc80"
+    matches = prose(detector, text)
+    assert found(matches, "pii-email") == [email] and found(matches, "pii-us-ssn") == [ssn]
