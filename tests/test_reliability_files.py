@@ -12,7 +12,6 @@ import io
 import json
 import lzma
 import os
-import resource
 import shutil
 import stat
 import subprocess
@@ -343,12 +342,28 @@ def _single_line_file(path: Path, megabytes: int, tail: str) -> None:
         handle.write(" " + tail)
 
 
+_MEASURED = (
+    "import resource, sys\n"
+    "from hfguard.cli import main\n"
+    "try:\n"
+    "    code = main(sys.argv[1:])\n"
+    "finally:\n"
+    "    peak = max(resource.getrusage(r).ru_maxrss for r in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+    "    sys.stderr.write(f'\\nPEAK_RSS_KB={peak}\\n')\n"
+    "sys.exit(code)\n"
+)
+
+
 def _scan_big(path: Path, timeout: float, pii: bool = False) -> tuple[int, dict[str, Any], float]:
-    """Scan in a child; returns exit code, report and the child's peak RSS in MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    code, report = json_report([str(path)] + ([] if pii else ["--no-pii"]), timeout=timeout)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return code, report, max(peak, before) / 1024
+    """Scan in a child; returns exit code, report and that child's own peak RSS in MB (not the
+    suite's other children: RUSAGE_CHILDREN of this process would count them too)."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    args = ["scan", str(path), "--format", "json"] + ([] if pii else ["--no-pii"])
+    proc = subprocess.run([sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    peak_kb = int(proc.stderr.rsplit("PEAK_RSS_KB=", 1)[1].split()[0])
+    return proc.returncode, json.loads(proc.stdout), peak_kb / 1024
 
 
 @pytest.mark.parametrize("megabytes", [48, pytest.param(500, marks=pytest.mark.slow)])
