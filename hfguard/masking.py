@@ -7,6 +7,7 @@ returns, bidi overrides or undecodable bytes reach the text report).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Iterable
 
@@ -59,14 +60,20 @@ def printable(text: str, replacement: str | None = None) -> str:
     return "".join(out)
 
 
-def secret_hash(secret: str) -> str:
-    """A salted, one-way hash of the value (never reversible, stable across runs)."""
-    return hashlib.sha256(b"hfguard:v1:" + secret.encode("utf-8", "surrogatepass")).hexdigest()
+# Fingerprints appear in JSON/SARIF reports, which get uploaded (code scanning) and shared. A fast
+# hash of a short value (an SSN, a phone number, a weak password) could be reversed by trying every
+# candidate, so the value goes through scrypt (memory-hard, ~2 ms) salted with the rule and path.
+_SCRYPT_N, _SCRYPT_R = 1024, 8
 
 
+@functools.lru_cache(maxsize=65536)
 def fingerprint(rule_id: str, secret: str, path: str | None = None) -> str:
-    """Identity of a finding: rule + hash of value (+ path when given). Stable across line moves."""
-    parts = [rule_id, secret_hash(secret)]
-    if path is not None:
-        parts.append(path)
-    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    """Identity of a finding: rule + slow hash of the value (+ path when given).
+
+    Stable across runs and line moves; never reversible by enumerating short values cheaply.
+    """
+    salt = "\0".join(["hfguard-fp-v2", rule_id, path if path is not None else ""]).encode("utf-8", "surrogatepass")
+    digest = hashlib.scrypt(
+        secret.encode("utf-8", "surrogatepass"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=1, dklen=16
+    )
+    return digest.hex()
