@@ -1,8 +1,9 @@
 """Git as a source of blobs: the staged index (pre-commit) and what a commit range adds (pre-push).
 
-Drives `git` plumbing directly: a handful of commands per scan and one persistent
-`git cat-file --batch` process for blob contents, never a process per file. (gitpython adds
-~80 ms of imports to a hook whose whole budget is 500 ms, and would only wrap the same plumbing.)
+Goes through gitpython (`git.cmd.Git`, the command layer under `git.Repo`): a handful of plumbing
+commands per scan, blob sizes in one `cat-file --batch-check`, and blob contents from gitpython's
+persistent `git cat-file --batch` process, never a process per file. gitpython is imported only
+here, on the first git command, so a scan of files on disk never pays for it.
 
 --staged scans the whole index blob of each staged file (what the commit will contain).
 --range scans the blob each commit adds and keeps only findings on the lines that commit adds
@@ -18,8 +19,9 @@ import subprocess
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from hfguard.errors import HfguardError
 from hfguard.models import Blob, Finding, Report
@@ -27,9 +29,12 @@ from hfguard.readers import choose_reader
 from hfguard.scanner import ScanOptions, scan_blobs
 from hfguard.walk import matches_any
 
-GIT = os.environ.get("HFGUARD_GIT", "git")
+if TYPE_CHECKING:
+    from git.cmd import Git
+
+GIT = os.environ.get("HFGUARD_GIT")  # the git binary; unset: gitpython's ($GIT_PYTHON_GIT_EXECUTABLE, else git)
 # Settings that would change the plumbing output we parse; user config must not.
-_GIT_CONFIG = ("-c", "core.quotePath=true", "-c", "log.showSignature=false", "-c", "diff.noprefix=false")
+_GIT_CONFIG = ("core.quotePath=true", "log.showSignature=false", "diff.noprefix=false")
 STREAM_BYTES = 32 * 1024 * 1024  # larger blobs are streamed from their own process, not held in memory
 _MODE_GITLINK = "160000"  # submodule: its content lives in another repository
 _MODE_SYMLINK = "120000"  # blob is a link target, not file content
@@ -37,36 +42,102 @@ _LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 _LFS_OID = re.compile(rb"^oid sha256:([0-9a-f]{64})$", re.MULTILINE)
 _LINE_READERS = frozenset({"text", "prose"})  # readers that keep no state across lines
 _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_SHA1_HEX = 40  # gitpython's cat-file reader parses SHA-1 names only; SHA-256 repositories use ours
 
 
 class GitError(HfguardError):
     """Not a git repository, git missing, an unknown revision: exit code 2."""
 
 
-def run_git(
-    args: Sequence[str], cwd: Path, stdin: bytes | None = None, check: bool = True, literal: bool = False
-) -> subprocess.CompletedProcess[bytes]:
-    """One git command; `literal`: pathspecs are file names, not globs."""
+@lru_cache(maxsize=1)
+def _git_class() -> type[Git]:
+    """gitpython's `Git`, imported on first use, with hfguard's git binary when HFGUARD_GIT is set.
+
+    gitpython looks for git when imported and by default raises ImportError if it is missing;
+    with GIT_PYTHON_REFRESH=quiet the import succeeds and the first command fails, which
+    `_not_found` turns into a GitError that says what to install.
+    """
+    saved = os.environ.get("GIT_PYTHON_REFRESH")
+    os.environ["GIT_PYTHON_REFRESH"] = "quiet"
     try:
-        proc = subprocess.run(
-            [GIT, *_GIT_CONFIG, *(["--literal-pathspecs"] if literal else []), *args], cwd=cwd, input=stdin,
-            stdin=subprocess.DEVNULL if stdin is None else None, capture_output=True, check=False,
+        from git.cmd import Git
+    except ImportError as exc:
+        raise GitError(f"cannot load GitPython ({exc}); pip install 'GitPython>=3.1,<4'") from None
+    finally:
+        if saved is None:
+            del os.environ["GIT_PYTHON_REFRESH"]
+        else:
+            os.environ["GIT_PYTHON_REFRESH"] = saved
+    if not GIT:
+        return Git
+
+    class PinnedGit(Git):  # a subclass: the class attribute of gitpython's own Git stays as it was
+        GIT_PYTHON_GIT_EXECUTABLE = GIT
+
+    return PinnedGit
+
+
+def _git(cwd: Path) -> Git:
+    """A gitpython command runner in `cwd`, with the settings our parsers rely on."""
+    # gitpython falls back to the current folder when cwd is not usable: never run git elsewhere.
+    if not os.access(cwd, os.X_OK) or not cwd.is_dir():
+        raise GitError(f"cannot run git in {cwd}: not an accessible folder")
+    git = _git_class()(cwd)
+    git.set_persistent_git_options(c=list(_GIT_CONFIG))
+    return git
+
+
+def _executable() -> str:
+    return str(_git_class().GIT_PYTHON_GIT_EXECUTABLE or "git")
+
+
+def _not_found(exc: BaseException) -> GitError:
+    """gitpython's GitCommandNotFound: git itself missing, or the folder it was to run in."""
+    cause = exc.__cause__
+    if isinstance(cause, OSError) and cause.filename not in (None, _executable()):
+        return GitError(f"cannot run git in {cause.filename}: {cause.strerror}")
+    return GitError(f"git not found (looked for {_executable()!r}); install git or set HFGUARD_GIT")
+
+
+def _call(git: Git, command: str, *args: str, literal: bool = False) -> tuple[int, bytes, str]:
+    """One git command to completion: (status, stdout, stderr). `literal`: pathspecs are names."""
+    from git.exc import GitCommandNotFound
+
+    if literal:
+        git(literal_pathspecs=True)  # a git option for the next command only
+    try:
+        status, out, err = getattr(git, command.replace("-", "_"))(
+            *args, with_extended_output=True, with_exceptions=False, stdout_as_string=False,
+            strip_newline_in_stdout=False,
         )
-    except FileNotFoundError as exc:
+    except GitCommandNotFound as exc:
         raise _not_found(exc) from None
-    if check and proc.returncode != 0:
-        raise GitError(_git_message(proc.stderr, args))
-    return proc
+    return int(status), bytes(out or b""), str(err or "")
 
 
-def _not_found(exc: FileNotFoundError) -> GitError:
-    if exc.filename == GIT or exc.filename is None:
-        return GitError(f"git not found (looked for {GIT!r}); install git or set HFGUARD_GIT")
-    return GitError(f"cannot run git in {exc.filename}: {exc.strerror}")
+def _start(git: Git, command: str, *args: str, stdin: bool = False) -> Any:
+    """A git command left running (gitpython's AutoInterrupt: killed if dropped unfinished)."""
+    from git.exc import GitCommandNotFound
+
+    try:
+        return getattr(git, command.replace("-", "_"))(
+            *args, as_process=True, istream=subprocess.PIPE if stdin else None,
+        )
+    except GitCommandNotFound as exc:
+        raise _not_found(exc) from None
 
 
-def _git_message(stderr: bytes, args: Sequence[str]) -> str:
-    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+def run_git(args: Sequence[str], cwd: Path, check: bool = True, literal: bool = False) -> subprocess.CompletedProcess[bytes]:
+    """One git command through gitpython; `literal`: pathspecs are file names, not globs."""
+    status, out, err = _call(_git(cwd), args[0], *args[1:], literal=literal)
+    if check and status != 0:
+        raise GitError(_git_message(err, args))
+    return subprocess.CompletedProcess(list(args), status, out, err.encode("utf-8", "replace"))
+
+
+def _git_message(stderr: str | bytes, args: Sequence[str]) -> str:
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     detail = lines[0] if lines else "failed"
     return f"git {args[0]}: {detail.removeprefix('fatal: ')}"
 
@@ -83,14 +154,15 @@ class Repo:
 def open_repo(start: Path | None = None) -> Repo:
     """The repository containing `start` (default: the current folder). One `git rev-parse`."""
     cwd = (start or Path.cwd()).resolve()
-    proc = run_git(["rev-parse", "--is-bare-repository", "--git-common-dir", "--show-prefix", "--verify", "-q", "HEAD"], cwd, check=False)
-    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if proc.returncode not in (0, 1) or len(lines) < 3:
-        raise GitError(_git_message(proc.stderr, ["rev-parse"]) if proc.stderr.strip() else f"{cwd}: not a git repository")
+    status, out, err = _call(
+        _git(cwd), "rev-parse", "--is-bare-repository", "--git-common-dir", "--show-prefix", "--verify", "-q", "HEAD")
+    lines = out.decode("utf-8", "surrogateescape").splitlines()
+    if status not in (0, 1) or len(lines) < 3:
+        raise GitError(_git_message(err, ["rev-parse"]) if err.strip() else f"{cwd}: not a git repository")
     bare = lines[0] == "true"
     common_dir = (cwd / lines[1]).resolve()
     prefix = lines[2]
-    head = lines[3] if proc.returncode == 0 and len(lines) > 3 else None
+    head = lines[3] if status == 0 and len(lines) > 3 else None
     root = cwd
     for _ in range(prefix.count("/")):
         root = root.parent
@@ -103,10 +175,11 @@ def open_repo(start: Path | None = None) -> Repo:
 class _ProcessStream(io.RawIOBase):
     """stdout of `git cat-file blob SHA`: a large blob read in pieces, the process reaped on close."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
-        self._proc = proc
-        assert isinstance(proc.stdout, io.BufferedReader)
-        self._out: io.BufferedReader = proc.stdout
+    def __init__(self, proc: Any) -> None:
+        self._auto = proc  # gitpython's AutoInterrupt: kept so it does not kill git while we read
+        self._proc: subprocess.Popen[bytes] = proc.proc
+        assert isinstance(self._proc.stdout, io.BufferedReader)
+        self._out: io.BufferedReader = self._proc.stdout
 
     def readable(self) -> bool:
         return True
@@ -120,15 +193,50 @@ class _ProcessStream(io.RawIOBase):
             if self._proc.poll() is None:
                 self._proc.kill()
             self._proc.wait()
+            if self._proc.stderr is not None:
+                self._proc.stderr.close()
         super().close()
 
 
+class _Batch:
+    """Our own persistent `git cat-file --batch`, for object names gitpython's reader rejects."""
+
+    def __init__(self, git: Git) -> None:
+        self._git = git
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._auto: Any = None
+
+    def read(self, sha: str) -> tuple[str, bytes, int]:
+        if self._proc is None or self._proc.poll() is not None:
+            self._auto = _start(self._git, "cat-file", "--batch", stdin=True)
+            self._proc = self._auto.proc
+        assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(sha.encode() + b"\n")
+        self._proc.stdin.flush()
+        header = self._proc.stdout.readline().split()
+        if len(header) != 3:
+            raise ValueError("missing")
+        size = int(header[2])
+        data = self._proc.stdout.read(size)
+        self._proc.stdout.read(1)  # the LF after each object
+        return header[1].decode(), data, size
+
+    def close(self) -> None:
+        if self._proc is not None:
+            for pipe in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+            self._proc.wait()
+        self._auto = self._proc = None
+
+
 class BlobStore:
-    """Blob contents through one persistent `git cat-file --batch` process."""
+    """Blob contents through gitpython's persistent `git cat-file --batch` process."""
 
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
-        self._proc: subprocess.Popen[bytes] | None = None
+        self.git = _git(repo.root)
+        self._batch = _Batch(self.git)
         self._cache: tuple[str, bytes] | None = None  # the blob last read: scanners open twice
         self._kept: tuple[str, Lines, bytes] | None = None  # the last blob cut down to some lines
         self.lfs_shas: set[str] = set()  # pointers whose content came from the local LFS store
@@ -137,7 +245,10 @@ class BlobStore:
         """Sizes of many objects in one `git cat-file --batch-check`."""
         if not shas:
             return {}
-        out = run_git(["cat-file", "--batch-check"], self.repo.root, stdin="".join(f"{s}\n" for s in shas).encode()).stdout
+        proc = _start(self.git, "cat-file", "--batch-check", stdin=True)
+        out, err = proc.proc.communicate("".join(f"{s}\n" for s in shas).encode())
+        if proc.proc.returncode != 0:
+            raise GitError(_git_message(err, ["cat-file"]))
         sizes = {}
         for line in out.splitlines():
             parts = line.split()
@@ -148,27 +259,25 @@ class BlobStore:
     def read(self, sha: str) -> bytes:
         if self._cache is not None and self._cache[0] == sha:
             return self._cache[1]
-        if self._proc is None or self._proc.poll() is not None:
-            try:
-                self._proc = subprocess.Popen(
-                    [GIT, *_GIT_CONFIG, "cat-file", "--batch"], cwd=self.repo.root,
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                )
-            except FileNotFoundError as exc:
-                raise _not_found(exc) from None
-        assert self._proc.stdin is not None and self._proc.stdout is not None
+        from git.exc import GitCommandNotFound
+
         try:
-            self._proc.stdin.write(sha.encode() + b"\n")
-            self._proc.stdin.flush()
-            header = self._proc.stdout.readline().split()
-        except BrokenPipeError:
+            if len(sha) == _SHA1_HEX:
+                _, kind, size, data = self.git.get_object_data(sha)
+            else:
+                kind, data, size = self._batch.read(sha)
+        except GitCommandNotFound as exc:
+            raise _not_found(exc) from None
+        except ValueError:  # no such object, or a header gitpython could not parse
+            self.close()  # never read on from a process whose output may be out of step
+            raise OSError(f"object {sha[:12]} missing from the repository") from None
+        except OSError:  # a broken pipe: git died
+            self.close()  # the next read starts a fresh cat-file
             raise OSError(f"git cat-file stopped while reading object {sha[:12]}") from None
-        if len(header) != 3 or header[1] != b"blob":
+        if kind not in ("blob", b"blob"):  # gitpython gives the type as bytes, typed as str
             raise OSError(f"object {sha[:12]} missing from the repository")
-        size = int(header[2])
-        data = self._proc.stdout.read(size)
-        self._proc.stdout.read(1)  # the LF after each object
         if len(data) != size:
+            self.close()
             raise OSError(f"object {sha[:12]} truncated")
         self._cache = (sha, data)
         return data
@@ -176,11 +285,8 @@ class BlobStore:
     def open(self, sha: str, size: int | None, keep: Lines | None = None) -> IO[bytes]:
         """A stream of the blob; with `keep`, every other line is emptied (line numbers hold)."""
         if size is not None and size > STREAM_BYTES:
-            proc = subprocess.Popen(
-                [GIT, *_GIT_CONFIG, "cat-file", "blob", sha], cwd=self.repo.root,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            )
-            return io.BufferedReader(_ProcessStream(proc), 1024 * 1024)
+            # Its own process: closed early (a binary head, a size limit), it is killed, not drained.
+            return io.BufferedReader(_ProcessStream(_start(self.git, "cat-file", "blob", sha)), 1024 * 1024)
         data = self.read(sha)
         if data.startswith(_LFS_POINTER):
             local = self._lfs_object(data)
@@ -209,13 +315,8 @@ class BlobStore:
         return Blob(item.path, opener, size, item.prefix, item.commit)
 
     def close(self) -> None:
-        if self._proc is not None:
-            if self._proc.stdin is not None:
-                self._proc.stdin.close()
-            if self._proc.stdout is not None:
-                self._proc.stdout.close()
-            self._proc.wait()
-            self._proc = None
+        self.git.clear_cache()  # ends gitpython's persistent cat-file processes
+        self._batch.close()
         self._cache = self._kept = None
 
 
@@ -497,13 +598,9 @@ def range_changes(repo: Repo, spec: str) -> list[Change]:
 
 
 def _run_log(repo: Repo, args: list[str]) -> tuple[list[Change], bytes | None]:
-    try:
-        proc = subprocess.Popen(
-            [GIT, *_GIT_CONFIG, *args], cwd=repo.root,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
-    except FileNotFoundError as exc:
-        raise _not_found(exc) from None
+    """`git log` streamed through gitpython into the parser: one process for the whole range."""
+    auto = _start(_git(repo.root), args[0], *args[1:])
+    proc: subprocess.Popen[bytes] = auto.proc
     assert proc.stdout is not None and proc.stderr is not None
     parser = _LogParser()
     feed = parser.feed

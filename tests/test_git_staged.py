@@ -218,3 +218,35 @@ def test_large_blobs_are_streamed_not_held(repo: Repo, capsys: pytest.CaptureFix
     repo.git("add", "-A")
     code, report = scan(capsys)
     assert code == 1 and where(report) == [("big.py", 51)]
+
+
+def test_sha256_repository(tmp_path: Path, git_env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """gitpython's cat-file reader parses SHA-1 names only: SHA-256 blobs go through our own."""
+    repo = Repo(tmp_path / "sha256", git_env)
+    repo.path.mkdir()
+    if repo.git("init", "-q", "--object-format=sha256", "-b", "main", check=False).returncode != 0:
+        pytest.skip("this git cannot create SHA-256 repositories")
+    monkeypatch.chdir(repo.path)
+    repo.write("a.py", "x = 1\n")
+    repo.write("b.py", f'T = "{TOKEN}"\n')
+    repo.git("add", "-A")
+    code, report = scan(capsys)
+    assert code == 1 and where(report) == [("b.py", 1)]
+    repo.commit("leak")
+    assert main(["scan", "--no-pii", "--format", "json", "--range", "HEAD"]) == 1
+    assert where(json.loads(capsys.readouterr().out)) == [("b.py", 1)]
+
+
+def test_missing_git_binary_is_a_usage_error(repo: Repo, tmp_path: Path) -> None:
+    """gitpython looks for git when imported: a missing git must still be our message, exit 2."""
+    import subprocess
+    import sys
+
+    repo.write("a.py", "x = 1\n")
+    repo.git("add", "a.py")
+    (tmp_path / "empty-bin").mkdir()
+    env = dict(repo.env, PATH=str(tmp_path / "empty-bin"))
+    proc = subprocess.run([sys.executable, "-m", "hfguard", "scan", "--staged"], cwd=repo.path, env=env,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert "git not found" in proc.stderr and "Traceback" not in proc.stderr
