@@ -25,6 +25,7 @@ from hfguard.rules import RuleSet, load_default_rules, parse_rule
 from hfguard.walk import open_regular, walk_paths
 
 HEAD_BYTES = 8192
+MAX_MATCHES_PER_RULE = 1000  # per file; more are counted in a note, not kept in memory
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
 
 
@@ -135,13 +136,14 @@ class FileScanner:
                      matches: list[Match], result: FileResult, check_time: Callable[[], None]) -> None:
         file_pii = pii.for_file(blob.path) if pii is not None else None
         ctx = ReadContext(max_rows=self.options.max_rows, on_progress=self.on_progress)
+        cap = _MatchCap()
         try:
             for chunk in reader(blob, head, ctx):
                 check_time()
                 result.bytes += len(chunk.text)
-                matches.extend(self.engine.scan(chunk, blob.path))
+                cap.add(matches, self.engine.scan(chunk, blob.path))
                 if file_pii is not None:
-                    matches.extend(file_pii.feed(chunk))
+                    cap.add(matches, file_pii.feed(chunk))
         except ReaderError as exc:
             result.errors.append(FileError(blob.path, redact(str(exc), (m.secret for m in matches)) or "unreadable"))
         except OSError as exc:
@@ -152,8 +154,9 @@ class FileScanner:
             result.notes.extend(redact(note, (m.secret for m in matches)) or "" for note in ctx.notes)
         check_time()
         if file_pii is not None:
-            matches.extend(file_pii.finish())
+            cap.add(matches, file_pii.finish())
             result.notes.extend(getattr(file_pii, "notes", list)())  # PII: how much text NER saw
+        result.notes.extend(cap.notes(blob.path))
 
     def _to_findings(self, blob: Blob, matches: list[Match], result: FileResult) -> None:
         seen: set[tuple[str, int | None, int | None, int | None, str | None, str]] = set()
@@ -195,6 +198,30 @@ class FileScanner:
                 suppressed=reason,
             )
             (result.suppressed if reason else result.findings).append(finding)
+
+
+class _MatchCap:
+    """Keep at most MAX_MATCHES_PER_RULE matches of one rule in one file: a file with millions of
+    hits (a dump of credentials) must not exhaust memory; the rest are counted in a note."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, int] = {}
+        self.dropped: dict[str, int] = {}
+
+    def add(self, matches: list[Match], new: list[Match]) -> None:
+        for match in new:
+            kept = self.kept.get(match.rule_id, 0)
+            if kept < MAX_MATCHES_PER_RULE:
+                self.kept[match.rule_id] = kept + 1
+                matches.append(match)
+            else:
+                self.dropped[match.rule_id] = self.dropped.get(match.rule_id, 0) + 1
+
+    def notes(self, path: str) -> list[str]:
+        return [
+            f"{path}: {count} more match(es) of {rule} not listed (over {MAX_MATCHES_PER_RULE} in one file)"
+            for rule, count in sorted(self.dropped.items())
+        ]
 
 
 def locate(chunk: Chunk, offset: int) -> tuple[int | None, int | None]:

@@ -126,3 +126,15 @@ def test_output_to_a_device_writes_through_it(tmp_path: Path) -> None:
     reader.join(10)
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert b'"findings"' in received[0]
+
+
+def test_a_file_with_very_many_matches_is_capped_with_a_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hfguard.scanner import MAX_MATCHES_PER_RULE
+
+    lines = [f'token = "{hf_token(str(i))}"' for i in range(MAX_MATCHES_PER_RULE + 50)]
+    (tmp_path / "dump.txt").write_text("\n".join(lines) + "\n")
+    assert main(["scan", str(tmp_path), "--format", "json", "--no-pii"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    by_rule = [f for f in report["findings"] if f["rule"] == "huggingface-access-token"]
+    assert len(by_rule) == MAX_MATCHES_PER_RULE
+    assert any("more match(es) of huggingface-access-token not listed" in n for n in report["stats"]["notes"])
