@@ -22,6 +22,7 @@ import resource
 import shutil
 import statistics
 import subprocess
+import tempfile
 import sys
 import sysconfig
 import time
@@ -212,12 +213,17 @@ class Hfguard(Tool):
         return len(report["findings"])
 
 
+# gitleaks replaces its report file by rename: as root, "/dev/null" there turns the device into a
+# regular file. Give it a scratch file instead.
+GITLEAKS_REPORT = Path(tempfile.gettempdir()) / "hfguard-bench-gitleaks-report.json"
+
+
 class Gitleaks(Tool):
     binary: Path = Path("gitleaks")
 
     def command(self) -> list[str]:
         return [str(self.binary), "dir", str(self.corpus), "--no-banner", "--exit-code", "0",
-                "--report-format", "json", "--report-path", "/dev/null", "--log-level", "info"]
+                "--report-format", "json", "--report-path", str(GITLEAKS_REPORT), "--log-level", "info"]
 
     def count(self, proc: subprocess.CompletedProcess[str]) -> int:
         if "no leaks found" in proc.stderr:

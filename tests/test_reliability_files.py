@@ -348,7 +348,10 @@ _MEASURED = (
     "try:\n"
     "    code = main(sys.argv[1:])\n"
     "finally:\n"
-    "    peak = max(resource.getrusage(r).ru_maxrss for r in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+    # VmHWM is this process's own peak: ru_maxrss of RUSAGE_SELF keeps the high-water mark of
+    # the (large) pytest process across fork and exec on Linux.
+    "    own = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
+    "    peak = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     "    sys.stderr.write(f'\\nPEAK_RSS_KB={peak}\\n')\n"
     "sys.exit(code)\n"
 )
