@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     target = Path(argv[0] if argv else "hfguard-demo")
     rng = random.Random(7)
     hf = "hf" + "_" + _rand(string.ascii_letters, 34, rng)
-    aws_id = "AK" + "IA" + _rand(string.ascii_uppercase + string.digits, 16, rng)
+    aws_id = "AK" + "IA" + _rand(string.ascii_uppercase + "234567", 16, rng)  # base32, as AWS issues them
     aws_secret = _rand(string.ascii_letters + string.digits + "+/", 40, rng)
     target.mkdir(parents=True, exist_ok=True)
     (target / "train.py").write_text(

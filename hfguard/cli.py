@@ -252,14 +252,30 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 def cmd_rules(args: argparse.Namespace) -> int:
     from hfguard.scanner import build_ruleset
 
+    from hfguard.pii.entities import rule_descriptions
+
     config = _load_config(args)
     rules = build_ruleset(config).rules
+    # Personal and health data recognisers are code (Presidio + our own), not TOML rules; their
+    # severity depends on where the value is (a column of them, a notebook output, a comment).
+    detectors = {
+        rule_id: (category, description)
+        for rule_id, (category, description) in sorted(rule_descriptions().items())
+        if category in config.categories and rule_id not in config.disable
+    }
     if args.format == "json":
-        print(json.dumps({"version": 1, "rules": [r.to_dict() for r in rules]}, indent=2))
+        listed = [r.to_dict() for r in rules] + [
+            {"id": rule_id, "category": category.value, "severity": None, "description": description,
+             "source": "pii detector (severity depends on context)"}
+            for rule_id, (category, description) in detectors.items()
+        ]
+        print(json.dumps({"version": 1, "rules": listed}, indent=2))
     else:
         for r in rules:
             print(f"{r.id:<40} {r.category.value:<7} {r.severity.value:<9} {r.description}")
-        print(f"{len(rules)} rules", file=sys.stderr)
+        for rule_id, (category, description) in detectors.items():
+            print(f"{rule_id:<40} {category.value:<7} {'context':<9} {description}")
+        print(f"{len(rules)} secret rules, {len(detectors)} personal/health data detectors", file=sys.stderr)
     return EXIT_OK
 
 

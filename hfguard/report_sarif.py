@@ -16,16 +16,19 @@ def format_sarif(report: Report, rules: dict[str, Rule]) -> dict[str, Any]:
     used = sorted({f.rule for f in report.findings})
     rule_index = {rule_id: i for i, rule_id in enumerate(used)}
     descriptors = []
+    detectors = _pii_descriptions() if any(r not in rules for r in used) else {}
     for rule_id in used:
         rule = rules.get(rule_id)
-        severity = rule.severity.value if rule else next(f.severity.value for f in report.findings if f.rule == rule_id)
+        first = next(f for f in report.findings if f.rule == rule_id)
+        severity = rule.severity.value if rule else first.severity.value
+        description = rule.description if rule else detectors.get(rule_id, rule_id)
         descriptor: dict[str, Any] = {
             "id": rule_id,
             "name": "".join(part.capitalize() for part in rule_id.split("-")),
-            "shortDescription": {"text": rule.description if rule else rule_id},
+            "shortDescription": {"text": description},
             "defaultConfiguration": {"level": _LEVEL[severity]},
             "properties": {
-                "tags": ["security", rule.category.value if rule else "pii"],
+                "tags": ["security", rule.category.value if rule else first.category.value],
                 "security-severity": _SECURITY_SEVERITY[severity],
             },
         }
@@ -70,3 +73,9 @@ def format_sarif(report: Report, rules: dict[str, Rule]) -> dict[str, Any]:
             "invocations": [invocation],
         }],
     }
+
+
+def _pii_descriptions() -> dict[str, str]:
+    from hfguard.pii.entities import rule_descriptions
+
+    return {rule_id: description for rule_id, (_, description) in rule_descriptions().items()}

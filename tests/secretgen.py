@@ -12,6 +12,7 @@ _ALPHABETS = {
     "alpha": string.ascii_letters,
     "upper": string.ascii_uppercase,
     "upperdigits": string.ascii_uppercase + string.digits,
+    "base32": string.ascii_uppercase + "234567",
     "lowerdigits": string.ascii_lowercase + string.digits,
     "hex": "0123456789abcdef",
     "digits": string.digits,
@@ -37,7 +38,7 @@ def hf_token(seed: str = "") -> str:
 
 
 def aws_key_id(seed: str = "") -> str:
-    return "AK" + "IA" + rand("upperdigits", 16, seed)
+    return "AK" + "IA" + rand("base32", 16, seed)  # AWS key ids are base32
 
 
 def aws_secret(seed: str = "") -> str:
