@@ -120,10 +120,18 @@ def test_output_to_a_device_writes_through_it(tmp_path: Path) -> None:
     import threading
 
     received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
-    assert main(["scan", str(tmp_path / "a.py"), "--format", "json", "--output", str(fifo), "--no-pii"]) == 1
-    reader.join(10)
+    try:
+        code = main(["scan", str(tmp_path / "a.py"), "--format", "json", "--output", str(fifo), "--no-pii"])
+    finally:
+        reader.join(10)
+        if reader.is_alive():  # the scan never opened the FIFO: unblock the reader
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+    assert code == 1
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert b'"findings"' in received[0]
 
