@@ -15,18 +15,24 @@ def shannon_entropy(value: str) -> float:
     return -sum((c / n) * math.log2(c / n) for c in Counter(value).values())
 
 
-def luhn(value: str) -> bool:
-    digits = [int(c) for c in value if c.isdigit()]
-    if len(digits) < 12:
+def luhn_checksum_ok(digits: str) -> bool:
+    """The Luhn mod-10 check over a string of digits (cards, NPI, IMEI)."""
+    if not digits.isdigit():
         return False
     total = 0
-    for i, d in enumerate(reversed(digits)):
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
         if i % 2 == 1:
             d *= 2
             if d > 9:
                 d -= 9
         total += d
     return total % 10 == 0
+
+
+def luhn(value: str) -> bool:
+    digits = "".join(c for c in value if c.isdigit())
+    return len(digits) >= 12 and luhn_checksum_ok(digits)
 
 
 def iban(value: str) -> bool:

@@ -21,12 +21,6 @@ TOKEN = "hf_" + "Q" * 34
 SECRET = hf_token("hub-api")
 
 
-@pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
-    with serve_hub(tmp_path / "hf_home", monkeypatch) as server:
-        monkeypatch.chdir(tmp_path)
-        yield server
-
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:

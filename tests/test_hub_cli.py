@@ -17,12 +17,6 @@ TOKEN = "hf_" + "C" * 34
 SECRET = hf_token("hub-cli")
 
 
-@pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
-    with serve_hub(tmp_path / "hf_home", monkeypatch) as server:
-        monkeypatch.chdir(tmp_path)
-        yield server
-
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:

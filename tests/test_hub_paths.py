@@ -37,12 +37,6 @@ from huggingface_hub import (
 from hfguard import UploadBlocked, protect
 
 
-@pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
-    with serve_hub(tmp_path / "hf_home", monkeypatch) as server:
-        monkeypatch.chdir(tmp_path)  # config discovery: none here
-        yield server
-
 
 def guard() -> Any:
     """The guard under test, secrets only: the hooks do not depend on the detectors, and the
