@@ -19,7 +19,8 @@ import pytest
 import hfguard
 from secretgen import aws_key_id, github_pat, hf_token
 
-ROOT = Path(hfguard.__file__).resolve().parents[1]
+ROOT = Path(hfguard.__file__).resolve().parents[1]  # where hfguard is imported from
+REPO = Path(__file__).resolve().parents[1]  # the checkout (pyproject.toml), also when installed
 PACKAGE = Path(hfguard.__file__).resolve().parent
 
 # Runs in the child before hfguard is imported: every way out is refused and recorded.
@@ -160,7 +161,7 @@ def test_no_network_or_download_code_outside_the_hub_guard() -> None:
 def _requirement_bounds() -> list[tuple[str, str]]:
     import tomllib
 
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     project = data["project"]
     reqs = [("dependencies", r) for r in project.get("dependencies", [])]
     for extra, items in project.get("optional-dependencies", {}).items():
