@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["scan_paths", "safe_upload", "protect", "UploadBlocked", "__version__"]
+__all__ = ["UploadBlocked", "__version__", "protect", "safe_upload", "scan_paths"]
 
 
 def __getattr__(name: str) -> Any:

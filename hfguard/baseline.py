@@ -36,9 +36,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import re
 import secrets
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor

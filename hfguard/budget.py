@@ -10,8 +10,9 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 BASE_SECONDS = 120.0  # every file gets this much...
 SECONDS_PER_MB = 2.0  # ...plus this much per MB of its size (a floor of 0.5 MB/s)

@@ -6,13 +6,21 @@ import dataclasses
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from hfguard import __version__
-from hfguard.errors import EXIT_BLOCKING, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HfguardError
-from hfguard.hub_cli import add_upload_parser, cmd_upload
 from hfguard.config import PRECEDENCE
+from hfguard.errors import (
+    EXIT_BLOCKING,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    HfguardError,
+)
+from hfguard.hub_cli import add_upload_parser, cmd_upload
 from hfguard.models import Report
 
 SUPPRESSION_HELP = (
@@ -250,9 +258,8 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from hfguard.scanner import build_ruleset
-
     from hfguard.pii.entities import rule_descriptions
+    from hfguard.scanner import build_ruleset
 
     config = _load_config(args)
     rules = build_ruleset(config).rules
@@ -309,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else EXIT_USAGE
-    except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into exit 3
+    except Exception as exc:
         print(f"hfguard: internal error ({type(exc).__name__}); please report it", file=sys.stderr)
         if os.environ.get("HFGUARD_DEBUG"):
             raise

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from typing import Iterable
+from collections.abc import Iterable
 
 _ELLIPSIS = "\u2026"
 MAX_SHOWN = 8  # characters of a value ever shown (prefix + suffix), however long it is

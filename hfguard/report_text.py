@@ -10,11 +10,11 @@ _RESET = "\033[0m"
 # The three ways out of a blocked scan, commit or push.
 _RESOLVE = (
     "To resolve each blocking finding, either:",
-    "  1. remove it, and rotate it if it is a credential: once committed or pushed it is leaked"
-    " (already committed? amend or `git rebase -i` it out: deleting it later leaves it in history);",
+    ("  1. remove it, and rotate it if it is a credential: once committed or pushed it is leaked"
+     " (already committed? amend or `git rebase -i` it out: deleting it later leaves it in history);"),
     "  2. or, if it is not sensitive, mark its line with `hfguard: allow <rule>`;",
-    "  3. or accept it: `hfguard baseline -o .hfguard-baseline.json` (same PATH / --staged / --range"
-    " as this scan), then `baseline = \".hfguard-baseline.json\"` in .hfguard.toml.",
+    ("  3. or accept it: `hfguard baseline -o .hfguard-baseline.json` (same PATH / --staged / --range"
+     " as this scan); scans pick that file up from the folder or the repository root."),
 )
 
 

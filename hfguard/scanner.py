@@ -8,19 +8,20 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO, Callable, Iterable, Iterator, Protocol
+from typing import IO, Protocol
 
+from hfguard.baseline import Baseline
+from hfguard.budget import BASE_SECONDS, BudgetExceeded, file_budget, time_budget
 from hfguard.config import DEFAULT_CONFIG, Config
 from hfguard.engine import SecretEngine
-from hfguard.budget import BASE_SECONDS, BudgetExceeded, file_budget, time_budget
-from hfguard.baseline import Baseline
 from hfguard.masking import mask, redact
-from hfguard.models import Blob, Category, Chunk, FileError, Finding, Match, Report, Stats
+from hfguard.models import Blob, Category, Chunk, FileError, Finding, Match, Report
 from hfguard.policy import Policy
-from hfguard.readers.progress import Progress
 from hfguard.readers import READERS, LocatedChunk, ReadContext, Reader, ReaderError, choose_reader
+from hfguard.readers.progress import Progress
 from hfguard.rules import RuleSet, load_default_rules, parse_rule
 from hfguard.walk import open_regular, walk_paths
 

@@ -6,7 +6,7 @@ import errno
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import IO, Iterator
+from typing import IO
 
 from hfguard.globs import matches
 from hfguard.models import FileError

@@ -8,7 +8,7 @@ import bisect
 import json
 import re
 from collections.abc import Iterator
-from typing import Any, Union
+from typing import Any
 
 PathPart = str | int
 Path = tuple[PathPart, ...]

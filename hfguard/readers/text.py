@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import codecs
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from hfguard.models import Blob, Chunk, ChunkKind
 
