@@ -124,6 +124,27 @@ def test_severities_follow_the_policy() -> None:
 # --- quiet cases that depend on the path or on several rules ------------------------------------
 
 
+def _jwt(header: dict[str, object], claims: dict[str, object], signature: str) -> str:
+    import base64
+
+    def part(data: dict[str, object]) -> str:
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return f"{part(header)}.{part(claims)}.{signature}"
+
+
+def test_documented_jwt_example_is_quiet_but_its_look_alike_is_not(engine: SecretEngine) -> None:
+    """jwt.io's example token (built here from parts, so no signed token is committed) is
+    documentation; the same claims with another signature are a token to report."""
+    header = {"alg": "HS256", "typ": "JWT"}
+    claims = {"sub": "1234567890", "name": "John Doe", "iat": 1516239022}
+    documented = _jwt(header, claims, "SflKxwRJSMeKKF2QT4fwpMeJf36P" + "Ok6yJV_adQssw5c")
+    other = _jwt(header, claims, expand_example("{{b64url:43}}", "jwt-look-alike"))
+    assert "jwt" not in _rule_ids(engine, f"Authorization: Bearer {documented}")
+    assert "jwt" in _rule_ids(engine, f"Authorization: Bearer {other}")
+
+
 def test_provider_token_is_reported_once(engine: SecretEngine) -> None:
     token = expand_example("hf_{{alpha:34}}", "once")
     matches = engine.scan(Chunk(f'token = "{token}"\nAPI_KEY={token}\n'), "settings.env")
