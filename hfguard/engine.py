@@ -24,6 +24,14 @@ DENSE_HITS = SEGMENT_CHARS // 32  # more hits than this in a segment: scan it wh
 _first = operator.itemgetter(0)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
+
+def lower_same_length(text: str) -> str:
+    """text.lower(), or only ASCII lowered when some character would change length (offsets
+    into the result must stay offsets into text)."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+
+
 class SecretEngine:
     def __init__(self, ruleset: RuleSet, categories: frozenset[Category] | None = None) -> None:
         self.ruleset = ruleset
@@ -137,9 +145,7 @@ class SecretEngine:
         lowered = ""
         for keyword, groups in self._other_keywords:  # rare: non-ASCII keywords of custom rules
             if not lowered:
-                lowered = text.lower()
-                if len(lowered) != n:  # some characters change length when lowered
-                    lowered = text.translate(_ASCII_LOWER)
+                lowered = lower_same_length(text)
             at = lowered.find(keyword)
             while at >= 0:
                 hits.append((0, at, at + len(keyword)))

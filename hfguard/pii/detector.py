@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from hfguard.engine import lower_same_length
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import checks
 from hfguard.pii.columns import Field, classify, free_text, is_empty, value_fits
@@ -75,7 +76,6 @@ _PERSON_LABEL = re.compile(
     r"\b(?:patient(?:\s+name)?|name|dob|date\s+of\s+birth|d\.o\.b\.?|mrn|ssn)\s*[:=#]", re.IGNORECASE
 )
 _SHAPED = ("PERSON", "DATE_OF_BIRTH", "STREET_ADDRESS", "HEALTH_FIELD")
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass
@@ -262,9 +262,7 @@ class FilePiiDetector:
         self.chars_total += len(text)
         info = classify(chunk.field) if chunk.field else None
         tabular = chunk.kind is ChunkKind.DATA and info is not None
-        lowered = text.lower()
-        if len(lowered) != len(text):  # rare: a few characters change length when lowered
-            lowered = text.translate(_ASCII_LOWER)
+        lowered = lower_same_length(text)
         candidates = find_candidates(text, lowered, info.words if tabular and info is not None else "")
         if tabular:
             assert info is not None
