@@ -27,7 +27,7 @@ from hfguard.errors import HfguardError
 from hfguard.models import Blob, Finding, Report
 from hfguard.readers import choose_reader
 from hfguard.scanner import ScanOptions, scan_blobs
-from hfguard.walk import matches_any
+from hfguard.walk import filtered
 
 if TYPE_CHECKING:
     from git.cmd import Git
@@ -344,14 +344,8 @@ class _Item:
 
 
 def _wanted(path: str, options: ScanOptions) -> bool:
-    """Config exclude/include, matched as a folder walk would: each parent folder, then the file."""
-    config = options.config
-    if config.exclude:
-        parts = path.split("/")
-        folders = ("/".join(parts[: i + 1]) + "/" for i in range(len(parts) - 1))
-        if any(matches_any(folder, config.exclude) for folder in folders) or matches_any(path, config.exclude):
-            return False
-    return not (config.include and not matches_any(path, config.include))
+    """Config exclude/include, as for a folder walk."""
+    return not filtered(path, options.config.exclude, options.config.include)
 
 
 def _scan(store: BlobStore, items: list[_Item], options: ScanOptions) -> Report:

@@ -149,7 +149,7 @@ _CACHE = _VerdictCache()
 
 def check(items: Sequence[Outgoing], options: GateOptions, target: str | None = None) -> None:
     """Scan `items`; raise UploadBlocked if any would publish something that blocks."""
-    from hfguard.walk import matches_any
+    from hfguard.walk import filtered
 
     config = options.config
     todo = []
@@ -158,10 +158,7 @@ def check(items: Sequence[Outgoing], options: GateOptions, target: str | None = 
             continue
         path = item.blob.path
         # Path excludes in config apply to uploaded files as they do to `hfguard scan`.
-        if not item.text and (
-            (config.exclude and matches_any(path, config.exclude))
-            or (config.include and not matches_any(path, config.include))
-        ):
+        if not item.text and filtered(path, config.exclude, config.include):
             continue
         todo.append(item)
     if not todo:

@@ -48,7 +48,8 @@ def _pattern_base(arg: str, root: str | None) -> str:
     return rel.replace(os.sep, "/") + "/"
 
 
-def _filtered(rel: str, exclude: tuple[str, ...], include: tuple[str, ...]) -> bool:
+def filtered(rel: str, exclude: tuple[str, ...], include: tuple[str, ...]) -> bool:
+    """True when config exclude/include leave this file out (`matches` tests its folders too)."""
     if exclude and matches_any(rel, exclude):
         return True
     return bool(include) and not matches_any(rel, include)
@@ -72,7 +73,7 @@ def walk_paths(
         elif stat.S_ISREG(st.st_mode):
             shown = os.path.normpath(arg) if not os.path.isabs(arg) else arg
             base = _pattern_base(os.path.dirname(arg) or ".", root)
-            if (exclude or include) and _filtered(base + os.path.basename(arg), exclude, include):
+            if (exclude or include) and filtered(base + os.path.basename(arg), exclude, include):
                 result.excluded += 1
                 continue
             result.files.append((shown, arg))
@@ -108,7 +109,7 @@ def _walk_dir(
                         continue
                     subdirs.append(rel)
                 elif entry.is_file(follow_symlinks=False):
-                    if (exclude or include) and _filtered(base + rel, exclude, include):
+                    if (exclude or include) and filtered(base + rel, exclude, include):
                         result.excluded += 1
                         continue
                     result.files.append((_display(root_arg, rel), entry.path))
