@@ -152,6 +152,7 @@ class SecretEngine:
                 at = lowered.find(keyword, at + 1)
             self._add_windows(text, hits, [groups], windows)
             hits.clear()
+        if self._other_keywords:
             for spans in windows.values():  # hits of another keyword came in out of order
                 spans[:] = _merge_spans(spans)
         return windows
@@ -218,14 +219,19 @@ class SecretEngine:
             return False
         if rule.validator is not None and not VALIDATORS[rule.validator](secret):
             return False
-        line = _line_at(text, match_start)
+        # The match's line is cut out only for allowlists that look at it (few rules have any).
+        global_allowlist = self.ruleset.global_allowlist
+        wants_line = rule.allowlist.line_regexes or (
+            rule.category is Category.SECRET and global_allowlist.line_regexes
+        )
+        line = _line_at(text, match_start) if wants_line else ""
         if rule.allowlist.allows(secret, matched, line):
             return False
         if rule.category is not Category.SECRET:
             return True
-        if self.ruleset.global_allowlist.allows(secret, matched, line):
+        if global_allowlist.allows(secret, matched, line):
             return False
-        return not looks_like_placeholder(secret, line)
+        return not looks_like_placeholder(secret)
 
 
 def _line_at(text: str, pos: int) -> str:

@@ -43,7 +43,7 @@ _PROVIDER_PREFIX_RE = re.compile(r"^[A-Za-z]{2,12}[_-]")
 _ALTERNATING_RE = re.compile(r"(?:[a-z][0-9]){4}|(?:[0-9][a-z]){4}")
 
 
-def looks_like_placeholder(secret: str, line: str) -> bool:
+def looks_like_placeholder(secret: str) -> bool:
     """detect-secrets' heuristics plus our own for template references and filler runs."""
     from detect_secrets.filters import heuristic
 
