@@ -33,11 +33,21 @@ def mask(secret: str) -> str:
     return value[:keep_start] + _ELLIPSIS + (value[-keep_end:] if keep_end else "")
 
 
+def longest_first(secrets: Iterable[str]) -> tuple[str, ...]:
+    """Distinct values, longest first (so a value inside a longer one is not masked first)."""
+    return tuple(sorted(set(secrets), key=len, reverse=True))
+
+
 def redact(text: str | None, secrets: Iterable[str]) -> str | None:
     """`text` with every occurrence of each secret replaced by its masked preview."""
+    return redact_ordered(text, longest_first(secrets))
+
+
+def redact_ordered(text: str | None, ordered: tuple[str, ...]) -> str | None:
+    """redact() for values already ordered by longest_first(): sort once, redact many fields."""
     if not text:
         return text
-    for secret in sorted(set(secrets), key=len, reverse=True):
+    for secret in ordered:
         if len(secret) >= 4 and secret in text:
             text = text.replace(secret, mask(secret))
     return text

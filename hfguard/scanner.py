@@ -17,7 +17,7 @@ from hfguard.baseline import Baseline
 from hfguard.budget import BASE_SECONDS, BudgetExceeded, file_budget, time_budget
 from hfguard.config import DEFAULT_CONFIG, Config
 from hfguard.engine import SecretEngine
-from hfguard.masking import mask, redact
+from hfguard.masking import longest_first, mask, redact, redact_ordered
 from hfguard.models import Blob, Category, Chunk, FileError, Finding, Match, Report
 from hfguard.policy import Policy
 from hfguard.readers import READERS, LocatedChunk, ReadContext, Reader, ReaderError, choose_reader
@@ -152,7 +152,9 @@ class FileScanner:
         except (UnicodeError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
             result.errors.append(FileError(blob.path, f"could not be read ({type(exc).__name__})"))
         finally:
-            result.notes.extend(redact(note, (m.secret for m in matches)) or "" for note in ctx.notes)
+            if ctx.notes:
+                ordered = longest_first(m.secret for m in matches)
+                result.notes.extend(redact_ordered(note, ordered) or "" for note in ctx.notes)
         check_time()
         if file_pii is not None:
             cap.add(matches, file_pii.finish())
@@ -163,7 +165,7 @@ class FileScanner:
         seen: set[tuple[str, int | None, int | None, int | None, str | None, str]] = set()
         # A value found anywhere in this file never shows in full in another field (a JSON key
         # path, a CSV column name, a message).
-        secrets = {m.secret for m in matches}
+        secrets = longest_first(m.secret for m in matches)
         for match in matches:
             if not self.policy.wanted(match):
                 continue
@@ -179,7 +181,7 @@ class FileScanner:
             seen.add(key)
             if blob.location_prefix:
                 location = f"{blob.location_prefix}, {location}" if location else blob.location_prefix
-            location = redact(location, secrets)
+            location = redact_ordered(location, secrets)
             reason = self.policy.suppression(match, blob.path, fp)
             finding = Finding(
                 rule=match.rule_id,
@@ -190,12 +192,12 @@ class FileScanner:
                 column=column,
                 cell=match.chunk.cell,
                 row=row,
-                field=redact(field_name, secrets),
+                field=redact_ordered(field_name, secrets),
                 location=location,
                 preview=mask(match.secret),
                 fingerprint=fp,
                 blocking=reason is None and self.policy.blocks(match.severity),
-                message=redact(match.message, secrets),
+                message=redact_ordered(match.message, secrets),
                 suppressed=reason,
             )
             (result.suppressed if reason else result.findings).append(finding)
@@ -336,11 +338,12 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
         pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(options,))
         try:
             batches = list(_batches(walked.files, sizes, target))
+            size_of = dict(zip(walked.files, sizes))
             for batch, results in zip(batches, pool.map(_worker_scan, batches)):
-                for (shown, disk), result in zip(batch, results):
+                for item, result in zip(batch, results):
                     _merge(report, result)
                     if progress is not None:
-                        progress.file_done(shown, _size(disk))
+                        progress.file_done(item[0], size_of[item])
         except BaseException:  # Ctrl-C or a dead worker: stop now, do not finish the queue
             _stop_pool(pool)
             raise
@@ -358,12 +361,6 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
     _finish(report, started)
     return report
 
-
-def _size(disk_path: str) -> int:
-    try:
-        return os.stat(disk_path).st_size
-    except OSError:
-        return 0
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
