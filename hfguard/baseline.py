@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hfguard.config import repo_root
 from hfguard.errors import HfguardError
 from hfguard.models import Finding
 
@@ -336,11 +337,9 @@ def find_baseline_file(start: Path) -> Path | None:
     """`.hfguard-baseline.json` in `start` (the scanned folder), else at the root of its git
     repository: used when neither --baseline nor the config's `baseline` names one."""
     start = Path(os.path.abspath(start))
-    for folder in [start, *start.parents]:
-        if (folder / DEFAULT_NAME).is_file() and (folder == start or (folder / ".git").exists()):
+    for folder in (start, repo_root(start)):
+        if folder is not None and (folder / DEFAULT_NAME).is_file():
             return folder / DEFAULT_NAME
-        if (folder / ".git").exists():
-            break
     return None
 
 
@@ -349,7 +348,7 @@ def ensure_union_merge(baseline_path: Path) -> str | None:
     to the .gitattributes next to it. Returns what was done, or None (not in a git work tree,
     or already set)."""
     folder = Path(os.path.abspath(baseline_path)).parent
-    if not any((p / ".git").exists() for p in [folder, *folder.parents]):
+    if repo_root(folder) is None:
         return None
     name = baseline_path.name
     if re.search(r"[\s*?\[\]\\!#\"]", name):

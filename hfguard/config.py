@@ -74,7 +74,8 @@ class Config:
 DEFAULT_CONFIG = Config()
 
 
-def _repo_root(start: Path) -> Path | None:
+def repo_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` that holds `.git` (a work tree root), if any."""
     for folder in [start, *start.parents]:
         if (folder / ".git").exists():
             return folder
@@ -99,7 +100,7 @@ def find_config_file(start: Path) -> Path | None:
     root of the git repository `start` is in."""
     start = Path(os.path.abspath(start))
     candidates = [start]
-    root = _repo_root(start)
+    root = repo_root(start)
     if root is not None and root != start:
         candidates.append(root)
     for folder in candidates:
