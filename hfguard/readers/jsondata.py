@@ -24,7 +24,7 @@ from hfguard.readers.jsontools import (
     leaves,
     loads,
 )
-from hfguard.readers.text import decode_bytes, detect_encoding, text_pieces
+from hfguard.readers.text import decode_bytes, detect_encoding, read_text_chunks, text_pieces
 
 MAX_JSON_BYTES = 128 * 1024 * 1024  # a whole document is parsed in memory: above this, plain text
 MAX_JSONL_LINE = 32 * 1024 * 1024  # longer records are scanned as plain text
@@ -109,10 +109,11 @@ def _read_json(blob: Blob, head: bytes, ctx: ReadContext, kind: ChunkKind) -> It
         raise ReaderError("not JSON: binary content")
     with blob.open() as stream:
         data = stream.read(MAX_JSON_BYTES + 1)
-        if len(data) > MAX_JSON_BYTES:
-            ctx.note(f"{blob.path}: JSON larger than {MAX_JSON_BYTES >> 20} MB, scanned as plain text (no key paths)")
-            yield from _rest_as_text(blob, head, ctx)
-            return
+    if len(data) > MAX_JSON_BYTES:
+        del data  # up to 128 MB: not held while the file is streamed again as text
+        ctx.note(f"{blob.path}: JSON larger than {MAX_JSON_BYTES >> 20} MB, scanned as plain text (no key paths)")
+        yield from read_text_chunks(blob, head, ChunkKind.DATA)
+        return
     ctx.progress(len(data))
     text = decode_bytes(data)
     if not text.isascii() and _SURROGATE.search(text):
@@ -394,10 +395,3 @@ class _Batch:
             chunk = _column_chunk(col.values, ChunkKind.DATA, name or None, rows[col.records[0]], index)
             yield chunk
         self._reset()
-
-
-def _rest_as_text(blob: Blob, head: bytes, ctx: ReadContext) -> Iterator[Chunk]:
-    from hfguard.readers.text import iter_text
-
-    with blob.open() as stream:
-        yield from text_pieces(iter_text(stream, head), ChunkKind.DATA)

@@ -246,10 +246,10 @@ def read_arrow(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Itera
     pa = _pa()
     from pyarrow import ipc  # type: ignore[import-untyped,unused-ignore]
 
+    if head.startswith(b"FEA1"):  # before _seekable, which may decompress to a temp file
+        raise ReaderError("Feather v1 files are not supported; convert to Feather v2 / Arrow IPC")
     with blob.open() as raw:
         stream = _seekable(raw, ctx)
-        if head.startswith(b"FEA1"):
-            raise ReaderError("Feather v1 files are not supported; convert to Feather v2 / Arrow IPC")
         try:
             if head.startswith(b"ARROW1"):
                 reader: Any = ipc.open_file(stream)

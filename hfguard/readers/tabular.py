@@ -167,7 +167,6 @@ def _records(reader: Any, sample: str, state: _State, ctx: ReadContext, path: st
             kept = None
         else:
             record_lines, kept = _record_lines(batch, line)
-            records = [r for r in batch if r]
         chars = 0
         if records:
             width = max(len(r) for r in records)
