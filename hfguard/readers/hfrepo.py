@@ -38,8 +38,7 @@ def read_card(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterat
         front, body = text[:end], text[end:]
         yield Chunk(front, ChunkKind.METADATA, line=1, location="card metadata")
         body_line = 1 + front.count("\n")
-        for chunk in text_pieces(_chain(body, blocks), ChunkKind.PROSE):
-            yield Chunk(chunk.text, chunk.kind, line=(chunk.line or 1) + body_line - 1, column=chunk.column)
+        yield from text_pieces(_chain(body, blocks), ChunkKind.PROSE, first_line=body_line)
 
 
 def _front_matter_end(text: str) -> int | None:

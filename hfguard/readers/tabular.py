@@ -239,5 +239,4 @@ def _plain_from(blob: Blob, head: bytes, first_line: int) -> Iterator[Chunk]:
             if skipped >= first_line:
                 break
             buffer = ""  # the rest of a line being skipped
-        for chunk in text_pieces(itertools.chain([buffer], blocks), ChunkKind.DATA):
-            yield Chunk(chunk.text, chunk.kind, line=(chunk.line or 1) + first_line - 1, column=chunk.column)
+        yield from text_pieces(itertools.chain([buffer], blocks), ChunkKind.DATA, first_line=first_line)

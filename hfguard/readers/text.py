@@ -113,9 +113,12 @@ def read_text_chunks(
         yield from text_pieces(iter_text(stream, head), kind, no_entropy)
 
 
-def text_pieces(blocks: Iterator[str], kind: ChunkKind, no_entropy: bool = False) -> Iterator[Chunk]:
+def text_pieces(
+    blocks: Iterator[str], kind: ChunkKind, no_entropy: bool = False, first_line: int = 1
+) -> Iterator[Chunk]:
+    """Pieces of the text; `first_line` is the file line of the first block's first character."""
     buffer = ""
-    line = 1  # line number of buffer[0]
+    line = first_line  # line number of buffer[0]
     column = 1  # column of buffer[0]
     for block in blocks:
         buffer += block
@@ -130,5 +133,5 @@ def text_pieces(blocks: Iterator[str], kind: ChunkKind, no_entropy: bool = False
             else:
                 column += len(consumed)
             buffer = buffer[PIECE_CHARS:]
-    if buffer or line == 1:
+    if buffer or line == first_line:
         yield Chunk(buffer, kind, line=line, column=column, no_entropy=no_entropy)
