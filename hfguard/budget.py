@@ -31,7 +31,6 @@ def file_budget(size: int | None, base: float = BASE_SECONDS) -> float:
 
 class Deadline:
     def __init__(self, seconds: float | None) -> None:
-        self.seconds = seconds
         self.end = None if seconds is None else time.monotonic() + seconds
 
     def expired(self) -> bool:

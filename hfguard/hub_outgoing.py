@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any, TypeGuard
 
 from hfguard.models import Blob
+from hfguard.scanner import disk_blob
 
 _HASH_READ = 1024 * 1024
 
@@ -80,14 +81,7 @@ def _file_key(path_in_repo: str, disk_path: str) -> ContentKey | None:
 
 def file_item(path_in_repo: str, disk_path: str) -> Outgoing:
     path_in_repo = repo_path(path_in_repo)
-    def opener() -> IO[bytes]:
-        return open(disk_path, "rb")
-
-    try:
-        size: int | None = os.stat(disk_path).st_size
-    except OSError:
-        size = None
-    return Outgoing(Blob(path_in_repo, opener, size), _file_key(path_in_repo, disk_path), disk_path)
+    return Outgoing(disk_blob(path_in_repo, disk_path), _file_key(path_in_repo, disk_path), disk_path)
 
 
 def bytes_item(path_in_repo: str, data: bytes | bytearray | memoryview) -> Outgoing:

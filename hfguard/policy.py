@@ -136,9 +136,6 @@ class Policy:
 
     # --- paths ------------------------------------------------------------------------------
 
-    def identity_path(self, path: str) -> str:
-        return self._identity(path)
-
     def fingerprint(self, rule_id: str, secret: str, path: str) -> str:
         """The finding's identity: stable across line moves and across how the path was named."""
         return make_fingerprint(rule_id, secret, self._identity(path))

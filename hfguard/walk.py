@@ -31,12 +31,6 @@ def _display(root_arg: str, rel: str) -> str:
     return os.path.normpath(os.path.join(root_arg, rel)) if not os.path.isabs(root_arg) else os.path.join(root_arg, rel)
 
 
-def matches_any(rel_path: str, patterns: tuple[str, ...]) -> bool:
-    """gitignore-style patterns (see hfguard.globs): `*.csv`, `data/`, `/top-only`, `**/x`, `!keep`.
-    A trailing `/` on `rel_path` marks a folder."""
-    return matches(rel_path, patterns)
-
-
 def _pattern_base(arg: str, root: str | None) -> str:
     """Where a folder argument sits under the pattern root ("" when it is the root, or when it
     lies outside it: then patterns are relative to the folder itself)."""
@@ -50,9 +44,9 @@ def _pattern_base(arg: str, root: str | None) -> str:
 
 def filtered(rel: str, exclude: tuple[str, ...], include: tuple[str, ...]) -> bool:
     """True when config exclude/include leave this file out (`matches` tests its folders too)."""
-    if exclude and matches_any(rel, exclude):
+    if exclude and matches(rel, exclude):
         return True
-    return bool(include) and not matches_any(rel, include)
+    return bool(include) and not matches(rel, include)
 
 
 def walk_paths(
@@ -104,7 +98,7 @@ def _walk_dir(
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name in SKIPPED_DIRS or rel in SKIPPED_SUBPATHS:
                         continue
-                    if exclude and matches_any(base + rel + "/", exclude):
+                    if exclude and matches(base + rel + "/", exclude):
                         result.excluded += 1
                         continue
                     subdirs.append(rel)
