@@ -92,7 +92,6 @@ class ColumnStat:
     count: int = 0
     distinct: set[str] = field(default_factory=set)
     first: Hit | None = None
-    last: Hit | None = None
 
     def add(self, hit: Hit) -> None:
         self.count += 1
@@ -100,8 +99,6 @@ class ColumnStat:
             self.distinct.add(hit.value)
         if self.first is None or hit.order < self.first.order:
             self.first = hit
-        if self.last is None or hit.order > self.last.order:
-            self.last = hit
 
 
 @dataclass
@@ -131,7 +128,6 @@ class _Pending:
     end: int
     prefix: str
     info: Field | None
-    entities: frozenset[str]
     lowered: str
     stat: FieldStat
     candidates: list[Candidate]
@@ -310,7 +306,7 @@ class FilePiiDetector:
         for w, members in zip(windows, inside):
             entities = frozenset(w.entities)
             self._pending.setdefault(entities, []).append(
-                _Pending(chunk, seq, w.start, w.end, prefix, info, entities, lowered, stat, members)
+                _Pending(chunk, seq, w.start, w.end, prefix, info, lowered, stat, members)
             )
             self._pending_chars += w.end - w.start + len(prefix)
 
@@ -529,25 +525,24 @@ class FilePiiDetector:
         texts = [value for _, _, _, value, _ in pending]
         self.chars_ner += sum(len(t) for t in texts)
         for (chunk, seq, offset, value, info), results in zip(pending, self.parent.analyzer().analyze_ner(texts)):
-            lowered = value.lower()
             for r in results:
-                if self._acceptable(r.entity, r.score, chunk, offset + r.start, offset + r.end, info, lowered, r.start):
+                if self._acceptable(r.entity, r.score, chunk, offset + r.start, offset + r.end, info, "", ner=True):
                     self._record(r.entity, chunk, seq, offset + r.start, offset + r.end, info)
 
     # --- deciding ----------------------------------------------------------------------------
 
     def _acceptable(
         self, name: str, score: float, chunk: Chunk, start: int, end: int, info: Field | None, lowered: str,
-        local_start: int | None = None,
+        ner: bool = False,
     ) -> bool:
-        """Presidio's verdict, then ours. `lowered` is the text the offsets refer to, or (NER)
-        one value of it, with `local_start` the value's own offset."""
+        """Presidio's verdict, then ours. `lowered` is the lower-cased text the offsets refer to
+        (unused for NER results, which need only a non-trivial span)."""
         entity = ENTITIES.get(name)
         if entity is None or not self.parent.enabled(entity):
             return False
         if score < (entity.min_score if entity.min_score is not None else self.parent.threshold):
             return False
-        if local_start is not None:
+        if ner:
             return len(chunk.text[start:end].strip()) > 1
         value = chunk.text[start:end]
         words = info.words if info is not None else ""
