@@ -67,6 +67,11 @@ _HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication")
 _DOSAGE = re.compile(r"\d\s?mg\b", re.IGNORECASE)
 
 
+def _health_phrases(text: str, lowered: str) -> list[re.Match[str]]:
+    """The health phrases of a text with health wording (one pass of the phrase regex)."""
+    return list(_HEALTH_PHRASE.finditer(text)) if _health_wording(text, lowered) else []
+
+
 def _health_wording(text: str, lowered: str) -> bool:
     """Cheap test before _HEALTH_PHRASE (a case-insensitive alternation is slow on megabytes)."""
     return any(word in lowered for word in _HEALTH_WORDS) or _DOSAGE.search(text) is not None
@@ -270,8 +275,9 @@ class FilePiiDetector:
             stat = self._file_stat
             if chunk.kind is not ChunkKind.DATA:
                 self._text_line_total += text.count("\n") + 1
-            if chunk.kind is not ChunkKind.CODE and _health_wording(text, lowered) and _HEALTH_PHRASE.search(text):
-                self._line_joins(chunk, seq, candidates)
+            phrases = _health_phrases(text, lowered) if chunk.kind is not ChunkKind.CODE else []
+            if phrases:
+                self._line_joins(chunk, seq, candidates, phrases)
         candidates = self._route(chunk, seq, stat, info if tabular else None, candidates, lowered)
         if candidates:
             self._queue(chunk, seq, stat, info if tabular else None, candidates, lowered)
@@ -376,8 +382,8 @@ class FilePiiDetector:
         if health_header:
             self._health_sources.append((chunk, None, info.key))
             self._join_chars += len(chunk.text)
-        elif not stat.single_token and _health_wording(chunk.text, lowered) and _HEALTH_PHRASE.search(chunk.text):
-            numbers = self._value_numbers(chunk, [m.start() for m in _HEALTH_PHRASE.finditer(chunk.text)])
+        elif not stat.single_token and (phrases := _health_phrases(chunk.text, lowered)):
+            numbers = self._value_numbers(chunk, [m.start() for m in phrases])
             self._health_sources.append((chunk, numbers, info.key))
             self._join_chars += len(chunk.text)
 
@@ -437,10 +443,12 @@ class FilePiiDetector:
                     break
         return rest
 
-    def _line_joins(self, chunk: Chunk, seq: int, candidates: list[Candidate]) -> None:
+    def _line_joins(
+        self, chunk: Chunk, seq: int, candidates: list[Candidate], phrases: list[re.Match[str]]
+    ) -> None:
         """Prose and outputs: a line with health wording and a person identifier is a record."""
         text = chunk.text
-        for m in _HEALTH_PHRASE.finditer(text):
+        for m in phrases:
             line_start = text.rfind("\n", 0, m.start()) + 1
             line_end = text.find("\n", m.end())
             line_end = len(text) if line_end < 0 else line_end
