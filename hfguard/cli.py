@@ -182,8 +182,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, pii=dataclasses.replace(config.pii, spacy_model=args.spacy_model))
     if args.max_rows is not None and args.max_rows < 1:
         raise HfguardError("--max-rows must be at least 1")
-    options = ScanOptions(config=config, pii=not args.no_pii, jobs=args.jobs, baseline=baseline)
-    options = dataclasses.replace(options, max_rows=args.max_rows)
+    options = ScanOptions(
+        config=config, pii=not args.no_pii, jobs=args.jobs, baseline=baseline, max_rows=args.max_rows
+    )
     report = _scan_report(args, options, repo)
     _write_report(report, args, config)
     return _exit_code(report)
