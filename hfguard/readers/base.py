@@ -4,7 +4,7 @@ chunks whose text is pieced together from many places (a column of values, a cel
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -103,13 +103,13 @@ class LocatedChunk(Chunk):
         return self.index.where(number, inner, value)
 
 
-def value_starts(lengths: Sequence[int]) -> list[int]:
-    """Text offsets of values of these lengths joined by one-character separators."""
+def value_starts(values: Iterable[str], separator_length: int = 1) -> list[int]:
+    """Text offsets of these values once joined by a separator of that length."""
     starts = []
     position = 0
-    for length in lengths:
+    for value in values:
         starts.append(position)
-        position += length + 1
+        position += len(value) + separator_length
     return starts
 
 

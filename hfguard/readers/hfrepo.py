@@ -10,7 +10,7 @@ import struct
 from collections.abc import Iterator
 
 from hfguard.models import Blob, Chunk, ChunkKind
-from hfguard.readers.base import LocatedChunk, ReadContext, ReaderError, Where
+from hfguard.readers.base import LocatedChunk, ReadContext, ReaderError, Where, value_starts
 from hfguard.readers.text import iter_text, read_text_chunks, text_pieces
 
 MAX_CARD_FRONT_MATTER = 1024 * 1024
@@ -94,10 +94,5 @@ def read_safetensors(blob: Blob, head: bytes, ctx: ReadContext | None = None) ->
         return
     keys = [str(k) for k, v in metadata.items() if isinstance(v, str)]
     lines = [f"{k}: {v}" for k, v in metadata.items() if isinstance(v, str)]
-    starts = []
-    position = 0
-    for line in lines:
-        starts.append(position)
-        position += len(line) + 1
     yield LocatedChunk("\n".join(lines), ChunkKind.METADATA, line=None, location="safetensors header",
-                       index=_MetadataIndex(keys), starts=starts)
+                       index=_MetadataIndex(keys), starts=value_starts(lines))

@@ -15,7 +15,14 @@ from collections.abc import Generator, Iterator
 from typing import IO, Any
 
 from hfguard.models import Blob, Chunk, ChunkKind
-from hfguard.readers.base import LocatedChunk, ReadContext, ReaderError, Where, binary_junk
+from hfguard.readers.base import (
+    LocatedChunk,
+    ReadContext,
+    ReaderError,
+    Where,
+    binary_junk,
+    value_starts,
+)
 from hfguard.readers.jsontools import (
     Path,
     StringPositions,
@@ -150,13 +157,7 @@ def document_chunks(document: Any, positions: StringPositions, kind: ChunkKind) 
 
 def _column_chunk(values: list[str], kind: ChunkKind, field: str | None, row: int | None, index: Any) -> Chunk:
     text = "\n".join(values)
-    starts = None
-    if text.count("\n") != len(values) - 1:
-        starts = []
-        position = 0
-        for value in values:
-            starts.append(position)
-            position += len(value) + 1
+    starts = value_starts(values) if text.count("\n") != len(values) - 1 else None
     return LocatedChunk(text, kind, line=None, row=row, field=field, index=index, starts=starts)
 
 

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfguard.models import Blob, Chunk, ChunkKind
-from hfguard.readers.base import LocatedChunk, ReadContext, ReaderError, Where, binary_junk
+from hfguard.readers.base import (
+    LocatedChunk,
+    ReadContext,
+    ReaderError,
+    Where,
+    binary_junk,
+    value_starts,
+)
 from hfguard.readers.jsontools import Pairs, Path, StringPositions, format_path, leaves, loads
 from hfguard.readers.text import decode_bytes, text_pieces
 
@@ -192,11 +199,7 @@ def _output_leaf(rest: Path, value: str, ordinal: int, v3: bool) -> _Leaf | None
 
 def _make_chunk(positions: StringPositions, parts: list[_Leaf], kind: ChunkKind, cell: int | None,
                 location: str, joiner: str, fields: list[str] | None, scope: str | None) -> Chunk:
-    starts = []
-    position = 0
-    for leaf in parts:
-        starts.append(position)
-        position += len(leaf.value) + len(joiner)
+    starts = value_starts((leaf.value for leaf in parts), len(joiner))
     text = joiner.join(leaf.value for leaf in parts)
     index = _NotebookIndex(positions, parts, cell, location, list(fields) if fields else [])
     first_line, _ = positions.where(parts[0].ordinal, 0) if parts else (None, None)

@@ -9,7 +9,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from hfguard.models import Blob, Chunk, ChunkKind
@@ -20,6 +20,7 @@ from hfguard.readers.base import (
     Where,
     binary_junk,
     table_location,
+    value_starts,
 )
 from hfguard.readers.text import detect_encoding, text_pieces
 
@@ -179,7 +180,7 @@ def _records(reader: Any, sample: str, state: _State, ctx: ReadContext, path: st
                     surrogates = True
                 starts = None
                 if text.count("\n") != len(values) - 1:
-                    starts = _starts(values)
+                    starts = value_starts(values)
                 index = _BatchIndex(name, number, row, line, record_lines, kept)
                 yield LocatedChunk(text, ChunkKind.DATA, line=None, row=row, field=name,
                                    location=f"column {name}", index=index, starts=starts)
@@ -209,15 +210,6 @@ def _record_lines(batch: list[list[str]], first_line: int) -> tuple[list[int], l
             multiline = True
         line += 1 + extra
     return lines, ([r for r in batch if r] if multiline else None)
-
-
-def _starts(values: Sequence[str]) -> list[int]:
-    starts = []
-    position = 0
-    for value in values:
-        starts.append(position)
-        position += len(value) + 1
-    return starts
 
 
 def _plain_from(blob: Blob, head: bytes, first_line: int) -> Iterator[Chunk]:
