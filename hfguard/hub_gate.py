@@ -3,24 +3,41 @@
 Clean verdicts are cached by content identity (path in repo + file stat, or a hash of the
 bytes) for the options they were reached with, so the nested choke points of one upload
 (upload_file -> create_commit -> preupload -> commit) scan each file once.
+
+LFS files can leave before their commit: `preupload_lfs_files` (called by `datasets` for every
+Parquet shard) uploads them and may then empty the operation, and the temporary file is gone by
+the time of the commit. So what is about to be uploaded is also remembered as clean by its sha256
+(`remember_uploading`), the commit judges an uploaded operation by the sha256 huggingface_hub
+recorded for it, and uploads not yet committed are counted so that a block never claims that
+nothing was sent.
+
+Each scan is logged on the `hfguard` logger (what, how much, the verdict); a scan that takes more
+than about a second shows a tqdm progress bar on a terminal, like huggingface_hub's own bars, and
+honours HF_HUB_DISABLE_PROGRESS_BARS / `huggingface_hub.utils.disable_progress_bars()`.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import itertools
 import logging
 import os
+import sys
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import IO, Any
 
 from hfguard.baseline import find_baseline_file, load_baseline
 from hfguard.config import Config, load_config
 from hfguard.errors import EXIT_BLOCKING, EXIT_USAGE, HfguardError
 from hfguard.hub_outgoing import Outgoing, content_key
 from hfguard.masking import printable
-from hfguard.models import FileError, Finding, Report
+from hfguard.models import Blob, FileError, Finding, Report
 from hfguard.scanner import ScanOptions, scan_blobs
 
 logger = logging.getLogger("hfguard")
@@ -28,6 +45,8 @@ logger = logging.getLogger("hfguard")
 _MAX_LISTED = 20
 _CACHE_SIZE = 8192
 _ALIAS_MAX_BYTES = 1024 * 1024
+_HASH_READ = 1024 * 1024
+PROGRESS_DELAY = 1.0  # seconds a scan runs before its progress bar shows
 _serials = itertools.count(1)
 
 
@@ -40,10 +59,13 @@ class UploadBlocked(HfguardError):
     """Raised before any request when an upload would publish secrets, personal or health data,
     or files that could not be scanned. Carries masked findings only; never the values."""
 
-    def __init__(self, findings: Sequence[Finding], errors: Sequence[FileError], target: str | None = None) -> None:
+    def __init__(self, findings: Sequence[Finding], errors: Sequence[FileError], target: str | None = None,
+                 already_uploaded: int = 0) -> None:
         self.findings: tuple[Finding, ...] = tuple(findings)
         self.errors: tuple[FileError, ...] = tuple(errors)
         self.target = target
+        # LFS files of this upload that had left before the block (uploaded, not committed).
+        self.already_uploaded = already_uploaded
         self.exit_code = EXIT_BLOCKING if self.findings else EXIT_USAGE
         super().__init__(self.summary())
 
@@ -58,7 +80,12 @@ class UploadBlocked(HfguardError):
         if self.errors:
             what.append(f"{len(self.errors)} file(s) could not be scanned")
         target = f" to {printable(self.target)}" if self.target else ""
-        lines = [f"hfguard blocked the upload{target}: {' and '.join(what)}; nothing was sent."]
+        if self.already_uploaded:
+            sent = (f"{self.already_uploaded} LFS file(s) were already uploaded before this point; "
+                    "the commit was not created.")
+        else:
+            sent = "nothing was sent."
+        lines = [f"hfguard blocked the upload{target}: {' and '.join(what)}; {sent}"]
         for f in self.findings[:_MAX_LISTED]:
             lines.append(f"  {_where(f)}: {f.rule} ({f.category.value}, {f.severity.value}) {printable(f.preview)}")
         for e in self.errors[: max(0, _MAX_LISTED - len(self.findings))]:
@@ -75,8 +102,8 @@ class UploadBlocked(HfguardError):
             lines.append("Files that cannot be scanned block too; pass allow_unscanned=True to send them unscanned.")
         return "\n".join(lines)
 
-    def __reduce__(self) -> tuple[type[UploadBlocked], tuple[tuple[Finding, ...], tuple[FileError, ...], str | None]]:
-        return (type(self), (self.findings, self.errors, self.target))
+    def __reduce__(self) -> tuple[type[UploadBlocked], tuple[tuple[Finding, ...], tuple[FileError, ...], str | None, int]]:
+        return (type(self), (self.findings, self.errors, self.target, self.already_uploaded))
 
 
 def _where(f: Finding) -> str:
@@ -147,12 +174,81 @@ class _VerdictCache:
 _CACHE = _VerdictCache()
 
 
+class _Pending:
+    """LFS files uploaded under a guard and not committed yet, per (options, repo)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[tuple[int, str | None], dict[tuple[str, str], None]] = {}
+
+    def add(self, serial: int, target: str | None, files: Sequence[tuple[str, str]]) -> None:
+        with self._lock:
+            self._files.setdefault((serial, target), {}).update(dict.fromkeys(files))
+
+    def discard(self, serial: int, target: str | None, files: Sequence[tuple[str, str]]) -> None:
+        with self._lock:
+            pending = self._files.get((serial, target), {})
+            for key in files:
+                pending.pop(key, None)
+
+    def count(self, serial: int, target: str | None, also: Sequence[tuple[str, str]] = ()) -> int:
+        with self._lock:
+            return len(set(self._files.get((serial, target), {})) | set(also))
+
+
+_PENDING = _Pending()
+
+
+def sha256_key(path_in_repo: str, sha256_hex: str) -> tuple[str, str, str]:
+    """The verdict-cache key of content known by its sha256 (an LFS object)."""
+    return ("sha256", path_in_repo, sha256_hex)
+
+
+def remember_uploading(items: Sequence[Outgoing], options: GateOptions) -> list[tuple[str, str]]:
+    """Before LFS files leave: hash each (cleared) item and remember it as clean by sha256, so
+    the commit can be judged after huggingface_hub has dropped the content. Returns (path, sha256)."""
+    remembered = []
+    for item in items:
+        if item.uploaded or item.key is None or not _CACHE.is_clean(options.serial, item):
+            continue  # not cleared (excluded or sent unscanned): nothing to vouch for
+        digest = hashlib.sha256()
+        try:
+            with item.blob.open() as stream:
+                while piece := stream.read(_HASH_READ):
+                    digest.update(piece)
+        except OSError:
+            continue
+        sha = digest.hexdigest()
+        _CACHE.mark_clean(options.serial, Outgoing(item.blob, sha256_key(item.blob.path, sha)))
+        remembered.append((item.blob.path, sha))
+    return remembered
+
+
+def uploaded(options: GateOptions, target: str | None, files: Sequence[tuple[str, str]]) -> None:
+    """These LFS files have left (not committed yet)."""
+    if files:
+        _PENDING.add(options.serial, target, files)
+        logger.info("hfguard: %d LFS file(s) uploaded to %s, awaiting their commit", len(files), printable(target or "?"))
+
+
+def committed(options: GateOptions, target: str | None, files: Sequence[tuple[str, str]]) -> None:
+    _PENDING.discard(options.serial, target, files)
+
+
+def _uploaded_key(item: Outgoing) -> tuple[str, str] | None:
+    if item.uploaded and item.key is not None and item.key[0] == "sha256":
+        return (str(item.key[1]), str(item.key[2]))
+    return None
+
+
 def check(items: Sequence[Outgoing], options: GateOptions, target: str | None = None) -> None:
     """Scan `items`; raise UploadBlocked if any would publish something that blocks."""
     from hfguard.walk import filtered
 
     config = options.config
     todo = []
+    gone: list[FileError] = []  # uploaded before the guard saw them: cannot be scanned now
+    sent_here = [key for item in items if (key := _uploaded_key(item)) is not None]
     for item in items:
         if _CACHE.is_clean(options.serial, item):
             continue
@@ -160,28 +256,130 @@ def check(items: Sequence[Outgoing], options: GateOptions, target: str | None = 
         # Path excludes in config apply to uploaded files as they do to `hfguard scan`.
         if not item.text and filtered(path, config.exclude, config.include):
             continue
+        if item.uploaded:
+            gone.append(FileError(path, "already uploaded through LFS before hfguard scanned it "
+                                        "(huggingface_hub no longer holds its content)"))
+            continue
         todo.append(item)
-    if not todo:
+    if not todo and not gone:
         return
+    report = _scan(todo, options) if todo else Report()
+    blocking = report.blocking
+    errors = [] if options.allow_unscanned else list(report.errors) + gone
+    for error in (list(report.errors) + gone) if options.allow_unscanned else []:
+        logger.warning("hfguard: sending %s unscanned (allow_unscanned=True): %s", printable(error.path), error.message)
+    if blocking or errors:
+        logger.info("hfguard: blocked the upload to %s: %d finding(s), %d file(s) not scanned",
+                    printable(target or "?"), len(blocking), len(errors))
+        raise UploadBlocked(blocking, errors, target, _PENDING.count(options.serial, target, sent_here))
+    failed = {e.path for e in report.errors}
+    for item in todo:
+        if item.blob.path not in failed:
+            _CACHE.mark_clean(options.serial, item)
+            _mark_content_clean(item, options.serial)
+
+
+def _scan(todo: Sequence[Outgoing], options: GateOptions) -> Report:
+    sizes = [item.blob.size for item in todo]
+    total = sum(size for size in sizes if size is not None)
+    unknown = sum(1 for size in sizes if size is None)
+    logger.info("hfguard: scanning %d file(s) before upload (%s%s)", len(todo), _human(total),
+                f", {unknown} of unknown size" if unknown else "")
+    started = time.perf_counter()
     try:
-        report = scan_blobs([item.blob for item in todo], options.scan)
+        with _progress(total) as bar:
+            blobs = [_counted(item.blob, bar) for item in todo] if bar is not None else [item.blob for item in todo]
+            report = scan_blobs(blobs, options.scan)
     except HfguardError:
         raise
     except Exception as exc:  # fail closed, without echoing anything read from the content
         if os.environ.get("HFGUARD_DEBUG"):
             raise
         raise GuardUnavailable(f"hfguard could not scan the upload ({type(exc).__name__}); nothing was sent") from None
-    blocking = report.blocking
-    errors = [] if options.allow_unscanned else list(report.errors)
-    for error in report.errors if options.allow_unscanned else []:
-        logger.warning("hfguard: sending %s unscanned (allow_unscanned=True): %s", printable(error.path), error.message)
-    if blocking or errors:
-        raise UploadBlocked(blocking, errors, target)
-    failed = {e.path for e in report.errors}
-    for item in todo:
-        if item.blob.path not in failed:
-            _CACHE.mark_clean(options.serial, item)
-            _mark_content_clean(item, options.serial)
+    logger.info("hfguard: scanned %d file(s) in %.1f s: %d blocking finding(s), %d file(s) not scanned",
+                len(todo), time.perf_counter() - started, len(report.blocking), len(report.errors))
+    return report
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"  # pragma: no cover
+
+
+def progress_disabled() -> bool:
+    """As huggingface_hub decides for its own bars (HF_HUB_DISABLE_PROGRESS_BARS first, then
+    `disable_progress_bars()`), and only when stderr is a terminal."""
+    env = os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS")
+    if env is not None and env.strip().upper() in {"1", "ON", "YES", "TRUE"}:
+        return True
+    try:
+        from huggingface_hub.utils.tqdm import are_progress_bars_disabled
+    except ImportError:  # pragma: no cover - huggingface_hub is a dependency
+        pass
+    else:
+        if env is None and are_progress_bars_disabled():
+            return True
+    stream = sys.stderr
+    return stream is None or not getattr(stream, "isatty", lambda: False)()
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Any]:
+    """A tqdm bar over the bytes read by the scan, shown only after PROGRESS_DELAY seconds."""
+    if progress_disabled():
+        yield None
+        return
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+    bar = tqdm(total=total or None, unit="B", unit_scale=True, unit_divisor=1024, desc="hfguard scan",
+               delay=PROGRESS_DELAY, leave=False, file=sys.stderr)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+class _CountingReader(io.RawIOBase):
+    def __init__(self, inner: IO[bytes], bar: Any) -> None:
+        super().__init__()
+        self._inner = inner
+        self._bar = bar
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return bool(self._inner.seekable())
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._inner.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        if n:
+            self._bar.update(n)
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._inner.close()
+            finally:
+                super().close()
+
+
+def _counted(blob: Blob, bar: Any) -> Blob:
+    opener = blob.open
+    return replace(blob, open=lambda: io.BufferedReader(_CountingReader(opener(), bar), buffer_size=_HASH_READ))
 
 
 def _mark_content_clean(item: Outgoing, serial: int) -> None:

@@ -25,6 +25,7 @@ import contextvars
 import functools
 import importlib
 import inspect
+import logging
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -32,7 +33,14 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from hfguard.hub_gate import GateOptions, GuardUnavailable, check
+from hfguard.hub_gate import (
+    GateOptions,
+    GuardUnavailable,
+    check,
+    committed,
+    remember_uploading,
+    uploaded,
+)
 from hfguard.hub_outgoing import (
     Outgoing,
     bucket_items,
@@ -43,6 +51,8 @@ from hfguard.hub_outgoing import (
     text_item,
     texts,
 )
+
+logger = logging.getLogger("hfguard")
 
 SUPPORTED_RANGE = ((2, 4), (3, 0))  # huggingface_hub >= 2.4, < 3 (keep in step with pyproject.toml)
 SUPPORTED_TEXT = ">=2.4,<3"
@@ -223,6 +233,85 @@ def _wrap_call(extract: Extractor, materialize: tuple[str, ...] = ()) -> Callabl
     return make
 
 
+def _lfs_keys(operations: Any) -> list[tuple[str, str]]:
+    """(path in repo, sha256) of the operations whose sha256 huggingface_hub knows."""
+    keys = []
+    for op in operations if is_sequence(operations) else []:
+        info = getattr(op, "upload_info", None)
+        path = getattr(op, "path_in_repo", None)
+        if isinstance(path, str) and info is not None and getattr(info, "is_hashed", False):
+            keys.append((path.removeprefix("/").removeprefix("./"), info.sha256.hex()))
+    return keys
+
+
+def _wrap_lfs_upload(original: Callable[..., Any]) -> Callable[..., Any]:
+    """`_commit_api._upload_files` (LFS / Xet): check the additions, remember them as clean by
+    sha256 (their content may be dropped after the upload, before the commit), and count what
+    left so that a later block says so."""
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def _upload_files(*args: Any, **kwargs: Any) -> Any:
+        options = current_options()
+        if options is None or getattr(_SCANNING, "busy", False):
+            return original(*args, **kwargs)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:
+            return original(*args, **kwargs)  # let huggingface_hub report the bad call
+        additions = bound.arguments.get("additions")
+        if additions is not None and not is_sequence(additions):
+            bound.arguments["additions"] = additions = list(additions)
+        target = _target(bound.arguments)
+        items = _operations(additions)
+        _gate(lambda: items, target)
+        _SCANNING.busy = True
+        try:
+            remembered = dict(remember_uploading(items, options))
+        finally:
+            _SCANNING.busy = False
+        result = original(*bound.args, **bound.kwargs)
+        sent = _lfs_keys(additions)
+        uploaded(options, target if isinstance(target, str) else None, sent)
+        for path, sha in sent:
+            if path in remembered and remembered[path] != sha:
+                logger.warning("hfguard: %s changed between its scan and its upload; its commit will be blocked", path)
+        return result
+
+    return _upload_files
+
+
+def _wrap_commit(extract: Extractor) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`_commit_api._send_commit`: as `_wrap_call`, and once the commit is made, its LFS files no
+    longer count as sent-but-uncommitted."""
+    checked = _wrap_call(extract, ("operations",))
+
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        inner = checked(original)
+        signature = inspect.signature(original)
+
+        @functools.wraps(original)
+        def _send_commit(*args: Any, **kwargs: Any) -> Any:
+            options = current_options()
+            if options is None:
+                return original(*args, **kwargs)
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError:
+                return original(*args, **kwargs)
+            operations = bound.arguments.get("operations")
+            if operations is not None and not is_sequence(operations):
+                bound.arguments["operations"] = list(operations)
+            result = inner(*bound.args, **bound.kwargs)
+            target = _target(bound.arguments)
+            committed(options, target if isinstance(target, str) else None, _lfs_keys(bound.arguments.get("operations")))
+            return result
+
+        return _send_commit
+
+    return make
+
+
 def _readme(content: Any) -> list[Outgoing]:
     item = text_item("README.md", content, is_file=True)
     return [item] if item is not None else []
@@ -246,10 +335,9 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
               _wrap_call(ENTRY_GATES["_fetch_upload_modes"], ("additions",))),
     HookPoint("huggingface_hub._upload_pipeline", "_fetch_upload_modes", ("additions", "gitignore_content"),
               _wrap_call(ENTRY_GATES["_fetch_upload_modes"], ("additions",))),
-    HookPoint("huggingface_hub._commit_api", "_upload_files", ("additions",),
-              _wrap_call(ENTRY_GATES["_upload_files"], ("additions",))),
-    HookPoint("huggingface_hub._commit_api", "_send_commit", ("operations", "commit_message", "commit_description"),
-              _wrap_call(lambda a: _operations(a.get("operations")) + _commit_texts(a), ("operations",))),
+    HookPoint("huggingface_hub._commit_api", "_upload_files", ("additions", "repo_id"), _wrap_lfs_upload),
+    HookPoint("huggingface_hub._commit_api", "_send_commit", ("operations", "commit_message", "commit_description", "repo_id"),
+              _wrap_commit(lambda a: _operations(a.get("operations")) + _commit_texts(a))),
     HookPoint("huggingface_hub._upload_pipeline", "_send_commit", ("operations", "commit_message", "commit_description"),
               _wrap_call(lambda a: _operations(a.get("operations")) + _commit_texts(a), ("operations",))),
     HookPoint("huggingface_hub._upload_pipeline", "pipelined_upload", ("add_operations", "commit_message", "commit_description"),

@@ -29,6 +29,7 @@ class Outgoing:
     key: ContentKey | None
     source: str | None = None  # where it comes from, for messages (a local path), never content
     text: bool = False  # a message or description rather than a file
+    uploaded: bool = False  # an LFS file already uploaded (by preupload_lfs_files): judged by `key` only
 
 
 def content_key(path_in_repo: str, data: bytes) -> ContentKey:
@@ -148,12 +149,34 @@ def is_sequence(value: Any) -> TypeGuard[Sequence[Any]]:
     return isinstance(value, (list, tuple))
 
 
+def _gone() -> IO[bytes]:
+    raise OSError("the content of an uploaded LFS file is no longer held")
+
+
+def uploaded_item(path_in_repo: str, op: Any) -> Outgoing:
+    """An operation whose content already went through LFS (`_is_uploaded`): huggingface_hub may
+    have emptied `path_or_fileobj` and the file may be gone, but `upload_info.sha256` is the
+    object the commit will point to. Its key is that sha256, which the gate remembered as clean
+    if it cleared the content before the upload."""
+    path_in_repo = repo_path(path_in_repo)
+    info = getattr(op, "upload_info", None)
+    key: ContentKey | None = None
+    if info is not None and getattr(info, "is_hashed", True):
+        sha = getattr(info, "sha256", None)
+        if isinstance(sha, bytes):
+            key = ("sha256", path_in_repo, sha.hex())
+    return Outgoing(Blob(path_in_repo, _gone, getattr(info, "size", None)), key, uploaded=True)
+
+
 def operation_items(operations: Sequence[Any]) -> list[Outgoing]:
     """CommitOperationAdd objects (duck-typed): copies and deletions carry no local content."""
     items = []
     for op in operations:
         path_in_repo = getattr(op, "path_in_repo", None)
         if not isinstance(path_in_repo, str) or not hasattr(op, "path_or_fileobj"):
+            continue
+        if getattr(op, "_is_uploaded", False) is True:
+            items.append(uploaded_item(path_in_repo, op))
             continue
         item = source_item(path_in_repo, op.path_or_fileobj)
         if item is not None:

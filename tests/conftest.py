@@ -19,3 +19,12 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
     with serve_hub(tmp_path / "hf_home", monkeypatch) as server:
         monkeypatch.chdir(tmp_path)
         yield server
+
+
+@pytest.fixture
+def lfs_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
+    """The `hub` stand-in with Xet disabled, so files the Hub keeps in LFS (Parquet shards of
+    `datasets.push_to_hub`, *.safetensors, files over 10 MB) use the basic LFS transfer it speaks."""
+    with serve_hub(tmp_path / "hf_home", monkeypatch, xet=False) as server:
+        monkeypatch.chdir(tmp_path)
+        yield server

@@ -1,15 +1,33 @@
 """A small Hugging Face Hub stand-in on 127.0.0.1 that records every request.
 
-It speaks the parts of the Hub API that huggingface_hub 2.x calls on its upload paths: repo
-create / info, preupload (every file is answered "regular", so content travels base64-encoded
-inside the commit and no LFS / Xet transfer is needed), commit (NDJSON), validate-yaml, tree
-listing, discussions / pull requests, tags, and the legacy LFS batch + PUT + verify protocol (used
-when Xet is disabled). Anything else is answered 404 and recorded all the same.
+It speaks the parts of the Hub API that huggingface_hub 2.x (and `datasets` 5.x push_to_hub) call
+on their upload paths, answering like the real Hub where it matters:
+
+- repo create / info, tree listing and paths-info (of what earlier commits stored), validate-yaml,
+  discussions / pull requests, tags;
+- preupload: "lfs" for the paths the Hub's default `.gitattributes` sends through Git LFS
+  (LFS_PATTERNS: *.parquet, *.arrow, *.safetensors, *.bin, *.pt, *.pkl, *.h5, *.zip, *.gz, …)
+  and for files over 10 MB, else "regular" (content travels base64-encoded inside the commit);
+- the LFS batch API (transfer "basic"), the PUT it points to (refused unless the body's sha256 is
+  the oid) and verify (404 for an object never received);
+- commit (NDJSON): refused with 422, like the real Hub, when an lfsFile names an object that was
+  never received; a refused commit stores nothing;
+- resolve/… of a file no commit stored: 404 with `X-Error-Code: EntryNotFound`, so
+  huggingface_hub raises EntryNotFoundError (datasets asks for README.md that way).
+
+Xet: huggingface_hub 2.4 decides on Xet in the client (`_commit_api._upload_files` calls
+`_upload_xet_files` whenever `hf_xet` is installed and HF_HUB_DISABLE_XET is unset; it never asks
+the server), so no answer of the stand-in can steer it to the basic LFS transfer. The stand-in has
+no Xet storage: tests that send LFS files use `serve_hub(..., xet=False)` (the `lfs_hub` fixture),
+which sets HF_HUB_DISABLE_XET the way a user without Xet would, and the client then uses the basic
+LFS transfer above, as it does against a Hub repo without Xet. Anything else is answered 404 and
+recorded all the same.
 """
 from __future__ import annotations
 
 import base64
 import contextlib
+import fnmatch
 import hashlib
 import importlib
 import json
@@ -24,14 +42,31 @@ from urllib.parse import parse_qs, unquote, urlsplit
 COMMIT_OID = "c0ffee" + "0" * 34
 LFS_THRESHOLD = 10 * 1024 * 1024  # files above this are answered "lfs" by preupload
 
+# The patterns of the default .gitattributes the Hub puts in a new repo (models and datasets;
+# dataset repos add the audio and image types), matched against the path as git does for a
+# pattern without "/" (the file name) or with one (the whole path).
+LFS_PATTERNS = (
+    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib", "*.lfs.*",
+    "*.lz4", "*.mds", "*.mlmodel", "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot",
+    "*.parquet", "*.pb", "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors",
+    "saved_model/**/*", "*.tar.*", "*.tar", "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip", "*.zst",
+    "*tfevents*", "*.mp3", "*.ogg", "*.wav", "*.jpg", "*.jpeg", "*.png", "*.webp",
+)
 
-@dataclass(frozen=True)
+
+def lfs_tracked(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(path if "/" in p else name, p) for p in LFS_PATTERNS)
+
+
+@dataclass
 class Request:
     method: str
     path: str  # URL path, unquoted
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    status: int = 0  # the status the stand-in answered with
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -59,6 +94,7 @@ class HubServer:
     def __init__(self, lfs_threshold: int = LFS_THRESHOLD) -> None:
         self.requests: list[Request] = []
         self.lfs_objects: dict[str, bytes] = {}  # sha256 -> content received over legacy LFS
+        self.stored: dict[str, dict[str, bytes | str]] = {}  # repo -> path -> content, or LFS sha256
         self.lfs_threshold = lfs_threshold
         self.yaml_errors: list[str] = []
         self._lock = threading.Lock()
@@ -101,27 +137,16 @@ class HubServer:
             return [r for r in self.requests if r.method not in ("GET", "HEAD") and not r.path.endswith("/repos/create")]
 
     def commits(self) -> list[Commit]:
+        """The commits the stand-in accepted (a refused one is in `requests` only)."""
         with self._lock:
             requests = list(self.requests)
-        commits = []
-        for r in requests:
-            route = _commit_route(r.path)
-            if r.method != "POST" or route is None:
-                continue
-            repo, revision = route
-            lines = r.ndjson()
-            header = next(item["value"] for item in lines if item["key"] == "header")
-            commit = Commit(repo, revision, header.get("summary", ""), header.get("description", ""))
-            for item in lines:
-                value = item["value"]
-                if item["key"] == "file":
-                    commit.files[value["path"]] = base64.b64decode(value["content"])
-                elif item["key"] == "lfsFile":
-                    commit.lfs_files[value["path"]] = value["oid"]
-                elif item["key"] in ("deletedFile", "deletedFolder"):
-                    commit.deleted.append(value["path"])
-            commits.append(commit)
-        return commits
+        return [parse_commit(r) for r in requests
+                if r.method == "POST" and _commit_route(r.path) is not None and r.status == 200]
+
+    def lfs_uploads(self) -> list[Request]:
+        """LFS PUTs (the requests that carry LFS content)."""
+        with self._lock:
+            return [r for r in self.requests if r.method == "PUT" and r.path.startswith("/_lfs/")]
 
     def received(self, path_in_repo: str) -> bytes:
         """The bytes the last commit carried for this path (regular or LFS)."""
@@ -129,6 +154,22 @@ class HubServer:
         if path_in_repo in commit.files:
             return commit.files[path_in_repo]
         return self.lfs_objects[commit.lfs_files[path_in_repo]]
+
+
+def parse_commit(r: Request) -> Commit:
+    repo, revision = _commit_route(r.path) or ("", "")
+    lines = r.ndjson()
+    header = next(item["value"] for item in lines if item["key"] == "header")
+    commit = Commit(repo, revision, header.get("summary", ""), header.get("description", ""))
+    for item in lines:
+        value = item["value"]
+        if item["key"] == "file":
+            commit.files[value["path"]] = base64.b64decode(value["content"])
+        elif item["key"] == "lfsFile":
+            commit.lfs_files[value["path"]] = value["oid"]
+        elif item["key"] in ("deletedFile", "deletedFolder"):
+            commit.deleted.append(value["path"])
+    return commit
 
 
 def _commit_route(path: str) -> tuple[str, str] | None:
@@ -170,6 +211,7 @@ def _make_handler(hub: HubServer) -> type[BaseHTTPRequestHandler]:
             )
             hub.record(request)
             status, payload, extra = _route(hub, request)
+            request.status = status
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -189,6 +231,51 @@ def _repo_from(parts: list[str], start: int) -> str:
     return f"{parts[start]}/{parts[start + 1]}"
 
 
+_NOT_FOUND = {"X-Error-Code": "EntryNotFound"}
+
+
+def _entry(path: str, value: bytes | str) -> dict[str, Any]:
+    """A file as the tree / paths-info APIs describe it."""
+    if isinstance(value, str):  # LFS: the sha256 of the object
+        return {"type": "file", "path": path, "oid": hashlib.sha1(value.encode()).hexdigest(), "size": 0,
+                "lfs": {"oid": value, "size": 0, "pointerSize": 134}}
+    return {"type": "file", "path": path, "oid": hashlib.sha1(value).hexdigest(), "size": len(value)}
+
+
+def _folder_entries(files: dict[str, bytes | str], folder: str, recursive: bool) -> list[dict[str, Any]]:
+    prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
+    entries: dict[str, dict[str, Any]] = {}
+    for path, value in sorted(files.items()):
+        if not path.startswith(prefix):
+            continue
+        rest = path[len(prefix):].split("/")
+        if len(rest) > 1 and not recursive:
+            entries[prefix + rest[0]] = {"type": "directory", "path": prefix + rest[0], "oid": "0" * 40, "size": 0}
+        else:
+            if recursive:  # every folder on the way, as the Hub lists them
+                for depth in range(1, len(rest)):
+                    name = prefix + "/".join(rest[:depth])
+                    entries[name] = {"type": "directory", "path": name, "oid": "0" * 40, "size": 0}
+            entries[path] = _entry(path, value)
+    return list(entries.values())
+
+
+def _commit(hub: HubServer, repo: str, r: Request) -> tuple[int, Any]:
+    """Store a commit, or refuse it (4xx, nothing stored) as the real Hub does when an lfsFile
+    points at an object that was never uploaded."""
+    commit = parse_commit(r)
+    missing = [path for path, oid in commit.lfs_files.items() if oid not in hub.lfs_objects]
+    if missing:
+        return 422, {"error": f"Your push was rejected because an LFS pointer pointed to a file that does not exist: {missing[0]}"}
+    files = hub.stored.setdefault(repo, {})
+    for path in commit.deleted:
+        for name in [n for n in files if n == path or n.startswith(path.rstrip("/") + "/")]:
+            del files[name]
+    files.update(commit.files)
+    files.update(commit.lfs_files)
+    return 200, None
+
+
 def _route(hub: HubServer, r: Request) -> tuple[int, Any, dict[str, str]]:
     parts = r.path.split("/")
     base = hub.endpoint
@@ -206,12 +293,13 @@ def _route(hub: HubServer, r: Request) -> tuple[int, Any, dict[str, str]]:
         return 200, {"errors": [], "warnings": []}, {}
     if len(parts) >= 5 and parts[1] == "api" and parts[2] in ("models", "datasets", "spaces"):
         repo = _repo_from(parts, 3)
+        stored = hub.stored.get(repo, {})
         action = parts[5] if len(parts) > 5 else ""
         if action == "preupload" and r.method == "POST":
             files = [
                 {
                     "path": f["path"],
-                    "uploadMode": "lfs" if f["size"] > hub.lfs_threshold else "regular",
+                    "uploadMode": "lfs" if f["size"] > hub.lfs_threshold or lfs_tracked(f["path"]) else "regular",
                     "shouldIgnore": False,
                     "oid": None,
                 }
@@ -219,6 +307,9 @@ def _route(hub: HubServer, r: Request) -> tuple[int, Any, dict[str, str]]:
             ]
             return 200, {"files": files}, {}
         if action == "commit" and r.method == "POST":
+            status, error = _commit(hub, repo, r)
+            if error is not None:
+                return status, error, {}
             prefix = "" if parts[2] == "models" else f"{parts[2]}/"
             pr = "create_pr" in r.query
             return 200, {
@@ -232,24 +323,44 @@ def _route(hub: HubServer, r: Request) -> tuple[int, Any, dict[str, str]]:
             return 200, _discussion(repo, parts[2][:-1]), {}
         if action == "tag" and r.method == "POST":
             return 200, {}, {}
-        if action in ("tree", "paths-info"):
-            return 200, [], {}
+        if action == "tree":  # /api/{type}s/{repo}/tree/{revision}/{folder...}
+            folder = "/".join(parts[7:])
+            listed = _folder_entries(stored, folder, r.query.get("recursive", ["false"])[0].lower() == "true")
+            if folder and not listed:  # the Hub: no such folder
+                return 404, {"error": f"Entry not found: {folder}"}, _NOT_FOUND
+            return 200, listed, {}
+        if action == "paths-info":  # form body: paths=a&paths=b&expand=...
+            asked = parse_qs(r.body.decode())["paths"] if r.body else []
+            entries = [_entry(p, stored[p]) for p in asked if p in stored]
+            entries += [{"type": "directory", "path": p, "oid": "0" * 40, "size": 0}
+                        for p in asked if p not in stored and any(n.startswith(p.rstrip("/") + "/") for n in stored)]
+            return 200, entries, {}
         if r.method == "GET" and action in ("", "revision"):
-            return 200, {"id": repo, "sha": COMMIT_OID, "siblings": [], "private": False}, {}
-    # legacy LFS: POST /{type-prefix}{repo}.git/info/lfs/objects/batch
+            siblings = [{"rfilename": path} for path in sorted(stored)]
+            return 200, {"id": repo, "sha": COMMIT_OID, "siblings": siblings, "private": False}, {}
+    # GET/HEAD /{type-prefix}{repo}/resolve/{revision}/{path}: a file that a commit stored
+    if "resolve" in parts and r.method in ("GET", "HEAD"):
+        at = parts.index("resolve")
+        repo = "/".join(parts[at - 2:at])
+        path = "/".join(parts[at + 2:])
+        value = hub.stored.get(repo, {}).get(path)
+        if value is None:
+            return 404, {"error": f"Entry not found: {path}"}, _NOT_FOUND
+        data = hub.lfs_objects[value] if isinstance(value, str) else value
+        etag = value if isinstance(value, str) else hashlib.sha1(data).hexdigest()
+        return 200, data, {"ETag": f'"{etag}"', "X-Repo-Commit": COMMIT_OID}
+    # LFS: POST /{type-prefix}{repo}.git/info/lfs/objects/batch
     if r.path.endswith(".git/info/lfs/objects/batch") and r.method == "POST":
         objects = []
         for obj in r.json()["objects"]:
             oid = obj["oid"]
-            objects.append({
-                "oid": oid,
-                "size": obj["size"],
-                "authenticated": True,
-                "actions": {
+            entry: dict[str, Any] = {"oid": oid, "size": obj["size"], "authenticated": True}
+            if oid not in hub.lfs_objects:  # an object the Hub already has gets no actions
+                entry["actions"] = {
                     "upload": {"href": f"{base}/_lfs/{oid}"},
                     "verify": {"href": f"{base}/_lfs_verify/{oid}"},
-                },
-            })
+                }
+            objects.append(entry)
         return 200, {"transfer": "basic", "objects": objects}, {}
     if r.path.startswith("/_lfs/") and r.method == "PUT":
         oid = r.path.rsplit("/", 1)[-1]
@@ -258,8 +369,11 @@ def _route(hub: HubServer, r: Request) -> tuple[int, Any, dict[str, str]]:
         hub.lfs_objects[oid] = r.body
         return 200, b"", {}
     if r.path.startswith("/_lfs_verify/") and r.method == "POST":
+        oid = r.path.rsplit("/", 1)[-1]
+        if oid not in hub.lfs_objects:
+            return 404, {"error": "object not found"}, {}
         return 200, {}, {}
-    return 404, {"error": f"hubserver: no route for {r.method} {r.path}"}, {"X-Error-Code": "EntryNotFound"}
+    return 404, {"error": f"hubserver: no route for {r.method} {r.path}"}, _NOT_FOUND
 
 
 def _discussion(repo: str, repo_type: str) -> dict[str, Any]:
@@ -282,7 +396,7 @@ def _discussion(repo: str, repo_type: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def serve_hub(home: Path, monkeypatch: Any) -> Iterator[HubServer]:
+def serve_hub(home: Path, monkeypatch: Any, *, xet: bool = True) -> Iterator[HubServer]:
     """Run a HubServer and point huggingface_hub at it, with nothing else reachable or read.
 
     huggingface_hub reads HF_ENDPOINT, HF_HOME, HF_HUB_OFFLINE and telemetry settings once, when
@@ -290,6 +404,8 @@ def serve_hub(home: Path, monkeypatch: Any) -> Iterator[HubServer]:
     (and for subprocesses); the constants of an already-imported huggingface_hub, and the
     endpoint of its module-level HfApi (behind `from huggingface_hub import upload_file`), are
     pointed at the server too. HF_HOME is a fresh folder, so no saved token is ever read.
+    `xet=False` disables Xet (HF_HUB_DISABLE_XET) so that LFS files use the basic LFS transfer
+    the stand-in speaks (see the module docstring).
     """
     home.mkdir(parents=True, exist_ok=True)
     with HubServer() as hub:
@@ -305,7 +421,9 @@ def serve_hub(home: Path, monkeypatch: Any) -> Iterator[HubServer]:
         monkeypatch.setattr(hf_api.api, "endpoint", hub.endpoint)
         monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
         monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True)
-        monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)
+        monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", not xet)
+        if not xet:
+            monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
         monkeypatch.setattr(constants, "HF_HOME", str(home))
         monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
         monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
