@@ -17,6 +17,8 @@ from hfguard.baseline import Baseline
 from hfguard.budget import BASE_SECONDS, BudgetExceeded, file_budget, time_budget
 from hfguard.config import DEFAULT_CONFIG, Config
 from hfguard.engine import SecretEngine
+from hfguard.lfs import parse_pointer as parse_lfs_pointer
+from hfguard.lfs import pointer_note as lfs_pointer_note
 from hfguard.masking import longest_first, mask, redact, redact_ordered
 from hfguard.models import Blob, Category, Chunk, FileError, Finding, Match, Report
 from hfguard.policy import Policy
@@ -114,6 +116,10 @@ class FileScanner:
                 head = stream.read(HEAD_BYTES)
         except OSError as exc:
             result.errors.append(FileError(blob.path, f"cannot read: {exc.strerror or type(exc).__name__}"))
+            return result
+        pointer = parse_lfs_pointer(head)
+        if pointer is not None:  # a clone made with GIT_LFS_SKIP_SMUDGE=1: not the format its name says
+            result.notes.append(lfs_pointer_note(blob.path, pointer))
             return result
         reader_name = choose_reader(blob.path, head)
         if reader_name is None:
