@@ -17,7 +17,6 @@ import functools
 import re
 
 import pathspec
-from pathspec.patterns.gitwildmatch import GitWildMatchPatternError
 
 
 class PatternError(ValueError):
@@ -31,7 +30,7 @@ def compile_pattern(pattern: str) -> pathspec.GitIgnoreSpec:
         raise PatternError(f"pattern {pattern!r} matches nothing")
     try:
         spec = pathspec.GitIgnoreSpec.from_lines([body])
-    except (GitWildMatchPatternError, ValueError) as exc:
+    except ValueError as exc:  # pathspec's pattern errors are ValueErrors
         raise PatternError(f"pattern {pattern!r}: {exc}") from None
     if not spec.patterns or getattr(spec.patterns[0], "include", None) is None:
         raise PatternError(f"pattern {pattern!r} matches nothing")
