@@ -6,7 +6,7 @@ never show one, and cleared when the scan ends so the report starts on a clean l
 """
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
 from tqdm import tqdm
 
@@ -24,7 +24,7 @@ class Progress:
         self.files = 0
         self.current = ""
         self._counted = 0  # bytes of the current file already given to the bar
-        self._bar: tqdm[None] | None = None
+        self._bar: tqdm[Any] | None = None
 
     def start(self, total_files: int, total_bytes: int) -> None:
         self.total_files, self.total_bytes = total_files, total_bytes
