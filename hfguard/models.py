@@ -11,6 +11,7 @@ class Category(str, enum.Enum):
     SECRET = "secret"
     PII = "pii"
     HEALTH = "health"
+    HYGIENE = "hygiene"  # publish-readiness: licence, model card, pinned revisions, unsafe pickles
 
 
 class Severity(str, enum.Enum):
