@@ -8,6 +8,7 @@ pass over the text plus a little regex work per hit.
 from __future__ import annotations
 
 import operator
+import re
 from typing import Any
 
 import ahocorasick_rs
@@ -79,6 +80,7 @@ class SecretEngine:
             (i, rule.field_regex) for i, rule in enumerate(self.rules) if rule.field_regex is not None
         ]
         self._has_keywords = bool(by_keyword) or bool(self._field_rules)
+        self._fallback = frozenset(rule.id for rule in self.rules if rule.fallback)
 
     def scan(self, chunk: Chunk, path: str) -> list[Match]:
         text = chunk.text
@@ -117,7 +119,7 @@ class SecretEngine:
                         matches.append(
                             Match(rule.id, rule.category, rule.severity, chunk, s, e, secret)
                         )
-        return drop_shadowed(matches) if len(matches) > 1 else matches
+        return drop_shadowed(matches, self._fallback) if len(matches) > 1 else matches
 
     def _windows(self, text: str) -> dict[int, list[list[int]]]:
         """Keyword group -> merged (start, stop) windows around its hits, in text order."""
@@ -255,22 +257,57 @@ def _merge_spans(spans: list[list[int]]) -> list[list[int]]:
 
 
 GENERIC_PREFIX = "generic-"
+# The rest of a PEM block after the part a key rule matched: base64 lines (raw, in quotes, with
+# JSON/log escapes such as \\n) up to the END line. Its lines are the key, not more secrets.
+_BLOCK_TAIL = re.compile(r"""(?:[A-Za-z0-9+/=\s"'+,]|\\[rn])*(?:-----END[ A-Z0-9]{0,30}-----)?""")
 
 
-def drop_shadowed(matches: list[Match]) -> list[Match]:
-    """One finding per secret: a `generic-*` match that overlaps a provider rule's match, or an
-    already kept generic match, is dropped (`token = "hf_..."` is a Hugging Face token, once)."""
-    kept = [m for m in matches if not m.rule_id.startswith(GENERIC_PREFIX)]
-    generic = sorted(
-        (m for m in matches if m.rule_id.startswith(GENERIC_PREFIX)),
-        key=lambda m: (-m.severity.rank, m.start),
+def _extent(match: Match) -> tuple[int, int]:
+    """The text a match stands for: its span, and for a PEM block the whole block."""
+    if not match.secret.startswith("-----BEGIN"):
+        return match.start, match.end
+    text = match.chunk.text
+    tail = _BLOCK_TAIL.match(text, match.end, min(len(text), match.end + MULTILINE_WINDOW))
+    return match.start, tail.end() if tail else match.end
+
+
+def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset()) -> list[Match]:
+    """One finding per secret. A `generic-*` match, or one of a rule in `fallback` (a URL's
+    password, a connection string's, a command line's: context rules), that overlaps a provider
+    rule's match, or an already kept fallback match, is dropped: `token = "hf_..."` is a Hugging
+    Face token once, `https://user:ghp_...@github.com` a GitHub token once, and the lines of a
+    private key's PEM block are that key, not more secrets."""
+
+    def yields(m: Match) -> bool:
+        return m.rule_id.startswith(GENERIC_PREFIX) or m.rule_id in fallback
+
+    kept = [m for m in matches if not yields(m)]
+    weak = sorted(
+        (m for m in matches if yields(m)),
+        key=lambda m: (m.rule_id.startswith(GENERIC_PREFIX), -m.severity.rank, m.start),
     )
-    if not generic:
+    if not weak:
         return matches
-    for m in generic:
-        if not any(k.start < m.end and m.start < k.end for k in kept):
+    extents = [_extent(k) for k in kept]
+    for m in weak:
+        if not any(start < m.end and m.start < end for start, end in extents):
             kept.append(m)
+            extents.append((m.start, m.end))
     if len(kept) == len(matches):
         return matches
     keep_ids = {id(k) for k in kept}
     return [m for m in matches if id(m) in keep_ids]
+
+
+def drop_covered(matches: list[Match]) -> list[Match]:
+    """Across detectors: a non-secret match (an "email" that is `ghp_...@github.com`) inside a
+    secret's match in the same chunk is that secret, not a second finding."""
+    secrets = [m for m in matches if m.category is Category.SECRET]
+    if not secrets or len(secrets) == len(matches):
+        return matches
+    extents = [(m.chunk, *_extent(m)) for m in secrets]
+    return [
+        m for m in matches
+        if m.category is Category.SECRET
+        or not any(chunk is m.chunk and start < m.end and m.start < end for chunk, start, end in extents)
+    ]

@@ -68,6 +68,8 @@ def looks_like_placeholder(secret: str) -> bool:
         return True
     if len(body) >= 12 and _top_two_share(body) >= 0.8:
         return True
+    if repeated_groups(body):
+        return True
     return has_sequential_run(core) or has_interleaved_run(core)
 
 
@@ -118,3 +120,12 @@ def has_interleaved_run(value: str, pairs: int = 4) -> bool:
 def _is_sequence(chars: str) -> bool:
     deltas = {ord(b) - ord(a) for a, b in pairwise(chars)}
     return len(deltas) == 1 and deltas <= {1, -1}
+
+
+def repeated_groups(value: str, min_length: int = 12, mean_run: float = 3.0) -> bool:
+    """`11111222223333344444555556666677`, `aaaabbbbcccc1111`: runs of one repeated character
+    make up the value (random text has runs of ~1 character)."""
+    if len(value) < min_length:
+        return False
+    runs = 1 + sum(1 for prev, cur in pairwise(value) if prev != cur)
+    return len(value) / runs >= mean_run

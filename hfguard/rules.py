@@ -33,6 +33,7 @@ else:  # pragma: no cover
 RULE_KEYS = {
     "id", "description", "category", "severity", "regex", "secretGroup", "keywords", "entropy",
     "validator", "multiline", "path", "remediation", "tps", "fps", "allowlist", "allowlists", "field",
+    "fallback",
 }
 ALLOWLIST_KEYS = {"description", "stopwords", "regexes", "paths", "regexTarget"}
 # What an allowlist's `regexes` are tested against (gitleaks' `regexTarget`).
@@ -102,6 +103,9 @@ class Rule:
     # whose name (Chunk.field) matches, keywords or not. hfguard's own key, not gitleaks'.
     field_regex: re.Pattern[str] | None = None
     remediation: str | None = None
+    # A context rule (a password in a URL, a connection string, a command line): it yields to a
+    # provider rule that matched the same value, as `generic-*` rules do. hfguard's own key.
+    fallback: bool = False
     allowlist: Allowlist = field(default_factory=Allowlist)
     tps: tuple[str, ...] = ()
     fps: tuple[str, ...] = ()
@@ -189,6 +193,13 @@ def parse_allowlists(data: dict[str, Any], where: str) -> Allowlist:
     return merged
 
 
+def _flag(data: dict[str, Any], key: str, where: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise RuleError(f"{where}: {key} must be true or false")
+    return value
+
+
 def parse_rule(data: Any, source: str, require_examples: bool = True) -> Rule:
     if not isinstance(data, dict):
         raise RuleError(f"{source}: each [[rules]] entry must be a table")
@@ -249,6 +260,7 @@ def parse_rule(data: Any, source: str, require_examples: bool = True) -> Rule:
         path=path,
         field_regex=field_regex,
         remediation=data.get("remediation"),
+        fallback=_flag(data, "fallback", where),
         allowlist=parse_allowlists(data, where),
         tps=tps,
         fps=fps,

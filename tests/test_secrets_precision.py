@@ -1,0 +1,115 @@
+"""Precision of the secret engine: one value, one finding; placeholders and non-secrets quiet.
+
+All credentials are built at run time (secretgen) so that none is committed.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from secretgen import github_pat, rand
+
+from hfguard.engine import SecretEngine, drop_covered
+from hfguard.heuristics import looks_like_placeholder, repeated_groups
+from hfguard.models import Category, Chunk, Match, Severity
+from hfguard.rules import load_default_rules
+from hfguard.scanner import ScanOptions, scan_disk
+
+
+@pytest.fixture(scope="module")
+def engine() -> SecretEngine:
+    return SecretEngine(load_default_rules())
+
+
+def _ids(engine: SecretEngine, text: str, path: str = "src/app.py") -> list[str]:
+    return [m.rule_id for m in engine.scan(Chunk(text), path)]
+
+
+def _pem(seed: str, lines: int = 25, kind: str = "PRIVATE KEY") -> str:
+    body = "\n".join(rand("b64", 64, f"{seed}{i}") for i in range(lines))
+    return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
+
+
+# --- one value, one finding -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "remote = https://x-access-token:{t}@github.com/org/repo.git",
+        "git clone https://someone:{t}@github.com/org/repo.git",
+        "curl -u someone:{t} https://api.github.com/user",
+        'curl -H "Authorization: Bearer {t}" https://api.github.com/user',
+        "pip install git+https://{t}@github.com/org/private.git",
+    ],
+)
+def test_token_in_url_or_command_is_one_finding(engine: SecretEngine, template: str) -> None:
+    text = template.format(t=github_pat("url")) + "\n"
+    assert _ids(engine, text) == ["github-pat"]
+
+
+def test_pem_body_lines_are_not_more_secrets(tmp_path: Path) -> None:
+    """A GCP service-account key file: the key once, not one finding per base64 line."""
+    account = {
+        "type": "service_account",
+        "project_id": "demo-project-" + rand("digits", 6, "p"),
+        "private_key_id": rand("hex", 40, "kid"),
+        "private_key": _pem("sa"),
+        "client_email": "svc@demo.iam.gserviceaccount.com",
+        "client_id": rand("digits", 21, "cid"),
+    }
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps(account, indent=2), encoding="utf-8")
+    findings = scan_disk([str(path)], ScanOptions(pii=False, jobs=1)).findings
+    rules = sorted(f.rule for f in findings)
+    assert "private-key" in rules or "gcp-service-account-key" in rules
+    assert not [r for r in rules if r.startswith("generic-")], rules
+    assert len(findings) <= 2, rules
+
+
+def test_pem_in_a_log_line_with_escaped_newlines(engine: SecretEngine) -> None:
+    key = _pem("log", 6).replace("\n", "\\n")
+    text = f'2026-11-30T10:00:00Z DEBUG config loaded {{"tls_key": "{key}"}}\n'
+    assert _ids(engine, text) == ["private-key"]
+
+
+def test_non_secret_match_inside_a_secret_is_dropped() -> None:
+    token = github_pat("covered")
+    chunk = Chunk(f"see {token}@github.com\n")
+    start = chunk.text.index(token)
+    secret = Match("github-pat", Category.SECRET, Severity.CRITICAL, chunk, start, start + len(token), token)
+    email = Match("pii-email", Category.PII, Severity.LOW, chunk, start, len(chunk.text) - 1, "x")
+    elsewhere = Match("pii-email", Category.PII, Severity.LOW, Chunk(chunk.text), start, start + 5, "x")
+    assert drop_covered([secret, email, elsewhere]) == [secret, elsewhere]
+
+
+# --- quiet on what is not a secret ------------------------------------------------------------
+
+
+def test_repeated_digit_groups_are_a_placeholder(engine: SecretEngine) -> None:
+    assert repeated_groups("11111222223333344444555556666677")
+    assert looks_like_placeholder("aaaabbbbccccdddd0000")
+    assert not repeated_groups(rand("alnum", 32, "random"))
+    assert _ids(engine, 'api_key = "11111222223333344444555556666677"\n') == []
+    assert _ids(engine, f'api_key = "{rand("hex", 32, "real")}"\n') == ["generic-secret-assignment"]
+
+
+@pytest.mark.parametrize(
+    "kind, header",
+    [
+        ("ENCRYPTED PRIVATE KEY", ""),
+        ("RSA PRIVATE KEY", "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC," + rand("hex", 32, "iv").upper() + "\n\n"),
+    ],
+)
+def test_encrypted_private_keys_are_quiet(engine: SecretEngine, kind: str, header: str) -> None:
+    pem = _pem("enc", 8, kind).replace("-\n", "-\n" + header, 1)
+    assert _ids(engine, pem) == []
+    assert _ids(engine, _pem("plain", 8, "RSA PRIVATE KEY")) == ["private-key"]
+
+
+def test_csrf_form_tokens_and_credential_ids_are_quiet(engine: SecretEngine) -> None:
+    value = rand("b64", 86, "csrf")
+    assert _ids(engine, f'<input type="hidden" name="authenticity_token" value="{value}==" />\n', "a.html") == []
+    assert _ids(engine, f'{{"credentialId": "{rand("b64url", 43, "cred")}"}}\n') == []
+    assert _ids(engine, f'credential = "{rand("b64url", 43, "cred2")}"\n') != []
