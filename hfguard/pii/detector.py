@@ -1,18 +1,19 @@
-"""The PII/health detector: prefilter -> Presidio on windows -> our checks -> per-column and
-per-file aggregation -> severity.
+"""The PII/health detector: prefilter -> recognisers on windows or values -> our checks ->
+per-column and per-file aggregation -> severity.
 
-Tabular readers hand over one chunk per column and batch of records (values joined by "\\n",
-`field` = the column), so a column is looked at as a whole: Presidio checks a sample of its
-candidates, and once it has vouched for nearly all of them the rest of the column is counted
-with the same checks done cheaply (Luhn, SSN ranges, phonenumbers, the suffix list). Every hit is
-held until `finish()`: whether a column or file is "full" of personal data (one high finding) or
-holds a stray value (one low/medium finding) is only known at the end.
+The recognisers are hfguard's own pattern tier (recognizers.py): no Presidio or spaCy unless a
+spaCy model is configured, and then only for names and places. Tabular readers hand over one
+chunk per column and batch of records (values joined by "\\n", `field` = the column): a value
+that is one candidate from end to end (an email, a phone, an SSN in its own cell) is checked by
+itself; other candidates get a window of text around them. Every hit is held until `finish()`:
+whether a column or file is "full" of personal data (one high finding) or holds a stray value
+(one low/medium finding) is only known at the end.
 """
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -32,9 +33,8 @@ from hfguard.pii.prefilter import (
 
 if TYPE_CHECKING:
     from hfguard.pii import PiiDetector
-    from hfguard.pii.presidio_engine import Result
+    from hfguard.pii.recognizers import RecognizerResult
 
-BATCH_CHARS = 64 * 1024  # window text per Presidio call
 NER_BATCH_CHARS = 64 * 1024
 NER_FILE_CHARS = 4 * 1024 * 1024  # NER budget per file
 NER_COLUMN_CHARS = 256 * 1024  # NER budget per column: enough to know what a column holds
@@ -43,12 +43,8 @@ COLUMN_FULL = 5  # distinct values: a column (or file) "full" of personal data
 FILE_FULL = 20  # distinct values in a text file, on FILE_FULL_DENSITY of its lines
 FILE_FULL_DENSITY = 0.2
 CODE_SENSITIVE_FULL = 3  # different SSNs/cards/... in one source file: data, not an example
-SAMPLE = 48  # candidates of a column Presidio checks before the column is judged
-TRUST_AFTER = 24  # candidates of an entity checked by both Presidio and our checks...
-TRUST_AGREEMENT = 0.95  # ...agreeing this often: our checks count the rest
-UNTRUST_AGREEMENT = 0.9  # audits that disagree more often than this hand it back to Presidio
-AUDIT_EVERY = 32  # one trusted candidate in this many still goes to Presidio
-NOISE_RATIO = 0.6  # a single-token column confirmed less often than this holds IDs, not PII
+NOISE_TRIED = 24  # candidates of an entity in a single-token column before it can be judged noise...
+NOISE_RATIO = 0.6  # ...confirmed less often than this: the column holds IDs, not PII
 STATS_SAMPLE = 2000  # values per column looked at to tell free text from identifiers
 JOIN_VALUES = 200_000  # values per column looked at when joining people with health data
 JOIN_CHARS = 64 * 1024 * 1024  # column text kept per side for the join (bounds memory)
@@ -116,68 +112,11 @@ class FieldStat:
     fits_sampled: int = 0  # of the sampled ones
     first_fit: Hit | None = None
     ner_chars: int = 0
-    trusted: set[str] = field(default_factory=set)
-    noise: set[str] = field(default_factory=set)
-    trials: dict[str, list[int]] = field(default_factory=dict)  # entity -> [tried, agreed, confirmed]
+    tried: dict[str, int] = field(default_factory=dict)  # entity -> candidates looked at
 
     @property
     def single_token(self) -> bool:
         return self.cells > 0 and self.multiword * 2 < self.cells
-
-
-@dataclass
-class _Pending:
-    chunk: Chunk
-    seq: int
-    start: int
-    end: int
-    prefix: str
-    info: Field | None
-    lowered: str
-    stat: FieldStat
-    candidates: list[Candidate]
-
-
-# The regions Presidio's PhoneRecognizer tries, US first (most numbers here are).
-_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")
-
-
-def _phone_ok(value: str) -> bool:
-    import phonenumbers
-
-    regions: tuple[str | None, ...] = (None,) if value.lstrip().startswith("+") else _PHONE_REGIONS
-    for region in regions:
-        try:
-            if phonenumbers.is_valid_number(phonenumbers.parse(value, region)):
-                return True
-        except phonenumbers.NumberParseException:
-            return False
-    return False
-
-
-def _email_ok(value: str) -> bool:
-    from hfguard.pii.presidio_engine import email_domain_ok
-
-    return not checks.email_not_personal(value) and email_domain_ok(value)
-
-
-_MRN = re.compile(r"(?:[A-Z]{1,3}-?)?\d{5,12}", re.IGNORECASE)
-
-# Cheap checks that count the values of a column Presidio has already vouched for: the same
-# validation the recognisers apply.
-_TRUSTED_CHECKS: dict[str, Callable[[str], bool]] = {
-    "EMAIL_ADDRESS": _email_ok,
-    "PHONE_NUMBER": _phone_ok,
-    "CREDIT_CARD": checks.card_ok,
-    "US_SSN": checks.ssn_ok,
-    "IBAN_CODE": checks.iban_ok,
-    "IP_ADDRESS": checks.public_ip,
-    "ICD10_CODE": checks.icd10_ok,
-    "US_NPI": checks.npi_ok,
-    "US_DEA": checks.dea_ok,
-    "MEDICARE_MBI": checks.mbi_ok,
-    "MEDICAL_RECORD_NUMBER": lambda v: bool(_MRN.fullmatch(v)) and len(set(v)) > 2,
-}
 
 
 def _header_candidates(chunk: Chunk, entity: str) -> list[Candidate]:
@@ -229,8 +168,6 @@ class FilePiiDetector:
         self.parent = parent
         self.path = path
         self._seq = 0
-        self._pending: dict[frozenset[str], list[_Pending]] = {}
-        self._pending_chars = 0
         self._ner_pending: list[tuple[Chunk, int, int, str, Field | None]] = []
         self._ner_pending_chars = 0
         self._columns: dict[tuple[str, str], ColumnStat] = {}
@@ -240,16 +177,15 @@ class FilePiiDetector:
         self._text_counts: dict[str, int] = {}
         self._text_line_total = 0
         self._recorded: set[tuple[int, int, str]] = set()
-        self._file_stat = FieldStat(classify(""), None)  # trust bookkeeping outside tables
-        self._audit = 0
         # records joining a person with health data: (chunk, value numbers or None for all, key)
         self._person_sources: list[tuple[Chunk, list[int] | None, str]] = []
         self._health_sources: list[tuple[Chunk, list[int] | None, str]] = []
         self._join_chars = 0
         self.chars_total = 0
-        self.chars_presidio = 0
+        self.chars_windows = 0  # text the recognisers saw around candidates
         self.chars_ner = 0
         self.windows = 0
+        self.values = 0  # column values that were one candidate each, checked by themselves
         self.ner_capped = False
 
     # --- feeding -----------------------------------------------------------------------------
@@ -272,19 +208,19 @@ class FilePiiDetector:
                 candidates += _header_candidates(chunk, info.entity)
             self._feed_column(chunk, seq, stat, candidates, lowered)
         else:
-            stat = self._file_stat
             if chunk.kind is not ChunkKind.DATA:
                 self._text_line_total += text.count("\n") + 1
             phrases = _health_phrases(text, lowered) if chunk.kind is not ChunkKind.CODE else []
             if phrases:
                 self._line_joins(chunk, seq, candidates, phrases)
-        candidates = self._route(chunk, seq, stat, info if tabular else None, candidates, lowered)
+        candidates = _prune(chunk, info if tabular else None, candidates, lowered)
         if candidates:
-            self._queue(chunk, seq, stat, info if tabular else None, candidates, lowered)
+            if tabular:
+                assert info is not None
+                candidates = self._analyze_values(chunk, seq, info, candidates, lowered)
+            self._analyze_windows(chunk, seq, info if tabular else None, candidates, lowered)
         if self.parent.ner_enabled:
             self._queue_ner(chunk, seq, info if tabular else None)
-        if self._pending_chars >= BATCH_CHARS:
-            self._flush()
         if self._ner_pending_chars >= NER_BATCH_CHARS:
             self._flush_ner()
         return []
@@ -298,23 +234,55 @@ class FilePiiDetector:
             stat = self._fields[info.key] = FieldStat(info, shape)
         return stat
 
-    def _queue(
-        self, chunk: Chunk, seq: int, stat: FieldStat, info: Field | None, candidates: list[Candidate], lowered: str
+    def _analyze_windows(
+        self, chunk: Chunk, seq: int, info: Field | None, candidates: list[Candidate], lowered: str
     ) -> None:
+        """The recognisers on a window of text around each group of candidates (the entities of
+        its candidates only). In a column, the column name stands before the window as context."""
+        if not candidates:
+            return
         prefix = f"{info.words.replace('_', ' ')}: " if info is not None else ""
-        windows = merge_windows(chunk.text, candidates, clip_lines=info is not None)
-        inside: list[list[Candidate]] = [[] for _ in windows]
-        starts = [w.start for w in windows]
-        for candidate in candidates:
-            at = bisect.bisect_right(starts, candidate[0]) - 1
-            if at >= 0:
-                inside[at].append(candidate)
-        for w, members in zip(windows, inside):
-            entities = frozenset(w.entities)
-            self._pending.setdefault(entities, []).append(
-                _Pending(chunk, seq, w.start, w.end, prefix, info, lowered, stat, members)
+        analyzer = self.parent.analyzer()
+        text = chunk.text
+        for w in merge_windows(text, candidates, clip_lines=info is not None):
+            window = prefix + text[w.start : w.end]
+            self.windows += 1
+            self.chars_windows += len(window)
+            results = analyzer.analyze(window, w.entities)
+            self._take_results(chunk, seq, w.start - len(prefix), len(prefix), info, lowered, results)
+
+    def _analyze_values(
+        self, chunk: Chunk, seq: int, info: Field, candidates: list[Candidate], lowered: str
+    ) -> list[Candidate]:
+        """Column values that are one candidate from end to end are checked by themselves (the
+        column name before them as context), in one loop; the rest is returned for windows.
+        Counts the candidates of each entity, to tell a column of IDs from one of PII."""
+        text = chunk.text
+        size = len(text)
+        tried = self._fields[info.key].tried
+        prefix = f"{info.words.replace('_', ' ')}: "
+        analyze = self.parent.analyzer().analyze
+        take = self._take_results
+        shift = len(prefix)
+        rest: list[Candidate] = []
+        candidates.sort()
+        reach = -1  # end of the candidates so far (clipped to their line)
+        count = len(candidates)
+        for i, (s, e, ents) in enumerate(candidates):
+            for name in ents:
+                tried[name] = tried.get(name, 0) + 1
+            whole = (
+                ents not in TRIGGER_SETS and (s == 0 or text[s - 1] == "\n") and (e == size or text[e] == "\n")
+                and s >= reach and (i + 1 == count or candidates[i + 1][0] >= e)
             )
-            self._pending_chars += w.end - w.start + len(prefix)
+            line_end = text.find("\n", s, e)
+            reach = max(reach, e if line_end < 0 else line_end)
+            if not whole:
+                rest.append((s, e, ents))
+                continue
+            self.values += 1
+            take(chunk, seq, s - shift, shift, info, lowered, analyze(prefix + text[s:e], ents))
+        return rest
 
     def _queue_ner(self, chunk: Chunk, seq: int, info: Field | None) -> None:
         if chunk.kind not in (ChunkKind.PROSE, ChunkKind.OUTPUT, ChunkKind.DATA):
@@ -396,53 +364,6 @@ class FilePiiDetector:
             starts = [0] + [m.end() for m in re.finditer("\n", chunk.text)]
         return sorted({bisect.bisect_right(starts, o) - 1 for o in offsets})
 
-    def _route(
-        self, chunk: Chunk, seq: int, stat: FieldStat, info: Field | None, candidates: list[Candidate], lowered: str
-    ) -> list[Candidate]:
-        """Candidates that still need Presidio. Per column (or per file outside tables) and
-        entity, Presidio and our cheap checks both judge the first candidates; once they agree
-        on nearly all, the cheap checks (the same validation: Luhn, SSN ranges, phonenumbers, the
-        suffix list) count the rest, and one in AUDIT_EVERY still goes to Presidio to keep
-        checking the agreement. A single-token column whose values rarely validate (random IDs
-        passing Luhn by chance) is set aside."""
-        if not candidates:
-            return candidates
-        candidates = _prune(chunk, info, candidates, lowered)
-        undecided = [c for c in candidates if not _decided(stat, c)]
-        if len(undecided) > 2 * SAMPLE:
-            # judge the column on a sample now (the first SAMPLE candidates of each entity), so
-            # the rest of this batch can use the verdict
-            sample: list[Candidate] = []
-            counts: dict[str, int] = {}
-            for candidate in sorted(undecided):
-                if any(counts.get(x, 0) < SAMPLE for x in candidate[2]):
-                    sample.append(candidate)
-                    for x in candidate[2]:
-                        counts[x] = counts.get(x, 0) + 1
-            self._queue(chunk, seq, stat, info, sample, lowered)
-            self._flush()
-            chosen = {(s, e) for s, e, _ in sample}
-            candidates = [c for c in candidates if (c[0], c[1]) not in chosen]
-        rest: list[Candidate] = []
-        words = info.words if info is not None else ""
-        for s, e, ents in candidates:
-            if not ents or not _decided(stat, (s, e, ents)):
-                rest.append((s, e, ents))
-                continue
-            if all(x in stat.noise for x in ents):
-                continue
-            self._audit += 1
-            if self._audit % AUDIT_EVERY == 0:
-                rest.append((s, e, ents))
-                continue
-            value = chunk.text[s:e]
-            for name in sorted(ents, key=lambda x: not ENTITIES[x].sensitive):
-                if name in stat.trusted and self.parent.enabled(ENTITIES[name]) \
-                        and _value_ok(name, value, chunk, lowered, s, e, words, info) and _TRUSTED_CHECKS[name](value):
-                    self._record(name, chunk, seq, s, e, info)
-                    break
-        return rest
-
     def _line_joins(
         self, chunk: Chunk, seq: int, candidates: list[Candidate], phrases: list[re.Match[str]]
     ) -> None:
@@ -461,70 +382,33 @@ class FilePiiDetector:
             if person:
                 self._record("HEALTH_RECORD", chunk, seq, m.start(), m.end(), None)
 
-    # --- Presidio ----------------------------------------------------------------------------
+    # --- results ----------------------------------------------------------------------------
 
-    def _flush(self) -> None:
-        if not self._pending:
-            return
-        analyzer = self.parent.analyzer()
-        pending, self._pending, self._pending_chars = self._pending, {}, 0
-        for entities, items in pending.items():
-            texts = [p.prefix + p.chunk.text[p.start : p.end] for p in items]
-            self.chars_presidio += sum(len(t) for t in texts)
-            self.windows += len(texts)
-            for item, results in zip(items, analyzer.analyze_windows(texts, entities)):
-                self._take_results(item, results)
-
-    def _take_results(self, item: _Pending, results: list[Result]) -> None:
-        offset = item.start - len(item.prefix)
-        words = item.info.words if item.info is not None else ""
+    def _take_results(
+        self, chunk: Chunk, seq: int, offset: int, skip: int, info: Field | None, lowered: str,
+        results: list[RecognizerResult],
+    ) -> None:
+        """Results on an analysed text that starts at chunk offset `offset` (its first `skip`
+        characters are the column name, not the chunk's)."""
+        words = info.words if info is not None else ""
         kept: list[tuple[int, int, int, str]] = []  # (context distance, start, end, entity)
         for r in results:
-            if r.start < len(item.prefix):
+            if r.start < skip:
                 continue
             start, end = r.start + offset, r.end + offset
-            if self._acceptable(r.entity, r.score, item.chunk, start, end, item.info, item.lowered):
-                distance = context_distance(r.entity, item.lowered, start, end, words)
-                kept.append((999 if distance is None else distance, start, end, r.entity))
-        # One value, one entity: a 10-digit NPI after "NPI" is not also a phone number. The entity
-        # whose own context word stands nearest wins, then the more sensitive one.
-        kept.sort(key=lambda k: (k[0], not ENTITIES[k[3]].sensitive, k[1]))
-        taken: list[tuple[int, int, str]] = []
+            if self._acceptable(r.entity_type, r.score, chunk, start, end, info, lowered):
+                distance = context_distance(r.entity_type, lowered, start, end, words)
+                kept.append((999 if distance is None else distance, start, end, r.entity_type))
+        if len(kept) > 1:
+            # One value, one entity: a 10-digit NPI after "NPI" is not also a phone number. The
+            # entity whose own context word stands nearest wins, then the more sensitive one.
+            kept.sort(key=lambda k: (k[0], not ENTITIES[k[3]].sensitive, k[1]))
+        taken: list[tuple[int, int]] = []
         for _, start, end, name in kept:
-            if any(start < e and s < end for s, e, _ in taken):
+            if any(start < e and s < end for s, e in taken):
                 continue
-            taken.append((start, end, name))
-            self._record(name, item.chunk, item.seq, start, end, item.info)
-        self._judge(item, taken)
-
-    def _judge(self, item: _Pending, taken: list[tuple[int, int, str]]) -> None:
-        """Compare Presidio's verdict on each candidate of the window with our cheap checks."""
-        stat = item.stat
-        words = item.info.words if item.info is not None else ""
-        text = item.chunk.text
-        for s, e, ents in item.candidates:
-            if ents in TRIGGER_SETS:
-                continue
-            value = text[s:e]
-            for name in ents:
-                check = _TRUSTED_CHECKS.get(name)
-                if check is None:
-                    continue
-                presidio = any(n == name and ts < e and s < te for ts, te, n in taken)
-                cheap = _value_ok(name, value, item.chunk, item.lowered, s, e, words, item.info) and check(value)
-                trial = stat.trials.setdefault(name, [0, 0, 0])
-                trial[0] += 1
-                trial[1] += presidio == cheap
-                trial[2] += presidio
-                tried, agreed, confirmed = trial
-                if tried < TRUST_AFTER:
-                    continue
-                if agreed >= TRUST_AGREEMENT * tried:
-                    stat.trusted.add(name)
-                elif name in stat.trusted and agreed < UNTRUST_AGREEMENT * tried:
-                    stat.trusted.discard(name)
-                if stat.single_token and stat.info.entity != name and confirmed < 0.1 * tried:
-                    stat.noise.add(name)
+            taken.append((start, end))
+            self._record(name, chunk, seq, start, end, info)
 
     def _flush_ner(self) -> None:
         if not self._ner_pending:
@@ -532,10 +416,10 @@ class FilePiiDetector:
         pending, self._ner_pending, self._ner_pending_chars = self._ner_pending, [], 0
         texts = [value for _, _, _, value, _ in pending]
         self.chars_ner += sum(len(t) for t in texts)
-        for (chunk, seq, offset, value, info), results in zip(pending, self.parent.analyzer().analyze_ner(texts)):
+        for (chunk, seq, offset, value, info), results in zip(pending, self.parent.ner_analyzer().analyze_ner(texts)):
             for r in results:
-                if self._acceptable(r.entity, r.score, chunk, offset + r.start, offset + r.end, info, "", ner=True):
-                    self._record(r.entity, chunk, seq, offset + r.start, offset + r.end, info)
+                if self._acceptable(r.entity_type, r.score, chunk, offset + r.start, offset + r.end, info, "", ner=True):
+                    self._record(r.entity_type, chunk, seq, offset + r.start, offset + r.end, info)
 
     # --- deciding ----------------------------------------------------------------------------
 
@@ -579,7 +463,6 @@ class FilePiiDetector:
     # --- finishing ---------------------------------------------------------------------------
 
     def finish(self) -> list[Match]:
-        self._flush()
         self._flush_ner()
         matches = self._column_matches()
         matches += self._join_matches(strong_health=any(
@@ -597,11 +480,11 @@ class FilePiiDetector:
             parts.append(
                 f"NER ({self.parent.ner_model}) saw {_size(self.chars_ner)} of {_size(self.chars_total)}{capped}"
             )
-        if self.chars_total >= 1024 * 1024 and self.chars_presidio:
-            share = 100.0 * self.chars_presidio / self.chars_total
+        if self.chars_total >= 1024 * 1024 and (self.windows or self.values):
+            share = 100.0 * self.chars_windows / self.chars_total
             parts.append(
-                f"Presidio saw {_size(self.chars_presidio)} of {_size(self.chars_total)} "
-                f"({share:.1f}%) in {self.windows:,} windows"
+                f"recognisers saw {_size(self.chars_windows)} of {_size(self.chars_total)} "
+                f"({share:.1f}%) in {self.windows:,} windows, and {self.values:,} values by themselves"
             )
         return [f"{self.path}: PII: " + "; ".join(parts)] if parts else []
 
@@ -617,9 +500,10 @@ class FilePiiDetector:
                 continue
             entity = ENTITIES[name]
             fstat = self._fields.get(key)
+            tried = fstat.tried.get(name, 0) if fstat is not None else 0
             if (
                 fstat is not None and fstat.single_token and fstat.info.entity != name
-                and _trial(fstat, name)[0] >= TRUST_AFTER and _trial(fstat, name)[2] < NOISE_RATIO * _trial(fstat, name)[0]
+                and tried >= NOISE_TRIED and column.count < NOISE_RATIO * tried
             ):
                 continue  # a column of IDs some of which pass a checksum by chance
             free = fstat is not None and not fstat.single_token
@@ -757,15 +641,6 @@ def _prune(chunk: Chunk, info: Field | None, candidates: list[Candidate], lowere
         if names:
             kept.append((s, e, names))
     return kept
-
-
-def _decided(stat: FieldStat, candidate: Candidate) -> bool:
-    ents = candidate[2]
-    return bool(ents) and ents not in TRIGGER_SETS and all(x in stat.trusted or x in stat.noise for x in ents)
-
-
-def _trial(stat: FieldStat, name: str) -> list[int]:
-    return stat.trials.get(name, [0, 0, 0])
 
 
 def _lines_with(hits: list[Hit]) -> int:

@@ -1,0 +1,479 @@
+"""The pattern tier: hfguard's recognisers for personal and health identifiers. No Presidio, no spaCy.
+
+Each recogniser has Presidio's recogniser interface (`analyze(text, entities, nlp_artifacts)`
+returning results with Presidio's fields) and its score semantics: a pattern's base score; 1.0
+once a checksum or validator confirms the value; dropped when the validator rejects it; +0.35
+(at least 0.4, at most 1.0) when one of its context words is among the five words before the
+value. The context step is done here and flagged in `recognition_metadata` as Presidio's own
+recognisers do, so the same recogniser gives the same scores inside Presidio's AnalyzerEngine
+(see presidio_adapter.py) and on its own.
+
+Validation uses maintained libraries: phonenumbers (the matcher Presidio uses) for phones,
+python-stdnum for IBAN, NHS, ITIN and bitcoin check digits, tldextract's bundled public-suffix
+snapshot (never a download) for email domains, and the Luhn check the secret rules share.
+Explicit registry: RECOGNIZERS.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from hfguard.pii import checks
+from hfguard.validators import luhn_checksum_ok
+
+MAX_SCORE = 1.0
+CONTEXT_FACTOR = 0.35  # Presidio's context_similarity_factor
+CONTEXT_MIN_SCORE = 0.4  # Presidio's min_score_with_context_similarity
+CONTEXT_PREFIX_WORDS = 5  # Presidio's context_prefix_count
+IS_SCORE_ENHANCED_BY_CONTEXT_KEY = "is_score_enhanced_by_context"  # Presidio's metadata key
+RECOGNIZER_NAME_KEY = "recognizer_name"
+
+
+@dataclass
+class RecognizerResult:
+    """Presidio's RecognizerResult, in fields (entity_type, start, end, score, metadata)."""
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    analysis_explanation: Any = None
+    recognition_metadata: dict[str, Any] = field(default_factory=dict)
+
+    def contained_in(self, other: RecognizerResult) -> bool:
+        return self.start >= other.start and self.end <= other.end
+
+
+class Pattern(NamedTuple):
+    name: str
+    regex: str
+    score: float
+
+
+_WORD = re.compile(r"[^\W_]+(?:[#'][^\W_]*)?")
+
+
+def context_words(text: str, start: int) -> list[str]:
+    """The (at most) five words before text[start], lower-cased: where Presidio looks."""
+    before = text[max(0, start - 96) : start]
+    return [w.lower() for w in _WORD.findall(before)[-CONTEXT_PREFIX_WORDS:]]
+
+
+def remove_duplicates(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Presidio's rule: drop zero scores, and a result inside another of the same entity with an
+    equal or higher score."""
+    ordered = sorted(results, key=lambda r: (r.entity_type, r.start, -(r.end - r.start), -r.score))
+    kept: list[RecognizerResult] = []
+    for r in ordered:
+        if r.score <= 0:
+            continue
+        if any(r.entity_type == k.entity_type and r.contained_in(k) and r.score <= k.score for k in kept):
+            continue
+        kept.append(r)
+    return kept
+
+
+class Recognizer:
+    """Base: Presidio's EntityRecognizer interface (name, supported_entities, analyze)."""
+
+    name = "Recognizer"
+    supported_entities: tuple[str, ...] = ()
+    supported_language = "en"
+    context: tuple[str, ...] = ()
+
+    def analyze(self, text: str, entities: Iterable[str] | None = None, nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        wanted = self.supported_entities if entities is None else [e for e in entities if e in self.supported_entities]
+        if not wanted:
+            return []
+        results = self.find(text)
+        for r in results:
+            self.enhance(text, r)
+        return remove_duplicates(results)
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        raise NotImplementedError
+
+    def result(self, start: int, end: int, score: float) -> RecognizerResult:
+        return RecognizerResult(
+            self.supported_entities[0], start, end, score,
+            recognition_metadata={RECOGNIZER_NAME_KEY: self.name, IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True},
+        )
+
+    def enhance(self, text: str, result: RecognizerResult) -> None:
+        """Presidio's context rule (LemmaContextAwareEnhancer): a context word in one of the
+        five words before the value raises the score."""
+        if not self.context or result.score >= MAX_SCORE:
+            return
+        words = context_words(text, result.start)
+        if any(c in w for w in words for c in self.context):
+            result.score = min(MAX_SCORE, max(result.score + CONTEXT_FACTOR, CONTEXT_MIN_SCORE))
+
+
+class PatternRecognizer(Recognizer):
+    """Regex candidates, each checked: `validate` True -> score 1.0, False -> dropped;
+    `invalidate` True -> dropped (Presidio's PatternRecognizer)."""
+
+    def __init__(
+        self, name: str, entity: str, patterns: Sequence[Pattern], context: Sequence[str],
+        validate: Callable[[str], bool] | None = None, invalidate: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.name = name
+        self.supported_entities = (entity,)
+        self.patterns = tuple(patterns)
+        self.context = tuple(context)
+        self._validate = validate
+        self._invalidate = invalidate
+        self._compiled = [(re.compile(p.regex), p.score) for p in self.patterns]
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        found: list[RecognizerResult] = []
+        validate, invalidate = self._validate, self._invalidate
+        for regex, score in self._compiled:
+            for m in regex.finditer(text):
+                start, end = m.span()
+                if start == end:
+                    continue
+                value = text[start:end]
+                if invalidate is not None and invalidate(value):
+                    continue
+                if validate is not None:
+                    if not validate(value):
+                        continue
+                    found.append(self.result(start, end, MAX_SCORE))
+                else:
+                    found.append(self.result(start, end, score))
+        return found
+
+
+# --- email ----------------------------------------------------------------------------------------
+
+_EMAIL = (
+    r"\b((([!#$%&'*+\-/=?^_`{|}~\w])|([!#$%&'*+\-/=?^_`{|}~\w][!#$%&'*+\-/=?^_`{|}~\.\w]{0,}"
+    r"[!#$%&'*+\-/=?^_`{|}~\w]))[@]\w+(?:-+\w+)*(?:\.\w+(?:-+\w+)*)+)\b"
+)
+_extractor: Any = None
+
+
+@lru_cache(maxsize=65536)
+def email_domain_ok(domain: str) -> bool:
+    """The domain ends in a public suffix (Presidio's email validation), checked against the
+    public-suffix snapshot bundled with tldextract: no URLs, no cache, never a fetch."""
+    global _extractor
+    if _extractor is None:
+        import tldextract
+
+        _extractor = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
+    return bool(_extractor(domain).fqdn != "")
+
+
+def email_ok(address: str) -> bool:
+    return email_domain_ok(address.rpartition("@")[2].lower())
+
+
+# --- phone ----------------------------------------------------------------------------------------
+
+# Presidio's regions for numbers written without a country code (it lists "UK" and "FE", which
+# phonenumbers does not know: GB and FR are meant). A number written with "+" or "00" is matched
+# whatever its country: phonenumbers reads the country code from it.
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")
+# Cheap candidates: a run of digits with the separators phone numbers use, 7 digits or more.
+_PHONE_CANDIDATE = re.compile(r"(?:\+|\b00)?\(?\d[\d \t().\-/]{5,24}\d")
+_NANP = re.compile(r"(?:\+?1[ .-]?)?\(?([2-9]\d\d)\)?[ .-]?([2-9]\d\d)[ .-]?(\d{4})")
+
+
+@lru_cache(maxsize=65536)
+def _nanp_valid(prefix: int) -> bool:
+    """Validity of a 10-digit North American number from its first seven digits (area code,
+    exchange, first digit of the line): phonenumbers' NANP metadata decides on no more than
+    those, so one answer serves every number that shares them (tested against phonenumbers)."""
+    import phonenumbers
+
+    return bool(phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=1, national_number=prefix * 1000)))
+
+
+@lru_cache(maxsize=16384)
+def _matcher_spans(candidate: str) -> tuple[tuple[int, int], ...]:
+    """phonenumbers' PhoneNumberMatcher (leniency VALID, as Presidio) over one candidate, in
+    Presidio's regions; the first region that finds numbers decides."""
+    import phonenumbers
+
+    for region in PHONE_REGIONS:
+        spans = tuple((m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(candidate, region, leniency=1))
+        if spans:
+            return spans
+    return ()
+
+
+class PhoneRecognizer(Recognizer):
+    """Phone numbers in every region written with a country code, and in Presidio's regions
+    written without one: a regex finds candidates, phonenumbers validates them. Score 0.4
+    (Presidio's), raised by context words."""
+
+    name = "PhoneRecognizer"
+    supported_entities = ("PHONE_NUMBER",)
+    context = ("phone", "number", "telephone", "cell", "cellphone", "mobile", "call")
+    SCORE = 0.4
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        found: list[RecognizerResult] = []
+        for m in _PHONE_CANDIDATE.finditer(text):
+            start, end = m.span()
+            if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                continue
+            candidate = text[start:end]
+            nanp = _NANP.fullmatch(candidate)
+            if nanp is not None and candidate[:1] not in "+0":
+                # the common North American shape: validity from the first seven digits
+                digits = nanp.group(1) + nanp.group(2) + nanp.group(3)
+                if _nanp_valid(int(digits[:7])):
+                    found.append(self.result(start, end, self.SCORE))
+                continue
+            for s, e in _matcher_spans(candidate):
+                found.append(self.result(start + s, start + e, self.SCORE))
+        return found
+
+
+# --- cards, national identifiers ---------------------------------------------------------------
+
+
+def _luhn(value: str) -> bool:
+    return luhn_checksum_ok(checks.digits_of(value))
+
+
+def _ssn_invalid(value: str) -> bool:
+    """Presidio's UsSsnRecognizer.invalidate_result."""
+    if len({c for c in value if c in ".- "}) > 1:
+        return True
+    digits = checks.digits_of(value)
+    if not digits or len(set(digits)) == 1:
+        return True
+    if digits[3:5] == "00" or digits[5:] == "0000" or digits[:3] in ("000", "666"):
+        return True
+    return digits in ("123456789", "987654320", "078051120")
+
+
+def _ip_invalid(value: str) -> bool:
+    try:
+        ipaddress.ip_interface(value)
+    except ValueError:
+        return True
+    return False
+
+
+def _stdnum(module: str) -> Callable[[str], bool]:
+    """python-stdnum's is_valid for one identifier (imported on first use)."""
+    checker: list[Callable[[str], bool]] = []
+
+    def valid(value: str) -> bool:
+        if not checker:
+            import importlib
+
+            checker.append(importlib.import_module(f"stdnum.{module}").is_valid)
+        return bool(checker[0](value))
+
+    return valid
+
+
+_iban_valid = _stdnum("iban")
+_nhs_valid = _stdnum("gb.nhs")
+_bitcoin_valid = _stdnum("bitcoin")
+
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\b")
+_IBAN_GROUP_END = re.compile(r"[ -]?[A-Z0-9]{1,4}$")
+
+
+class IbanRecognizer(Recognizer):
+    """IBANs, compact or in groups; python-stdnum checks the country's length and format and the
+    mod-97 check digits. A greedy match that swallowed the next word is shortened group by
+    group until it validates."""
+
+    name = "IbanRecognizer"
+    supported_entities = ("IBAN_CODE",)
+    context = ("iban", "bank", "transaction")
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        found: list[RecognizerResult] = []
+        for m in _IBAN.finditer(text):
+            start = m.start()
+            value = m.group()
+            for _ in range(3):
+                if _iban_valid(value):
+                    found.append(self.result(start, start + len(value), MAX_SCORE))
+                    break
+                shorter = _IBAN_GROUP_END.sub("", value)
+                if len(shorter) < 15 or shorter == value:
+                    break
+                value = shorter
+        return found
+
+
+_B = r"\b"
+EMAIL = PatternRecognizer(
+    "EmailRecognizer", "EMAIL_ADDRESS", [Pattern("Email (Medium)", _EMAIL, 0.5)], ["email"],
+    validate=email_ok,
+)
+CREDIT_CARD = PatternRecognizer(
+    "CreditCardRecognizer", "CREDIT_CARD",
+    [
+        Pattern(
+            "All Credit Cards (weak)",
+            r"\b(?!1\d{12}(?!\d))((4\d{3})|(5[0-5]\d{2})|(6\d{3})|(1\d{3})|(3\d{3}))[- ]?(\d{3,4})[- ]?(\d{3,4})[- ]?(\d{3,5})\b",
+            0.3,
+        ),
+        # Mastercard's 2-series (2221-2720), which Presidio's pattern leaves out.
+        Pattern("Mastercard 2-series", r"\b2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}\b", 0.3),
+    ],
+    ["credit", "card", "visa", "mastercard", "cc ", "amex", "discover", "jcb", "diners", "maestro", "instapayment"],
+    validate=_luhn,
+)
+US_SSN = PatternRecognizer(
+    "UsSsnRecognizer", "US_SSN",
+    [
+        Pattern("SSN1 (very weak)", r"\b([0-9]{5})-([0-9]{4})\b", 0.05),
+        Pattern("SSN2 (very weak)", r"\b([0-9]{3})-([0-9]{6})\b", 0.05),
+        Pattern("SSN3 (very weak)", r"\b(([0-9]{3})-([0-9]{2})-([0-9]{4}))\b", 0.05),
+        Pattern("SSN4 (very weak)", r"\b[0-9]{9}\b", 0.05),
+        Pattern("SSN5 (medium)", r"\b([0-9]{3})[- .]([0-9]{2})[- .]([0-9]{4})\b", 0.5),
+    ],
+    ["social", "security", "ssn", "ssns", "ssid"],
+    invalidate=_ssn_invalid,
+)
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)"
+_H = r"[0-9A-Fa-f]{1,4}"
+IP_ADDRESS = PatternRecognizer(
+    "IpRecognizer", "IP_ADDRESS",
+    [
+        Pattern("IPv4", rf"\b{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?:/(?:[0-2]?\d|3[0-2]))?\b", 0.6),
+        Pattern(
+            "IPv6",
+            rf"(?<![\w:])(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,7}}:|(?:{_H}:){{1,6}}:{_H}|(?:{_H}:){{1,5}}(?::{_H}){{1,2}}|"
+            rf"(?:{_H}:){{1,4}}(?::{_H}){{1,3}}|(?:{_H}:){{1,3}}(?::{_H}){{1,4}}|(?:{_H}:){{1,2}}(?::{_H}){{1,5}}|"
+            rf"{_H}:(?::{_H}){{1,6}}|:(?::{_H}){{1,7}})(?:%[0-9a-zA-Z]+)?(?:/(?:12[0-8]|1[01]\d|[1-9]?\d))?(?![\w:]|\.\d)",
+            0.6,
+        ),
+    ],
+    ["ip", "ipv4", "ipv6"],
+    invalidate=_ip_invalid,
+)
+US_PASSPORT = PatternRecognizer(
+    "UsPassportRecognizer", "US_PASSPORT",
+    [Pattern("Passport (very weak)", r"(\b[0-9]{9}\b)", 0.05),
+     Pattern("Passport Next Generation (very weak)", r"(\b[A-Z][0-9]{8}\b)", 0.1)],
+    ["us", "united", "states", "passport", "passport#", "travel", "document"],
+)
+US_DRIVER_LICENSE = PatternRecognizer(
+    "UsLicenseRecognizer", "US_DRIVER_LICENSE",
+    [
+        Pattern(
+            "Driver License - Alphanumeric (weak)",
+            r"\b([A-Z][0-9]{3,6}|[A-Z][0-9]{5,9}|[A-Z][0-9]{6,8}|[A-Z][0-9]{4,8}|[A-Z][0-9]{9,11}|[A-Z]{1,2}[0-9]{5,6}|"
+            r"H[0-9]{8}|V[0-9]{6}|X[0-9]{8}|[A-Z]{2}[0-9]{2,5}|[A-Z]{2}[0-9]{3,7}|[0-9]{2}[A-Z]{3}[0-9]{5,6}|"
+            r"[A-Z][0-9]{13,14}|[A-Z][0-9]{18}|[A-Z][0-9]{6}R|[A-Z][0-9]{9}|[A-Z][0-9]{1,12}|[0-9]{9}[A-Z]|"
+            r"[A-Z]{2}[0-9]{6}[A-Z]|[0-9]{8}[A-Z]{2}|[0-9]{3}[A-Z]{2}[0-9]{4}|[A-Z][0-9][A-Z][0-9][A-Z]|[0-9]{7,8}[A-Z])\b",
+            0.3,
+        ),
+        Pattern("Driver License - Digits (very weak)", r"\b([0-9]{6,14}|[0-9]{16})\b", 0.01),
+    ],
+    ["driver", "license", "permit", "lic", "identification", "dls", "cdls", "lic#", "driving"],
+)
+US_BANK_NUMBER = PatternRecognizer(
+    "UsBankRecognizer", "US_BANK_NUMBER", [Pattern("Bank Account (weak)", r"\b[0-9]{8,17}\b", 0.05)],
+    ["check", "account", "account#", "acct", "bank", "save", "debit"],
+)
+_ITIN_GROUP = r"(5\d|6[0-5]|7\d|8[0-8]|9([0-2]|[4-9]))"
+US_ITIN = PatternRecognizer(
+    "UsItinRecognizer", "US_ITIN",
+    [
+        Pattern("Itin (very weak)", rf"\b9\d{{2}}[- ]{_ITIN_GROUP}\d{{4}}\b|\b9\d{{2}}{_ITIN_GROUP}[- ]\d{{4}}\b", 0.05),
+        Pattern("Itin (weak)", rf"\b9\d{{2}}{_ITIN_GROUP}\d{{4}}\b", 0.3),
+        Pattern("Itin (medium)", rf"\b9\d{{2}}[- ]{_ITIN_GROUP}[- ]\d{{4}}\b", 0.5),
+    ],
+    ["individual", "taxpayer", "itin", "tax", "payer", "taxid", "tin"],
+)
+UK_NHS = PatternRecognizer(
+    "NhsRecognizer", "UK_NHS", [Pattern("NHS (medium)", r"\b([0-9]{3})[- ]?([0-9]{3})[- ]?([0-9]{4})\b", 0.5)],
+    ["national health service", "nhs", "health services authority", "health authority"],
+    validate=_nhs_valid,
+)
+CRYPTO = PatternRecognizer(
+    "CryptoRecognizer", "CRYPTO", [Pattern("Crypto (Medium)", r"\b(?:bc1|[13])[a-zA-HJ-NP-Z0-9]{25,59}\b", 0.5)],
+    ["wallet", "btc", "bitcoin", "crypto"],
+    validate=_bitcoin_valid,
+)
+
+# --- health identifiers (hfguard's own) -----------------------------------------------------------
+
+ICD10_CODE = PatternRecognizer(
+    "Icd10Recognizer", "ICD10_CODE",
+    [Pattern("icd10_code", r"\b(?:[A-TV-Z]\d[0-9A-Z]|U0[79])(?:\.[0-9A-Z]{1,4})?\b", 0.5)],
+    ["icd", "icd10", "diagnosis", "diagnoses", "dx", "diagnosed"],
+    invalidate=lambda v: not checks.icd10_ok(v),
+)
+MEDICAL_RECORD_NUMBER = PatternRecognizer(
+    "MrnRecognizer", "MEDICAL_RECORD_NUMBER",
+    [Pattern("medical_record_number", r"\b(?:[A-Z]{1,3}-?)?\d{5,12}\b", 0.5)],
+    ["mrn", "record", "patient", "chart"],
+    invalidate=lambda v: len(set(v)) <= 2,
+)
+US_NPI = PatternRecognizer(
+    "NpiRecognizer", "US_NPI", [Pattern("us_npi", r"\b[12]\d{9}\b", 0.5)], ["npi", "provider"],
+    invalidate=lambda v: not checks.npi_ok(v),
+)
+US_DEA = PatternRecognizer(
+    "DeaRecognizer", "US_DEA", [Pattern("us_dea", r"\b[A-Z][A-Z9]\d{7}\b", 0.5)], ["dea", "prescriber"],
+    invalidate=lambda v: not checks.dea_ok(v),
+)
+MEDICARE_MBI = PatternRecognizer(
+    "MbiRecognizer", "MEDICARE_MBI", [Pattern("medicare_mbi", rf"\b{checks.MBI_PATTERN}\b", 0.5)],
+    ["mbi", "medicare", "beneficiary"],
+    invalidate=lambda v: not checks.mbi_ok(v),
+)
+
+# Explicit registry: entity -> its recogniser.
+RECOGNIZERS: dict[str, Recognizer] = {
+    "EMAIL_ADDRESS": EMAIL,
+    "PHONE_NUMBER": PhoneRecognizer(),
+    "CREDIT_CARD": CREDIT_CARD,
+    "US_SSN": US_SSN,
+    "IBAN_CODE": IbanRecognizer(),
+    "IP_ADDRESS": IP_ADDRESS,
+    "US_PASSPORT": US_PASSPORT,
+    "US_DRIVER_LICENSE": US_DRIVER_LICENSE,
+    "US_BANK_NUMBER": US_BANK_NUMBER,
+    "US_ITIN": US_ITIN,
+    "UK_NHS": UK_NHS,
+    "CRYPTO": CRYPTO,
+    "ICD10_CODE": ICD10_CODE,
+    "MEDICAL_RECORD_NUMBER": MEDICAL_RECORD_NUMBER,
+    "US_NPI": US_NPI,
+    "US_DEA": US_DEA,
+    "MEDICARE_MBI": MEDICARE_MBI,
+}
+HEALTH_RECOGNIZERS = ("ICD10_CODE", "MEDICAL_RECORD_NUMBER", "US_NPI", "US_DEA", "MEDICARE_MBI")
+
+
+class PatternAnalyzer:
+    """Runs the recognisers of the wanted entities over a text, as Presidio's AnalyzerEngine
+    does with pattern recognisers (without an NLP pipeline)."""
+
+    def __init__(self, recognizers: Iterable[Recognizer] | None = None) -> None:
+        self.recognizers = list(RECOGNIZERS.values() if recognizers is None else recognizers)
+        self.supported = frozenset(e for r in self.recognizers for e in r.supported_entities)
+
+    def analyze(self, text: str, entities: Iterable[str] | None = None) -> list[RecognizerResult]:
+        wanted = self.supported if entities is None else frozenset(entities)
+        results: list[RecognizerResult] = []
+        for recogniser in self.recognizers:
+            if wanted.intersection(recogniser.supported_entities):
+                results += recogniser.analyze(text, wanted)
+        return remove_duplicates(results)
+
+    def analyze_windows(self, texts: Sequence[str], entities: Iterable[str]) -> list[list[RecognizerResult]]:
+        wanted = frozenset(entities) & self.supported
+        if not wanted:
+            return [[] for _ in texts]
+        return [self.analyze(text, wanted) for text in texts]
