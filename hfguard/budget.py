@@ -2,8 +2,9 @@
 
 Two layers. The scanner checks `Deadline.expired()` between chunks (works everywhere, threads
 included). Where it is safe, the main thread of a process with no SIGALRM handler or timer of its
-own, a real-time timer also interrupts a single call that runs too long (CPython's regex engine
-checks for signals, so even a catastrophic custom rule is stopped).
+own, a real-time timer also interrupts a single call that runs far too long (`hard_stop`; CPython's
+regex engine checks for signals, so even a catastrophic custom rule is stopped). Either way the
+findings made before the stop are kept.
 """
 from __future__ import annotations
 
@@ -30,15 +31,29 @@ def file_budget(size: int | None, base: float = BASE_SECONDS) -> float:
 
 
 class Deadline:
+    """`end`: the budget; `hard_end`: the hard stop (see hard_stop), also between chunks."""
+
     def __init__(self, seconds: float | None) -> None:
-        self.end = None if seconds is None else time.monotonic() + seconds
+        now = time.monotonic()
+        self.end = None if seconds is None else now + seconds
+        self.hard_end = None if seconds is None else now + hard_stop(seconds)
 
     def expired(self) -> bool:
         return self.end is not None and time.monotonic() >= self.end
 
-    def check(self) -> None:
-        if self.expired():
+    def check(self, guaranteed: bool = False) -> None:
+        """Raise BudgetExceeded when the budget is spent; `guaranteed`: the caller is still in the
+        part of a file that is scanned whatever the load, so only the hard stop counts."""
+        limit = self.hard_end if guaranteed else self.end
+        if limit is not None and time.monotonic() >= limit:
             raise BudgetExceeded()
+
+
+def hard_stop(seconds: float) -> float:
+    """When the timer interrupts a single call: later than the deadline checked between chunks
+    (twice it, at least half a second more), so a slow but sane file ends at a chunk boundary with
+    its findings so far, and only a runaway call is cut."""
+    return max(2 * seconds, seconds + 0.5)
 
 
 def _can_use_alarm() -> bool:
@@ -61,7 +76,7 @@ def time_budget(seconds: float | None) -> Iterator[Deadline]:
         yield deadline
         return
     previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    signal.setitimer(signal.ITIMER_REAL, hard_stop(seconds))
     try:
         yield deadline
     finally:

@@ -20,7 +20,7 @@ from hfguard.engine import SecretEngine
 from hfguard.lfs import parse_pointer as parse_lfs_pointer
 from hfguard.lfs import pointer_note as lfs_pointer_note
 from hfguard.masking import longest_first, mask, redact, redact_ordered
-from hfguard.models import Blob, Category, Chunk, FileError, Finding, Match, Report
+from hfguard.models import Blob, Category, Chunk, FileError, Finding, Match, Report, Severity
 from hfguard.policy import Policy
 from hfguard.readers import READERS, LocatedChunk, ReadContext, Reader, ReaderError, choose_reader
 from hfguard.readers.progress import Progress
@@ -30,6 +30,10 @@ from hfguard.walk import open_regular, walk_paths
 HEAD_BYTES = 8192
 MAX_MATCHES_PER_RULE = 1000  # per file; more are counted in a note, not kept in memory
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
+# Characters of every file scanned whatever the budget says (only budget.hard_stop, meant for a
+# runaway call, cuts them short): a small file's result does not depend on machine load.
+GUARANTEED_CHARS = 256 * 1024
+FINISH_MIN_SECONDS = 30.0  # PII results are completed after a stop, within this much at least
 
 
 class FileDetector(Protocol):
@@ -108,8 +112,13 @@ class FileScanner:
         if reader_name is None:
             result.binary = True
             return result
-        if self.config.max_file_size is not None and blob.size is not None and blob.size > self.config.max_file_size:
-            result.notes.append(f"{blob.path}: skipped, larger than max_file_size ({blob.size} bytes)")
+        limit = self.config.max_file_size
+        if limit is not None and blob.size is not None and blob.size > limit:
+            # Fail closed: a file that was not read is an error (exit 2, uploads block), never a
+            # note; leaving it out is a decision the config states (`exclude`).
+            result.errors.append(FileError(blob.path, (
+                f"not scanned: {blob.size} bytes, larger than max_file_size ({limit} bytes); raise "
+                "max_file_size, or add the path to `exclude` in the config to leave it out on purpose")))
             return result
         try:
             with blob.open() as stream:
@@ -127,45 +136,77 @@ class FileScanner:
             return result
         reader = READERS[reader_name]
         pii = self.pii_detector()  # loaded before the clock starts: not this file's cost
+        file_pii = pii.for_file(blob.path) if pii is not None else None
         matches: list[Match] = []
+        cap = _MatchCap(self.policy.blocks)
         budget = self.options.file_time_budget
         seconds = None if budget is None else file_budget(blob.size, budget)
+        ctx = ReadContext(max_rows=self.options.max_rows, on_progress=self.on_progress)
         try:
             with time_budget(seconds) as deadline:
-                self._scan_chunks(blob, head, reader, pii, matches, result, deadline.check)
+                self._scan_chunks(blob, head, reader, file_pii, matches, cap, ctx, result, deadline.check)
         except BudgetExceeded:
-            result.errors.append(FileError(
-                blob.path, f"scan stopped after {seconds:.0f} s (per-file time budget): not fully scanned"))
+            # What was found before the stop is kept and reported (below); the file is listed as
+            # not fully scanned, so the scan still fails closed.
+            result.errors.append(FileError(blob.path, (
+                f"scan stopped after {seconds or 0:.0f} s (per-file time budget) at {result.bytes} characters: "
+                "not fully scanned; findings made before the stop are listed")))
+        finally:
+            if ctx.notes:
+                ordered = longest_first(m.secret for m in matches)
+                result.notes.extend(redact_ordered(note, ordered) or "" for note in ctx.notes)
+        if file_pii is not None:
+            self._finish_pii(blob, file_pii, matches, cap, result, seconds)
+        result.notes.extend(cap.notes(blob.path))
         self._to_findings(blob, matches, result)
+        self._check_cap(blob, cap, result)
         return result
 
-    def _scan_chunks(self, blob: Blob, head: bytes, reader: Reader, pii: Detector | None,
-                     matches: list[Match], result: FileResult, check_time: Callable[[], None]) -> None:
-        file_pii = pii.for_file(blob.path) if pii is not None else None
-        ctx = ReadContext(max_rows=self.options.max_rows, on_progress=self.on_progress)
-        cap = _MatchCap()
+    def _scan_chunks(self, blob: Blob, head: bytes, reader: Reader, file_pii: FileDetector | None,
+                     matches: list[Match], cap: _MatchCap, ctx: ReadContext, result: FileResult,
+                     check_time: Callable[[bool], None]) -> None:
         try:
             for chunk in reader(blob, head, ctx):
-                check_time()
                 result.bytes += len(chunk.text)
                 cap.add(matches, self.engine.scan(chunk, blob.path))
                 if file_pii is not None:
                     cap.add(matches, file_pii.feed(chunk))
+                # The clock is read after a chunk; in the part every file gets, only the hard stop
+                # counts: what a scan finds at the start of a file does not depend on machine load.
+                check_time(result.bytes < GUARANTEED_CHARS)
         except ReaderError as exc:
             result.errors.append(FileError(blob.path, redact(str(exc), (m.secret for m in matches)) or "unreadable"))
         except OSError as exc:
             result.errors.append(FileError(blob.path, f"cannot read: {exc.strerror or type(exc).__name__}"))
         except (UnicodeError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
             result.errors.append(FileError(blob.path, f"could not be read ({type(exc).__name__})"))
-        finally:
-            if ctx.notes:
-                ordered = longest_first(m.secret for m in matches)
-                result.notes.extend(redact_ordered(note, ordered) or "" for note in ctx.notes)
-        check_time()
-        if file_pii is not None:
-            cap.add(matches, file_pii.finish())
-            result.notes.extend(getattr(file_pii, "notes", list)())  # PII: how much text NER saw
-        result.notes.extend(cap.notes(blob.path))
+
+    def _finish_pii(self, blob: Blob, file_pii: FileDetector, matches: list[Match], cap: _MatchCap,
+                    result: FileResult, seconds: float | None) -> None:
+        """Flush the PII detector's pending and grouped results (columns, files full of emails),
+        also after a stop: they are findings already made. Under a budget of its own."""
+        grace = None if seconds is None else max(FINISH_MIN_SECONDS, seconds / 2)
+        try:
+            with time_budget(grace):
+                cap.add(matches, file_pii.finish())
+        except BudgetExceeded:
+            result.errors.append(FileError(blob.path, (
+                f"personal data results could not be completed within {grace or 0:.0f} s: not fully scanned")))
+            return
+        except (ValueError, RecursionError, MemoryError, LookupError) as exc:  # a stop left it half-fed
+            result.errors.append(FileError(blob.path, f"personal data results could not be completed ({type(exc).__name__})"))
+            return
+        result.notes.extend(getattr(file_pii, "notes", list)())  # PII: how much text NER saw
+
+    def _check_cap(self, blob: Blob, cap: _MatchCap, result: FileResult) -> None:
+        """Matches over the cap were never judged: fail closed unless the file already blocks on
+        that rule (then the kept ones say enough)."""
+        blocking = {f.rule for f in result.findings if f.blocking}
+        for rule, count in sorted(cap.unjudged.items()):
+            if rule not in blocking:
+                result.errors.append(FileError(blob.path, (
+                    f"{count} match(es) of {rule} past the first {MAX_MATCHES_PER_RULE} were not checked "
+                    "(the first ones were all allowed): not fully scanned")))
 
     def _to_findings(self, blob: Blob, matches: list[Match], result: FileResult) -> None:
         seen: set[tuple[str, int | None, int | None, int | None, str | None, str]] = set()
@@ -213,9 +254,11 @@ class _MatchCap:
     """Keep at most MAX_MATCHES_PER_RULE matches of one rule in one file: a file with millions of
     hits (a dump of credentials) must not exhaust memory; the rest are counted in a note."""
 
-    def __init__(self) -> None:
+    def __init__(self, blocks: Callable[[Severity], bool]) -> None:
+        self.blocks = blocks
         self.kept: dict[str, int] = {}
         self.dropped: dict[str, int] = {}
+        self.unjudged: dict[str, int] = {}  # dropped matches whose severity would block
 
     def add(self, matches: list[Match], new: list[Match]) -> None:
         for match in new:
@@ -225,6 +268,8 @@ class _MatchCap:
                 matches.append(match)
             else:
                 self.dropped[match.rule_id] = self.dropped.get(match.rule_id, 0) + 1
+                if self.blocks(match.severity):
+                    self.unjudged[match.rule_id] = self.unjudged.get(match.rule_id, 0) + 1
 
     def notes(self, path: str) -> list[str]:
         return [

@@ -163,8 +163,10 @@ def test_max_file_size(project: Path, capsys: pytest.CaptureFixture[str]) -> Non
     (project / "data" / "raw" / "dump.txt").write_text("x" * 5000 + f"\nkey={hf_token('dump')}\n")
     (project / ".hfguard.toml").write_text('max_file_size = "4KB"\nexclude = ["src/", "docs/", "tests/"]\n')
     code, report = scan(capsys)
-    assert code == 0 and report["findings"] == []
-    assert any("max_file_size" in n for n in report["stats"].get("notes", []))  # type: ignore[union-attr]
+    # Fail closed: not scanned is an error (exit 2) that names the key and the way out (exclude).
+    assert code == 2 and report["findings"] == []
+    (error,) = report["errors"]  # type: ignore[misc]
+    assert "max_file_size" in error["message"] and "exclude" in error["message"]
 
 
 def test_allowlist_stopwords_regexes_paths(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
