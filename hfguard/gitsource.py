@@ -9,6 +9,11 @@ here, on the first git command, so a scan of files on disk never pays for it.
 --range scans the blob each commit adds and keeps only findings on the lines that commit adds
 (hunks of `git log -p -U0`), so line numbers are those of the blob in that commit, and a secret
 added in one commit and deleted in a later one is still found.
+
+A Git LFS pointer (hfguard.lfs) stands for its object in the local LFS store: that file, checked
+against the pointer's sha256 and size, is scanned whole under the pointer's path, since it is what
+git-lfs uploads with the push. An object that is not on this machine is a note (a push from here
+cannot send it); an object that does not match its pointer is an error.
 """
 from __future__ import annotations
 
@@ -17,12 +22,13 @@ import os
 import re
 import subprocess
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from hfguard import lfs
 from hfguard.errors import HfguardError
 from hfguard.models import Blob, Finding, Report
 from hfguard.readers import choose_reader
@@ -38,8 +44,6 @@ _GIT_CONFIG = ("core.quotePath=true", "log.showSignature=false", "diff.noprefix=
 STREAM_BYTES = 32 * 1024 * 1024  # larger blobs are streamed from their own process, not held in memory
 _MODE_GITLINK = "160000"  # submodule: its content lives in another repository
 _MODE_SYMLINK = "120000"  # blob is a link target, not file content
-_LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
-_LFS_OID = re.compile(rb"^oid sha256:([0-9a-f]{64})$", re.MULTILINE)
 _LINE_READERS = frozenset({"text", "prose"})  # readers that keep no state across lines
 _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _SHA1_HEX = 40  # gitpython's cat-file reader parses SHA-1 names only; SHA-256 repositories use ours
@@ -239,7 +243,9 @@ class BlobStore:
         self._batch = _Batch(self.git)
         self._cache: tuple[str, bytes] | None = None  # the blob last read: scanners open twice
         self._kept: tuple[str, Lines, bytes] | None = None  # the last blob cut down to some lines
-        self.lfs_shas: set[str] = set()  # pointers whose content came from the local LFS store
+        self.lfs_shas: set[str] = set()  # blobs that are Git LFS pointers (scanned as their object)
+        self._lfs_storage: Path | None = None
+        self._verified: set[str] = set()  # LFS oids whose local object matched its pointer
 
     def sizes(self, shas: Sequence[str]) -> dict[str, int]:
         """Sizes of many objects in one `git cat-file --batch-check`."""
@@ -255,6 +261,73 @@ class BlobStore:
             if len(parts) == 3 and parts[1] == b"blob":
                 sizes[parts[0].decode()] = int(parts[2])
         return sizes
+
+    def contents(self, shas: Sequence[str]) -> dict[str, bytes]:
+        """Contents of many small objects in one `git cat-file --batch` (missing ones left out)."""
+        if not shas:
+            return {}
+        proc = _start(self.git, "cat-file", "--batch", stdin=True)
+        out, err = proc.proc.communicate("".join(f"{s}\n" for s in shas).encode())
+        if proc.proc.returncode != 0:
+            raise GitError(_git_message(err, ["cat-file"]))
+        found: dict[str, bytes] = {}
+        pos = 0
+        while pos < len(out):
+            end = out.find(b"\n", pos)
+            if end < 0:
+                break
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) == 3:  # "<sha> <type> <size>", then the content and a LF
+                size = int(header[2])
+                if header[1] == b"blob":
+                    found[header[0].decode()] = out[pos : pos + size]
+                pos += size + 1
+        return found
+
+    def lfs_pointers(self, items: Sequence[_Item], sizes: Mapping[str, int]) -> dict[str, lfs.Pointer]:
+        """The items' blobs that are Git LFS pointers, by blob sha. Only blobs of pointer size
+        whose path has a reader are read (a pointer named model.bin is skipped as binary anyway)."""
+        candidates = sorted({
+            item.sha for item in items
+            if lfs.MIN_POINTER_BYTES <= sizes.get(item.sha, -1) < lfs.MAX_POINTER_BYTES
+            and choose_reader(item.path, None) is not None
+        })
+        pointers = {}
+        for sha, data in self.contents(candidates).items():
+            pointer = lfs.parse_pointer(data)
+            if pointer is not None:
+                pointers[sha] = pointer
+        self.lfs_shas.update(pointers)
+        return pointers
+
+    def lfs_storage(self) -> Path:
+        """The local LFS folder: `lfs.storage` (relative to the git dir), else `<git dir>/lfs`."""
+        if self._lfs_storage is None:
+            status, out, _ = _call(self.git, "config", "--type=path", "--get", "lfs.storage")
+            configured = out.decode("utf-8", "surrogateescape").strip() if status == 0 else None
+            self._lfs_storage = lfs.storage_dir(self.repo.common_dir, configured)
+        return self._lfs_storage
+
+    def lfs_blob(self, item: _Item, pointer: lfs.Pointer) -> Blob | None:
+        """The pointer's object as the file it stands for; None when it is not in the local store."""
+        path = lfs.object_path(self.lfs_storage(), pointer.oid)
+        if not path.is_file():
+            return None
+        return Blob(item.path, self._lfs_opener(path, pointer), pointer.size, item.prefix, item.commit)
+
+    def _lfs_opener(self, path: Path, pointer: lfs.Pointer) -> Callable[[], IO[bytes]]:
+        def opener() -> IO[bytes]:
+            if pointer.extensions:
+                raise lfs.ObjectMismatch(
+                    f"{pointer.describe()} went through git-lfs extensions ({', '.join(pointer.extensions)}): "
+                    "its content cannot be rebuilt here to be scanned")
+            if pointer.oid not in self._verified:  # the scanner opens a file more than once
+                lfs.verify(path, pointer)
+                self._verified.add(pointer.oid)
+            return open(path, "rb")
+
+        return opener
 
     def read(self, sha: str) -> bytes:
         if self._cache is not None and self._cache[0] == sha:
@@ -288,25 +361,11 @@ class BlobStore:
             # Its own process: closed early (a binary head, a size limit), it is killed, not drained.
             return io.BufferedReader(_ProcessStream(_start(self.git, "cat-file", "blob", sha)), 1024 * 1024)
         data = self.read(sha)
-        if data.startswith(_LFS_POINTER):
-            local = self._lfs_object(data)
-            if local is not None:
-                self.lfs_shas.add(sha)
-                return open(local, "rb")
         if keep is not None:
             if self._kept is None or self._kept[0] != sha or self._kept[1] is not keep:
                 self._kept = (sha, keep, keep_lines(data, keep))
             data = self._kept[2]
         return io.BytesIO(data)
-
-    def _lfs_object(self, pointer: bytes) -> Path | None:
-        """A Git LFS pointer's content from the local LFS store: that is what a push uploads."""
-        match = _LFS_OID.search(pointer[:1024])
-        if match is None:
-            return None
-        oid = match.group(1).decode()
-        path = self.repo.common_dir / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
-        return path if path.is_file() else None
 
     def blob(self, item: _Item, size: int | None) -> Blob:
         def opener() -> IO[bytes]:
@@ -349,13 +408,28 @@ def _wanted(path: str, options: ScanOptions) -> bool:
 
 
 def _scan(store: BlobStore, items: list[_Item], options: ScanOptions) -> Report:
-    """Scan the items' blobs, with their sizes fetched in one call."""
-    sizes = store.sizes(sorted({item.sha for item in items}))
-    blobs = [store.blob(item, sizes.get(item.sha)) for item in items]
+    """Scan the items' blobs, with their sizes fetched in one call; LFS pointers as their objects."""
     try:
-        return scan_blobs(blobs, options)
+        sizes = store.sizes(sorted({item.sha for item in items}))
+        pointers = store.lfs_pointers(items, sizes)
+        blobs: list[Blob] = []
+        notes: list[str] = []
+        for item in items:
+            pointer = pointers.get(item.sha)
+            if pointer is None:
+                blobs.append(store.blob(item, sizes.get(item.sha)))
+                continue
+            blob = store.lfs_blob(item, pointer)
+            if blob is None:
+                shown = f"{item.path} ({item.prefix})" if item.prefix else item.path
+                notes.append(lfs.missing_note(shown, pointer, store.lfs_storage()))
+            else:
+                blobs.append(blob)
+        report = scan_blobs(blobs, options)
     finally:
         store.close()
+    report.stats.notes.extend(notes)
+    return report
 
 
 # --- staged -----------------------------------------------------------------------------------
@@ -634,7 +708,7 @@ def scan_range(repo: Repo, spec: str, options: ScanOptions) -> Report:
     def keep(f: Finding) -> bool:
         key = ((f.location or "").split(", ", 1)[0], f.path)
         ranges = added.get(key)
-        if ranges is None or f.line is None:  # binary diff, LFS content, no line numbers: all new
+        if ranges is None or f.line is None:  # binary diff, LFS object, no line numbers: all new
             return True
         return _in_ranges(f.line, starts[key], ranges)
 

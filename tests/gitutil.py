@@ -6,12 +6,19 @@ sees the same git whatever machine runs it.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 AUTHOR_DATE = "2026-11-01T12:00:00+00:00"
+LFS_FILTER = Path(__file__).with_name("lfsfilter.py")  # the clean/smudge stand-in without git-lfs
+LFS_TOOLS = ("git-lfs", "script")
+# The Hub's default .gitattributes line for an LFS-tracked pattern.
+LFS_ATTRIBUTES = "filter=lfs diff=lfs merge=lfs -text"
 
 
 def isolated_env(home: Path) -> dict[str, str]:
@@ -71,6 +78,37 @@ class Repo:
 
     def short(self, rev: str = "HEAD") -> str:
         return self.git("rev-parse", "--short", rev).stdout.strip()
+
+
+def git_lfs_installed() -> bool:
+    return shutil.which("git-lfs") is not None
+
+
+def track_with_lfs(repo: Repo, patterns: Sequence[str], tool: str) -> None:
+    """Send `patterns` through a Git LFS clean filter, written to .gitattributes (not committed).
+
+    tool "git-lfs": git-lfs itself; "script": tests/lfsfilter.py, the same filter for machines
+    without it. The filters are set in the repository's config only: `git lfs install` would also
+    write its own pre-push hook, where the tests put hfguard's.
+    """
+    if tool == "git-lfs":
+        filters = {"clean": "git-lfs clean -- %f", "smudge": "git-lfs smudge -- %f",
+                   "process": "git-lfs filter-process"}
+    elif tool == "script":
+        command = f'"{sys.executable}" "{LFS_FILTER}"'
+        filters = {"clean": f"{command} clean", "smudge": f"{command} smudge"}
+    else:
+        raise ValueError(f"unknown LFS tool {tool!r}")
+    for key, value in filters.items():
+        repo.git("config", f"filter.lfs.{key}", value)
+    repo.git("config", "filter.lfs.required", "true")
+    repo.write(".gitattributes", "".join(f"{p} {LFS_ATTRIBUTES}\n" for p in patterns))
+
+
+def lfs_object(repo: Repo, oid: str, storage: Path | None = None) -> Path:
+    """Where the LFS object `oid` of `repo` is kept (default storage: .git/lfs)."""
+    base = storage if storage is not None else repo.path / ".git" / "lfs"
+    return base / "objects" / oid[:2] / oid[2:4] / oid
 
 
 def make_repo(path: Path, env: dict[str, str], bare: bool = False) -> Repo:
