@@ -418,6 +418,7 @@ def serve_hub(home: Path, monkeypatch: Any, *, xet: bool = True) -> Iterator[Hub
         from huggingface_hub import constants, hf_api
 
         monkeypatch.setattr(constants, "ENDPOINT", hub.endpoint)
+        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", hub.endpoint + "/{repo_id}/resolve/{revision}/{filename}")
         monkeypatch.setattr(hf_api.api, "endpoint", hub.endpoint)
         monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
         monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True)
