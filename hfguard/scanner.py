@@ -17,6 +17,7 @@ from hfguard.baseline import Baseline
 from hfguard.budget import BASE_SECONDS, BudgetExceeded, file_budget, time_budget
 from hfguard.config import DEFAULT_CONFIG, Config
 from hfguard.engine import SecretEngine
+from hfguard.hygiene import make_detector as make_hygiene_detector
 from hfguard.lfs import parse_pointer as parse_lfs_pointer
 from hfguard.lfs import pointer_note as lfs_pointer_note
 from hfguard.masking import longest_first, mask, redact, redact_ordered
@@ -90,6 +91,7 @@ class FileScanner:
         self.policy = Policy(options.config, options.baseline_fingerprints, options.baseline)
         self._pii: Detector | None = None
         self._pii_loaded = False
+        self.hygiene = make_hygiene_detector(options.config)  # licence, cards, code, pickles
         # Told how many bytes of the current file were read (progress bar, in-process scans).
         self.on_progress: Callable[[int], None] | None = None
 
@@ -111,6 +113,7 @@ class FileScanner:
         reader_name = choose_reader(blob.path, None)
         if reader_name is None:
             result.binary = True
+            self._check_pickles(blob, result)
             return result
         limit = self.config.max_file_size
         if limit is not None and blob.size is not None and blob.size > limit:
@@ -137,6 +140,7 @@ class FileScanner:
         reader = READERS[reader_name]
         pii = self.pii_detector()  # loaded before the clock starts: not this file's cost
         file_pii = pii.for_file(blob.path) if pii is not None else None
+        file_pii = self.hygiene.along(blob.path, file_pii) if self.hygiene is not None else file_pii
         matches: list[Match] = []
         cap = _MatchCap(self.policy.blocks)
         budget = self.options.file_time_budget
@@ -208,11 +212,24 @@ class FileScanner:
                     f"{count} match(es) of {rule} past the first {MAX_MATCHES_PER_RULE} were not checked "
                     "(the first ones were all allowed): not fully scanned")))
 
+    def _check_pickles(self, blob: Blob, result: FileResult) -> None:
+        """Pickle-type files are binary to the readers: the hygiene checks list what loading them
+        would import (a bounded part of each file is read)."""
+        if self.hygiene is None or not self.hygiene.checks_binary(blob.path):
+            return
+        try:
+            matches, notes = self.hygiene.check_binary(blob)
+        except OSError as exc:
+            result.errors.append(FileError(blob.path, f"cannot read: {exc.strerror or type(exc).__name__}"))
+            return
+        result.notes.extend(notes)
+        self._to_findings(blob, matches, result)
+
     def _to_findings(self, blob: Blob, matches: list[Match], result: FileResult) -> None:
         seen: set[tuple[str, int | None, int | None, int | None, str | None, str]] = set()
         # A value found anywhere in this file never shows in full in another field (a JSON key
         # path, a CSV column name, a message).
-        secrets = longest_first(m.secret for m in matches)
+        secrets = longest_first(m.secret for m in matches if m.category is not Category.HYGIENE)
         for match in matches:
             if not self.policy.wanted(match):
                 continue
@@ -241,7 +258,9 @@ class FileScanner:
                 row=row,
                 field=redact_ordered(field_name, secrets),
                 location=location,
-                preview=mask(match.secret),
+                # Hygiene evidence (a licence id, a call, a pickle import) is not secret: shown as is.
+                preview=(redact_ordered(match.secret, secrets) or "") if match.category is Category.HYGIENE
+                else mask(match.secret),
                 fingerprint=fp,
                 blocking=reason is None and self.policy.blocks(match.severity),
                 message=redact_ordered(match.message, secrets),

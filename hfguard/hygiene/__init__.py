@@ -29,6 +29,26 @@ class _FileChecker(Protocol):
     def finish(self) -> list[Match]: ...
 
 
+class _Along:
+    """Another file detector (PII) and a hygiene checker fed the same chunks, as one detector."""
+
+    def __init__(self, first: _FileChecker | None, second: _FileChecker) -> None:
+        self.first = first
+        self.second = second
+
+    def feed(self, chunk: Chunk) -> list[Match]:
+        found = self.first.feed(chunk) if self.first is not None else []
+        return found + self.second.feed(chunk)
+
+    def finish(self) -> list[Match]:
+        found = self.first.finish() if self.first is not None else []
+        return found + self.second.finish()
+
+    def notes(self) -> list[str]:
+        notes: list[str] = getattr(self.first, "notes", list)()
+        return notes
+
+
 def _name_and_extension(path: str) -> tuple[str, str]:
     name = path.replace("\\", "/").rsplit("/", 1)[-1].rsplit("!", 1)[-1].lower()
     return name, (name.rsplit(".", 1)[-1] if "." in name else "")
@@ -53,6 +73,11 @@ class HygieneDetector:
         if ext == "ipynb" and self._code:
             return CodeChecker(notebook=True)
         return None
+
+    def along(self, path: str, other: _FileChecker | None) -> _FileChecker | None:
+        """`other` (the PII detector of this file, or None) plus this file's hygiene checker."""
+        checker = self.for_file(path)
+        return other if checker is None else _Along(other, checker)
 
     def checks_binary(self, path: str) -> bool:
         return self._pickles and _name_and_extension(path)[1] in PICKLE_EXTENSIONS

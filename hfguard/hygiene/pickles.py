@@ -34,7 +34,7 @@ _NUMPY_MAGIC = b"\x93NUMPY"
 MAX_PICKLE_BYTES = 8 * 1024 * 1024  # pickle data read per file, all pickles in it together
 MAX_ZIP_MEMBERS = 100_000
 SPOOL_MEMORY = 16 * 1024 * 1024  # a stream that cannot seek is copied; past this, to a temp file
-_SAFE_NAME = re.compile(r"[^\w.<>-]")
+_SAFE_NAME = re.compile(r"[^\w./<>-]")
 _SHOWN_IMPORTS = 3
 
 logging.getLogger("picklescan").addHandler(logging.NullHandler())  # its warnings are our findings
