@@ -271,11 +271,20 @@ def cmd_rules(args: argparse.Namespace) -> int:
         for rule_id, (category, description) in sorted(rule_descriptions().items())
         if category in config.categories and rule_id not in config.disable
     }
+    from hfguard.hygiene import RULES as HYGIENE_RULES
+    from hfguard.models import Category
+
+    hygiene = [r for r in HYGIENE_RULES.values()
+               if Category.HYGIENE in config.categories and r.id not in config.disable]
     if args.format == "json":
         listed = [r.to_dict() for r in rules] + [
             {"id": rule_id, "category": category.value, "severity": None, "description": description,
              "source": "pii detector (severity depends on context)"}
             for rule_id, (category, description) in detectors.items()
+        ] + [
+            {"id": h.id, "category": Category.HYGIENE.value, "severity": h.severity.value,
+             "description": h.description, "remediation": h.remediation, "source": "hygiene check"}
+            for h in hygiene
         ]
         print(json.dumps({"version": 1, "rules": listed}, indent=2))
     else:
@@ -283,7 +292,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
             print(f"{r.id:<40} {r.category.value:<7} {r.severity.value:<9} {r.description}")
         for rule_id, (category, description) in detectors.items():
             print(f"{rule_id:<40} {category.value:<7} {'context':<9} {description}")
-        print(f"{len(rules)} secret rules, {len(detectors)} personal/health data detectors", file=sys.stderr)
+        for h in hygiene:
+            print(f"{h.id:<40} {'hygiene':<7} {h.severity.value:<9} {h.description}")
+        print(f"{len(rules)} secret rules, {len(detectors)} personal/health data detectors, "
+              f"{len(hygiene)} hygiene checks", file=sys.stderr)
     return EXIT_OK
 
 

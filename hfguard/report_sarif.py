@@ -22,6 +22,7 @@ def format_sarif(report: Report, rules: dict[str, Rule]) -> dict[str, Any]:
         first = next(f for f in report.findings if f.rule == rule_id)
         severity = rule.severity.value if rule else first.severity.value
         description = rule.description if rule else detectors.get(rule_id, rule_id)
+        remediation = rule.remediation if rule else _hygiene_remediation(rule_id)
         descriptor: dict[str, Any] = {
             "id": rule_id,
             "name": "".join(part.capitalize() for part in rule_id.split("-")),
@@ -32,8 +33,8 @@ def format_sarif(report: Report, rules: dict[str, Rule]) -> dict[str, Any]:
                 "security-severity": _SECURITY_SEVERITY[severity],
             },
         }
-        if rule and rule.remediation:
-            descriptor["help"] = {"text": rule.remediation}
+        if remediation:
+            descriptor["help"] = {"text": remediation}
         descriptors.append(descriptor)
     results = []
     for f in report.findings:
@@ -76,6 +77,16 @@ def format_sarif(report: Report, rules: dict[str, Rule]) -> dict[str, Any]:
 
 
 def _pii_descriptions() -> dict[str, str]:
+    """Descriptions of the rules that are code, not TOML: PII detectors and hygiene checks."""
+    from hfguard.hygiene import descriptions
     from hfguard.pii.entities import rule_descriptions
 
-    return {rule_id: description for rule_id, (_, description) in rule_descriptions().items()}
+    found = {rule_id: description for rule_id, (_, description) in rule_descriptions().items()}
+    return {**found, **descriptions()}
+
+
+def _hygiene_remediation(rule_id: str) -> str | None:
+    from hfguard.hygiene import RULES
+
+    rule = RULES.get(rule_id)
+    return rule.remediation if rule else None

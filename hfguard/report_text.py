@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from hfguard.masking import printable
-from hfguard.models import Finding, Report
+from hfguard.models import Category, Finding, Report
+
+# Hygiene findings (licence, model card, pinned revisions, pickles) come last, under this heading.
+HYGIENE_HEADING = "Before you publish (licence, model card, pinned revisions, pickles):"
 
 _COLOURS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m"}
 _RESET = "\033[0m"
@@ -40,7 +43,11 @@ def _where(f: Finding) -> str:
 
 def format_text(report: Report, colour: bool = False, show_suppressed: bool = False, hints: dict[str, str] | None = None) -> str:
     lines: list[str] = []
-    for f in report.findings:
+    hygiene = [f for f in report.findings if f.category is Category.HYGIENE]
+    ordered = [f for f in report.findings if f.category is not Category.HYGIENE] + hygiene
+    for f in ordered:
+        if hygiene and f is hygiene[0]:
+            lines.append(HYGIENE_HEADING)
         sev = f.severity.value
         tag = f"{_COLOURS[sev]}{sev:<8}{_RESET}" if colour else f"{sev:<8}"
         mark = "" if f.blocking else "  (reported, does not block)"
