@@ -47,7 +47,7 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> _Terminal:
     """A terminal for stderr (set by _upload: pytest's capture resets sys.stderr after fixtures),
     progress bars allowed, and the bar shown at once."""
     stream = _Terminal()
-    monkeypatch.setattr(hub_gate, "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(hub_gate, "PROGRESS_DELAY", 0.0, raising=False)
     monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
     monkeypatch.setattr(importlib.import_module("huggingface_hub.utils.tqdm"), "HF_HUB_DISABLE_PROGRESS_BARS", None)
     return stream
