@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="findings recorded there do not block (default: the config's `baseline` key, else "
                            ".hfguard-baseline.json in the scanned folder or at the root of its repository)")
     scan.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings and why")
-    scan.add_argument("--quiet", action="store_true", help="no progress, no summary on success")
+    scan.add_argument("--quiet", action="store_true",
+                      help="text report: print nothing when nothing blocks and every file was scanned; "
+                           "else only findings, errors and the summary (no notes); no progress bar")
     scan.add_argument("--max-rows", type=int, metavar="N",
                       help="scan only the first N records of each data file (CSV, TSV, JSONL, Parquet, Arrow) "
                            "for a quick look; the report says which files were sampled (default: all rows)")
@@ -205,7 +207,7 @@ def _write_report(report: Report, args: argparse.Namespace, config: Any) -> None
         colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         # Rules are loaded again only when there is something to explain (a clean commit stays fast).
         hints = {r.id: r.remediation for r in build_ruleset(config).rules if r.remediation} if report.findings else {}
-        text = format_text(report, colour=colour, show_suppressed=args.show_suppressed, hints=hints)
+        text = format_text(report, colour=colour, show_suppressed=args.show_suppressed, hints=hints, quiet=args.quiet)
     _emit(text, args.output)
 
 

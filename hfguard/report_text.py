@@ -41,7 +41,12 @@ def _where(f: Finding) -> str:
     return printable(where + (f" ({', '.join(extras)})" if extras else ""))
 
 
-def format_text(report: Report, colour: bool = False, show_suppressed: bool = False, hints: dict[str, str] | None = None) -> str:
+def format_text(report: Report, colour: bool = False, show_suppressed: bool = False, hints: dict[str, str] | None = None,
+                quiet: bool = False) -> str:
+    """The text report. `quiet` (--quiet): nothing when nothing blocks and nothing failed; else
+    the findings, the errors, the summary line and the ways out, without notes."""
+    if quiet and not report.blocking and not report.errors:
+        return ""
     lines: list[str] = []
     hygiene = [f for f in report.findings if f.category is Category.HYGIENE]
     ordered = [f for f in report.findings if f.category is not Category.HYGIENE] + hygiene
@@ -71,7 +76,7 @@ def format_text(report: Report, colour: bool = False, show_suppressed: bool = Fa
     if report.suppressed:
         summary += f"; {len(report.suppressed)} suppressed"
     lines.append(summary)
-    for note in s.notes:
+    for note in [] if quiet else s.notes:
         lines.append(printable(f"note: {note}"))
     if blocking:
         lines.extend(_RESOLVE)

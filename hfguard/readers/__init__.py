@@ -82,6 +82,7 @@ EXTENSION_READERS: dict[str, str] = {
     "tsv": "tsv",
     "tab": "tsv",
     "json": "json",
+    "geojson": "json",  # GeoJSON is JSON: key paths, so [[allow]] field applies
     "jsonl": "jsonl",
     "ndjson": "jsonl",
     "parquet": "parquet",
@@ -116,11 +117,23 @@ STRICT_READERS: frozenset[str] = frozenset({"notebook", "csv", "tsv", "json", "j
 BINARY_READERS: frozenset[str] = frozenset({"parquet", "arrow", "compressed", "safetensors"})
 
 
+APPLE_DOUBLE_MAGIC = b"\x00\x05\x16\x07"
+
+
+def is_apple_double(path: str, head: bytes) -> bool:
+    """An AppleDouble file: the resource fork and Finder attributes macOS writes next to a file
+    as `._name` on foreign disks and in zips (`__MACOSX/`). Known by its name and its magic
+    number, so a text file that merely starts with `._` is still scanned."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1].startswith("._") and head.startswith(APPLE_DOUBLE_MAGIC)
+
+
 def choose_reader(path: str, head: bytes | None) -> str | None:
     """The reader name for this path, or None to skip it as binary.
 
     With head=None only the extension decides (used before opening a file).
     """
+    if head is not None and is_apple_double(path, head):
+        return None  # macOS metadata (`._name`, also under __MACOSX/), not the file's content
     ext = extension(path)
     name = FILENAME_READERS.get(path.rsplit("/", 1)[-1].lower()) or EXTENSION_READERS.get(ext)
     if name == "compressed":
