@@ -168,6 +168,27 @@ def basic_auth(value: str) -> bool:
     return bool(sep and user and len(password) >= 3 and decoded.isprintable())
 
 
+def base64_secret(value: str) -> bool:
+    """A base64 value (a Kubernetes Secret's data) that decodes to a credential-like value: key
+    material, or text that is not empty, a reference or a placeholder."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    if len(raw) < 4:
+        return False
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return len(raw) >= 16  # binary: key material
+    from hfguard.heuristics import looks_like_placeholder
+
+    return len(text) >= 4 and text.isprintable() and not looks_like_placeholder(text)
+
+
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "luhn": luhn,
     "iban": iban,
@@ -179,6 +200,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "letters-digits": letters_and_digits,
     "high-entropy": high_entropy,
     "basic-auth": basic_auth,
+    "base64-secret": base64_secret,
 }
 
 # Validators whose rules find values by entropy alone: skipped where a reader marks text as
