@@ -1,6 +1,7 @@
 """Configuration: discovery and precedence, every key taking effect, bad keys and values exit 2."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 from secretgen import hf_token, rand
 
 from hfguard.cli import main
-from hfguard.config import PiiConfig, load_config
+from hfguard.config import DEFAULT_CONFIG, Config, PiiConfig, load_config
 from hfguard.models import Severity
 
 TICKET = "tkt_" + rand("hex", 24, "ticket")
@@ -270,10 +271,27 @@ def test_explicit_config_problems(project: Path, tmp_path: Path, capsys: pytest.
     assert main(["rules", "--config", str(tmp_path / "missing.toml")]) == 2
 
 
-def test_readme_example_is_a_valid_config(tmp_path: Path) -> None:
+def _readme_configs(tmp_path: Path) -> list[Config]:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    start = readme.index("```toml\n[tool.hfguard]") + len("```toml\n")
-    (tmp_path / "pyproject.toml").write_text(readme[start : readme.index("```", start)])
-    config = load_config(tmp_path / "pyproject.toml")
+    configs, at = [], 0
+    while "```toml\n[tool.hfguard]" in readme[at:]:
+        start = readme.index("```toml\n[tool.hfguard]", at) + len("```toml\n")
+        at = readme.index("```", start)
+        folder = tmp_path / str(len(configs))
+        folder.mkdir()
+        (folder / "pyproject.toml").write_text(readme[start:at])
+        configs.append(load_config(folder / "pyproject.toml"))
+    return configs
+
+
+def test_readme_defaults_are_the_defaults(tmp_path: Path) -> None:
+    """The block the README shows as the defaults is what hfguard runs with when no file is found."""
+    defaults = _readme_configs(tmp_path)[0]
+    assert dataclasses.replace(defaults, source=None, root=None) == DEFAULT_CONFIG
+
+
+def test_readme_example_is_a_valid_config(tmp_path: Path) -> None:
+    config = _readme_configs(tmp_path)[1]
+    tmp_path = tmp_path / "1"
     assert config.exclude and config.allow and config.custom_rules and config.pii.spacy_model
     assert config.extend_default is True and config.baseline == str(tmp_path / ".hfguard-baseline.json")
