@@ -11,7 +11,7 @@ when something blocks. Files that cannot be scanned block too, unless `allow_uns
 The caller's token is passed through to huggingface_hub and never logged or stored.
 
 Each scan is logged on the `logging` logger "hfguard" (INFO: what is scanned, how much, the
-verdict); a scan that runs for more than about a second shows a tqdm progress bar on stderr when
+verdict); a scan that is not over within a moment shows a tqdm progress bar on stderr when
 it is a terminal, unless HF_HUB_DISABLE_PROGRESS_BARS is set or huggingface_hub's
 `disable_progress_bars()` was called. LFS files that `preupload_lfs_files` (e.g. in
 `datasets.push_to_hub`) uploads before the commit are judged at the commit by the sha256 that was

@@ -11,9 +11,9 @@ the time of the commit. So what is about to be uploaded is also remembered as cl
 recorded for it, and uploads not yet committed are counted so that a block never claims that
 nothing was sent.
 
-Each scan is logged on the `hfguard` logger (what, how much, the verdict); a scan that takes more
-than about a second shows a tqdm progress bar on a terminal, like huggingface_hub's own bars, and
-honours HF_HUB_DISABLE_PROGRESS_BARS / `huggingface_hub.utils.disable_progress_bars()`.
+Each scan is logged on the `hfguard` logger (what, how much, the verdict); a scan that is not
+over within a moment shows the CLI's tqdm progress bar on a terminal, like huggingface_hub's own
+bars, and honours HF_HUB_DISABLE_PROGRESS_BARS / `huggingface_hub.utils.disable_progress_bars()`.
 """
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from hfguard.errors import EXIT_BLOCKING, EXIT_USAGE, HfguardError
 from hfguard.hub_outgoing import Outgoing, content_key
 from hfguard.masking import printable
 from hfguard.models import Blob, FileError, Finding, Report
+from hfguard.readers.progress import Progress
 from hfguard.scanner import ScanOptions, scan_blobs
 
 logger = logging.getLogger("hfguard")
@@ -46,7 +47,6 @@ _MAX_LISTED = 20
 _CACHE_SIZE = 8192
 _ALIAS_MAX_BYTES = 1024 * 1024
 _HASH_READ = 1024 * 1024
-PROGRESS_DELAY = 1.0  # seconds a scan runs before its progress bar shows
 _serials = itertools.count(1)
 
 
@@ -287,7 +287,7 @@ def _scan(todo: Sequence[Outgoing], options: GateOptions) -> Report:
                 f", {unknown} of unknown size" if unknown else "")
     started = time.perf_counter()
     try:
-        with _progress(total) as bar:
+        with _progress(len(todo), total) as bar:
             blobs = [_counted(item.blob, bar) for item in todo] if bar is not None else [item.blob for item in todo]
             report = scan_blobs(blobs, options.scan)
     except HfguardError:
@@ -328,15 +328,14 @@ def progress_disabled() -> bool:
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Any]:
-    """A tqdm bar over the bytes read by the scan, shown only after PROGRESS_DELAY seconds."""
+def _progress(files: int, total: int) -> Iterator[Progress | None]:
+    """The CLI's progress bar (bytes, files, the current file) over what the scan reads, shown
+    only once the scan has run for progress.SHOW_AFTER_SECONDS (quick scans never show one)."""
     if progress_disabled():
         yield None
         return
-    from tqdm.auto import tqdm  # type: ignore[import-untyped]
-
-    bar = tqdm(total=total or None, unit="B", unit_scale=True, unit_divisor=1024, desc="hfguard scan",
-               delay=PROGRESS_DELAY, leave=False, file=sys.stderr)
+    bar = Progress(sys.stderr)
+    bar.start(files, total)
     try:
         yield bar
     finally:
@@ -344,10 +343,12 @@ def _progress(total: int) -> Iterator[Any]:
 
 
 class _CountingReader(io.RawIOBase):
-    def __init__(self, inner: IO[bytes], bar: Any) -> None:
+    """Tells the progress bar how much of a blob the scan has read."""
+
+    def __init__(self, inner: IO[bytes], progress: Progress) -> None:
         super().__init__()
         self._inner = inner
-        self._bar = bar
+        self._progress = progress
 
     def readable(self) -> bool:
         return True
@@ -366,7 +367,7 @@ class _CountingReader(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         if n:
-            self._bar.update(n)
+            self._progress.advance(n)
         return n
 
     def close(self) -> None:
@@ -377,9 +378,19 @@ class _CountingReader(io.RawIOBase):
                 super().close()
 
 
-def _counted(blob: Blob, bar: Any) -> Blob:
+def _counted(blob: Blob, progress: Progress) -> Blob:
     opener = blob.open
-    return replace(blob, open=lambda: io.BufferedReader(_CountingReader(opener(), bar), buffer_size=_HASH_READ))
+    opened: list[bool] = []
+
+    def open_counted() -> IO[bytes]:
+        if not opened:  # first open: this file starts (a reader may open a blob more than once)
+            if progress.current:
+                progress.file_done(progress.current, 0)
+            progress.file_started(blob.path)
+            opened.append(True)
+        return io.BufferedReader(_CountingReader(opener(), progress), buffer_size=_HASH_READ)
+
+    return replace(blob, open=open_counted)
 
 
 def _mark_content_clean(item: Outgoing, serial: int) -> None:

@@ -13,7 +13,7 @@ import pytest
 from hubserver import HubServer
 from secretgen import hf_token
 
-from hfguard import UploadBlocked, hub_gate, safe_upload
+from hfguard import UploadBlocked, safe_upload
 
 TOKEN = "hf_" + "Q" * 34
 
@@ -47,7 +47,7 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> _Terminal:
     """A terminal for stderr (set by _upload: pytest's capture resets sys.stderr after fixtures),
     progress bars allowed, and the bar shown at once."""
     stream = _Terminal()
-    monkeypatch.setattr(hub_gate, "PROGRESS_DELAY", 0.0, raising=False)
+    monkeypatch.setattr("hfguard.readers.progress.SHOW_AFTER_SECONDS", 0.0)
     monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
     monkeypatch.setattr(importlib.import_module("huggingface_hub.utils.tqdm"), "HF_HUB_DISABLE_PROGRESS_BARS", None)
     return stream
@@ -62,14 +62,14 @@ def _upload(tmp_path: Path, stderr: io.StringIO) -> None:
 
 def test_progress_bar_on_a_terminal(hub: HubServer, tmp_path: Path, terminal: _Terminal) -> None:
     _upload(tmp_path, terminal)
-    assert "hfguard scan" in terminal.getvalue()
+    assert "%|" in terminal.getvalue()  # the scanner's bar (bytes, files, the current file)
 
 
 def test_progress_bar_honours_hf_hub_disable_progress_bars(hub: HubServer, tmp_path: Path, terminal: _Terminal,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     _upload(tmp_path, terminal)
-    assert "hfguard scan" not in terminal.getvalue()
+    assert "%|" not in terminal.getvalue()
     assert hub.commits()  # the upload itself went through
 
 
@@ -81,7 +81,7 @@ def test_progress_bar_honours_disable_progress_bars(hub: HubServer, tmp_path: Pa
         _upload(tmp_path, terminal)
     finally:
         enable_progress_bars()
-    assert "hfguard scan" not in terminal.getvalue()
+    assert "%|" not in terminal.getvalue()
 
 
 def test_no_progress_bar_off_a_terminal(hub: HubServer, tmp_path: Path, terminal: _Terminal,
