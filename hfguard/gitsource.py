@@ -286,12 +286,10 @@ class BlobStore:
         return found
 
     def lfs_pointers(self, items: Sequence[_Item], sizes: Mapping[str, int]) -> dict[str, lfs.Pointer]:
-        """The items' blobs that are Git LFS pointers, by blob sha. Only blobs of pointer size
-        whose path has a reader are read (a pointer named model.bin is skipped as binary anyway)."""
+        """The items' blobs that are Git LFS pointers, by blob sha (only blobs of pointer size are
+        read). Binary names too: the hygiene checks read pickles (model.bin, *.pkl)."""
         candidates = sorted({
-            item.sha for item in items
-            if lfs.MIN_POINTER_BYTES <= sizes.get(item.sha, -1) < lfs.MAX_POINTER_BYTES
-            and choose_reader(item.path, None) is not None
+            item.sha for item in items if lfs.MIN_POINTER_BYTES <= sizes.get(item.sha, -1) < lfs.MAX_POINTER_BYTES
         })
         pointers = {}
         for sha, data in self.contents(candidates).items():
