@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,15 @@ TOKEN = "hf_" + "Q" * 34
 
 
 @pytest.fixture
-def ds_hub(lfs_hub: HubServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> HubServer:
+def ds_hub(lfs_hub: HubServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubServer]:
     """`datasets` reads HF_ENDPOINT when imported: point it at the stand-in as well."""
     monkeypatch.setattr(datasets.config, "HF_ENDPOINT", lfs_hub.endpoint)
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "ds_cache")
-    return lfs_hub
+    datasets.disable_progress_bars()
+    try:
+        yield lfs_hub
+    finally:
+        datasets.enable_progress_bars()
 
 
 def clean_dataset(n: int = 200, seed: int = 1) -> Any:
@@ -161,3 +166,27 @@ def test_changed_after_its_scan_is_not_clean(lfs_hub: HubServer, tmp_path: Path)
         with pytest.raises(UploadBlocked):
             api.create_commit("user/model", [op], commit_message="Add weights")
     assert lfs_hub.commits() == []
+
+
+def test_lfs_files_of_upload_folder(lfs_hub: HubServer, tmp_path: Path) -> None:
+    """upload_folder without Xet: Parquet and safetensors go through LFS (as on the Hub), are
+    committed when clean, and personal data in a Parquet file stops every content request."""
+    from huggingface_hub import HfApi
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    clean_dataset().to_parquet(str(folder / "train.parquet"))
+    (folder / "README.md").write_text("# data\n")
+    api = HfApi(token=TOKEN)
+    with protect():
+        api.upload_folder(folder_path=folder, repo_id="user/data", repo_type="dataset")
+    commit = lfs_hub.commits()[-1]
+    assert set(commit.lfs_files) == {"train.parquet"} and set(commit.files) == {"README.md"}
+    assert lfs_hub.received("train.parquet") == (folder / "train.parquet").read_bytes()
+
+    lfs_hub.clear()
+    personal_dataset().to_parquet(str(folder / "people.parquet"))
+    with protect(), pytest.raises(UploadBlocked) as exc:
+        api.upload_folder(folder_path=folder, repo_id="user/data", repo_type="dataset")
+    assert {f.path for f in exc.value.findings} == {"people.parquet"}
+    assert lfs_hub.content_requests() == [], lfs_hub.paths()
