@@ -110,10 +110,10 @@ def test_block_after_a_clean_split_says_what_was_already_sent(ds_hub: HubServer)
     with protect(), pytest.raises(UploadBlocked) as exc:
         datasets.DatasetDict(splits).push_to_hub("user/data", token=TOKEN)
     assert len(ds_hub.lfs_uploads()) == 1 and ds_hub.commits() == []
-    assert exc.value.already_uploaded == 1
     message = str(exc.value)
     assert "nothing was sent" not in message
     assert "1 LFS file(s) were already uploaded before this point; the commit was not created" in message
+    assert exc.value.already_uploaded == 1
     assert all(f.path.startswith("data/test-") for f in exc.value.findings)
 
 
