@@ -16,7 +16,7 @@ from typing import IO, Protocol
 from hfguard.baseline import Baseline
 from hfguard.budget import BASE_SECONDS, BudgetExceeded, file_budget, time_budget
 from hfguard.config import DEFAULT_CONFIG, Config
-from hfguard.engine import SecretEngine
+from hfguard.engine import SecretEngine, drop_covered
 from hfguard.hygiene import make_detector as make_hygiene_detector
 from hfguard.lfs import parse_pointer as parse_lfs_pointer
 from hfguard.lfs import pointer_note as lfs_pointer_note
@@ -120,7 +120,7 @@ class FileScanner:
             # Fail closed: a file that was not read is an error (exit 2, uploads block), never a
             # note; leaving it out is a decision the config states (`exclude`).
             result.errors.append(FileError(blob.path, (
-                f"not scanned: {blob.size} bytes, larger than max_file_size ({limit} bytes); raise "
+                f"{blob.size} bytes, larger than max_file_size ({limit} bytes): not scanned; raise "
                 "max_file_size, or add the path to `exclude` in the config to leave it out on purpose")))
             return result
         try:
@@ -172,7 +172,7 @@ class FileScanner:
         try:
             for chunk in reader(blob, head, ctx):
                 result.bytes += len(chunk.text)
-                cap.add(matches, self.engine.scan(chunk, blob.path))
+                cap.add(matches, self.engine.scan(chunk, chunk.path or blob.path))
                 if file_pii is not None:
                     cap.add(matches, file_pii.feed(chunk))
                 # The clock is read after a chunk; in the part every file gets, only the hard stop
@@ -230,7 +230,7 @@ class FileScanner:
         # A value found anywhere in this file never shows in full in another field (a JSON key
         # path, a CSV column name, a message).
         secrets = longest_first(m.secret for m in matches if m.category is not Category.HYGIENE)
-        for match in matches:
+        for match in drop_covered(matches):  # an "email" that is part of a token: the token
             if not self.policy.wanted(match):
                 continue
             line, column = locate(match.chunk, match.start)
@@ -238,7 +238,8 @@ class FileScanner:
             if isinstance(match.chunk, LocatedChunk):  # a column of values, a notebook cell
                 where = match.chunk.where(match.start)
                 line, column, row, field_name, location = where.line, where.column, where.row, where.field, where.location
-            fp = self.policy.fingerprint(match.rule_id, match.secret, blob.path)
+            path = match.chunk.path or blob.path  # an archive member: data.zip!train/notes.txt
+            fp = self.policy.fingerprint(match.rule_id, match.secret, path)
             key = (match.rule_id, line, column, row, field_name, fp)
             if key in seen:  # overlap between streamed pieces
                 continue
@@ -246,12 +247,12 @@ class FileScanner:
             if blob.location_prefix:
                 location = f"{blob.location_prefix}, {location}" if location else blob.location_prefix
             location = redact_ordered(location, secrets)
-            reason = self.policy.suppression(match, blob.path, fp)
+            reason = self.policy.suppression(match, path, fp)
             finding = Finding(
                 rule=match.rule_id,
                 category=match.category,
                 severity=match.severity,
-                path=blob.path,
+                path=path,
                 line=line,
                 column=column,
                 cell=match.chunk.cell,
