@@ -1,11 +1,14 @@
 """Write a small demo project with typical leaks (a token in a notebook output, a key in a config,
-customer records in a CSV), built at run time so that no credential is committed.
+customer records in a CSV), built at run time so that no credential is committed; and what to fix
+before publishing (a model card without licence or sections, a model loaded without a pinned
+revision, a pickled classifier instead of safetensors: the report's "Before you publish" part).
 
     python examples/make_demo.py DEMO_DIR && hfguard scan DEMO_DIR
 """
 from __future__ import annotations
 
 import json
+import pickle
 import random
 import string
 import sys
@@ -27,8 +30,16 @@ def main(argv: list[str]) -> int:
         "import os\n\n"
         'HF_TOKEN = os.environ["HF_TOKEN"]  # fine: read from the environment\n'
         f'aws_access_key_id = "{aws_id}"\n'
-        f'aws_secret_access_key = "{aws_secret}"\n'
+        f'aws_secret_access_key = "{aws_secret}"\n\n'
+        "from transformers import AutoModel\n\n"
+        'model = AutoModel.from_pretrained("bert-base-uncased")  # no revision=: not pinned\n'
     )
+    (target / "README.md").write_text(
+        "---\nlanguage: en\npipeline_tag: text-classification\n---\n\n"
+        "# Review classifier\n\nClassifies product reviews. Trained on our customer reviews.\n"
+    )
+    # A plain pickle (no code in it, but loading pickles can run code): prefer safetensors.
+    (target / "classifier.pkl").write_bytes(pickle.dumps({"weights": [0.25, -1.5, 3.0], "bias": 0.1}))
     notebook = {
         "nbformat": 4, "nbformat_minor": 5,
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
