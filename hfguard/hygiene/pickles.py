@@ -36,6 +36,12 @@ MAX_ZIP_MEMBERS = 100_000
 SPOOL_MEMORY = 16 * 1024 * 1024  # a stream that cannot seek is copied; past this, to a temp file
 _SAFE_NAME = re.compile(r"[^\w./<>-]")
 _SHOWN_IMPORTS = 3
+# Imports picklescan (1.0) leaves "suspicious" that hand a pickle any module, and so any callable:
+# dangerous here too.
+_ALSO_DANGEROUS = frozenset({
+    ("builtins", "__import__"), ("__builtin__", "__import__"), ("importlib", "import_module"),
+    ("importlib", "__import__"),
+})
 
 logging.getLogger("picklescan").addHandler(logging.NullHandler())  # its warnings are our findings
 
@@ -127,7 +133,7 @@ def _scanner() -> Any:
 def _judge(result: Any, scanner: Any, verdict: _Verdict) -> None:
     for g in result.globals:
         shown = _name(f"{g.module}.{g.name}")
-        if g.safety is scanner.SafetyLevel.Dangerous:
+        if g.safety is scanner.SafetyLevel.Dangerous or (g.module, g.name) in _ALSO_DANGEROUS:
             verdict.dangerous.append(shown)
         elif g.safety is scanner.SafetyLevel.Suspicious:
             verdict.suspicious.append(shown)
