@@ -42,6 +42,8 @@ GIT = os.environ.get("HFGUARD_GIT")  # the git binary; unset: gitpython's ($GIT_
 # Settings that would change the plumbing output we parse; user config must not.
 _GIT_CONFIG = ("core.quotePath=true", "log.showSignature=false", "diff.noprefix=false")
 STREAM_BYTES = 32 * 1024 * 1024  # larger blobs are streamed from their own process, not held in memory
+SMALL_CACHE_BYTES = 64 * 1024 * 1024  # small blobs read for the LFS pointer check kept for the scan
+_BULK_OBJECTS = 8192  # objects per bulk `cat-file --batch` (each under 1 KB: bounded memory)
 _MODE_GITLINK = "160000"  # submodule: its content lives in another repository
 _MODE_SYMLINK = "120000"  # blob is a link target, not file content
 _LINE_READERS = frozenset({"text", "prose"})  # readers that keep no state across lines
@@ -242,6 +244,7 @@ class BlobStore:
         self.git = _git(repo.root)
         self._batch = _Batch(self.git)
         self._cache: tuple[str, bytes] | None = None  # the blob last read: scanners open twice
+        self._small: dict[str, bytes] = {}  # small blobs read in bulk (LFS pointer check), not yet scanned
         self._kept: tuple[str, Lines, bytes] | None = None  # the last blob cut down to some lines
         self.lfs_shas: set[str] = set()  # blobs that are Git LFS pointers (scanned as their object)
         self._lfs_storage: Path | None = None
@@ -292,10 +295,15 @@ class BlobStore:
             item.sha for item in items if lfs.MIN_POINTER_BYTES <= sizes.get(item.sha, -1) < lfs.MAX_POINTER_BYTES
         })
         pointers = {}
-        for sha, data in self.contents(candidates).items():
-            pointer = lfs.parse_pointer(data)
-            if pointer is not None:
-                pointers[sha] = pointer
+        kept = 0
+        for start in range(0, len(candidates), _BULK_OBJECTS):
+            for sha, data in self.contents(candidates[start : start + _BULK_OBJECTS]).items():
+                pointer = lfs.parse_pointer(data)
+                if pointer is not None:
+                    pointers[sha] = pointer
+                elif kept + len(data) <= SMALL_CACHE_BYTES:  # the scan reads it from here, not again
+                    self._small[sha] = data
+                    kept += len(data)
         self.lfs_shas.update(pointers)
         return pointers
 
@@ -330,6 +338,10 @@ class BlobStore:
     def read(self, sha: str) -> bytes:
         if self._cache is not None and self._cache[0] == sha:
             return self._cache[1]
+        small = self._small.pop(sha, None)
+        if small is not None:
+            self._cache = (sha, small)
+            return small
         from git.exc import GitCommandNotFound
 
         try:
@@ -375,6 +387,7 @@ class BlobStore:
         self.git.clear_cache()  # ends gitpython's persistent cat-file processes
         self._batch.close()
         self._cache = self._kept = None
+        self._small = {}
 
 
 Lines = list[tuple[int, int]]  # (first line, count), 1-based, sorted
