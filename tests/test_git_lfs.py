@@ -234,6 +234,16 @@ def test_lfs_storage_setting_is_honoured(lfs_repo: Repo, capsys: pytest.CaptureF
     assert code == 1 and findings(report) == EXPECTED
 
 
+def test_size_limit_applies_to_the_object_not_its_pointer(lfs_repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    (lfs_repo.path / ".hfguard.toml").write_text('max_file_size = "1KB"\n')
+    big = jsonl([f"row {i}" for i in range(100)])
+    write_all(lfs_repo, {"data/big.jsonl": big, "data/small.jsonl": jsonl(["hello"])})
+    assert len(big) > 1024 > len(lfs_repo.git("cat-file", "blob", ":data/big.jsonl").stdout)
+    code, report, _ = scan(capsys, "--staged")
+    assert code == 2 and [e["path"] for e in report["errors"]] == ["data/big.jsonl"]
+    assert "max_file_size" in report["errors"][0]["message"]
+
+
 # --- objects that are missing or do not match --------------------------------------------------
 
 
