@@ -77,20 +77,25 @@ class _Window(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
-        wanted = len(buffer)
+    def read(self, size: int | None = -1) -> bytes:
+        """At most what the window holds: a pickle opcode that announces a 2 GB argument does not
+        get a 2 GB buffer."""
         room = self.limit - self.pos
-        n = min(wanted, room)
-        data = self.raw.read(n) if n > 0 else b""
-        buffer[: len(data)] = data
+        wanted = room + 1 if size is None or size < 0 else size
+        data = self.raw.read(min(wanted, room)) if room > 0 else b""
         self.pos += len(data)
         self.furthest = max(self.furthest, self.pos)
         if len(data) < wanted:
-            if room <= len(data) and self.raw.read(1):
+            if len(data) >= room and self.raw.read(1):
                 self.hit = True
                 self.raw.seek(self.start + self.pos)
             elif self.cut:
                 self.hit = True
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
         return len(data)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
