@@ -75,6 +75,9 @@ class Chunk:
     # True when the reader knows this text is benign but large (tokenizer vocabularies): no
     # entropy-only findings here.
     no_entropy: bool = False
+    # The file this text is from when it is not the blob itself: a member of an archive
+    # (`data.zip!train/notes.txt`); findings and path-scoped rules use it.
+    path: str | None = None
 
 
 @dataclass(frozen=True)

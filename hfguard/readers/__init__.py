@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from hfguard.models import Blob, Chunk, ChunkKind
+from hfguard.readers.archive import ARCHIVE_EXTENSIONS, read_archive
 from hfguard.readers.base import LocatedChunk, ReadContext, ReaderError, Where
 from hfguard.readers.compressed import COMPRESSED_EXTENSIONS, inner_path, read_compressed
 from hfguard.readers.hfrepo import read_card, read_safetensors, read_tokenizer
@@ -66,6 +67,7 @@ READERS: dict[str, Reader] = {
     "parquet": read_parquet,
     "arrow": read_arrow,
     "compressed": read_compressed,
+    "archive": read_archive,
     "card": read_card,
     "tokenizer": read_tokenizer,
     "safetensors": read_safetensors,
@@ -92,6 +94,7 @@ EXTENSION_READERS: dict[str, str] = {
     "ipc": "arrow",
     "safetensors": "safetensors",
     **{ext: "compressed" for ext in sorted(COMPRESSED_EXTENSIONS)},
+    **{ext: "archive" for ext in sorted(ARCHIVE_EXTENSIONS)},  # zip, tar, tgz...: members read
 }
 
 # File name (lower case) -> reader name; wins over the extension. Hugging Face repo files.
@@ -114,7 +117,7 @@ FILENAME_READERS: dict[str, str] = {
 STRICT_READERS: frozenset[str] = frozenset({"notebook", "csv", "tsv", "json", "json-metadata", "jsonl"})
 
 # Readers that handle binary content themselves (Parquet, compressed files).
-BINARY_READERS: frozenset[str] = frozenset({"parquet", "arrow", "compressed", "safetensors"})
+BINARY_READERS: frozenset[str] = frozenset({"parquet", "arrow", "compressed", "safetensors", "archive"})
 
 
 APPLE_DOUBLE_MAGIC = b"\x00\x05\x16\x07"
