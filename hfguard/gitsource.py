@@ -310,7 +310,7 @@ class BlobStore:
     def lfs_storage(self) -> Path:
         """The local LFS folder: `lfs.storage` (relative to the git dir), else `<git dir>/lfs`."""
         if self._lfs_storage is None:
-            status, out, _ = _call(self.git, "config", "--type=path", "--get", "lfs.storage")
+            status, out, _ = _call(self.git, "config", "--path", "--get", "lfs.storage")
             configured = out.decode("utf-8", "surrogateescape").strip() if status == 0 else None
             self._lfs_storage = lfs.storage_dir(self.repo.common_dir, configured)
         return self._lfs_storage
