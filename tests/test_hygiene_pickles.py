@@ -260,3 +260,24 @@ def test_categories_without_hygiene_do_not_check_pickles(tmp_path: Path, marker:
     code, report = scan_json(capsys, str(tmp_path))
     assert code == 0
     assert hygiene(report) == []
+
+
+def test_safe_upload_blocks_a_malicious_pickle_before_any_request(lfs_hub: Any, tmp_path: Path, marker: Path) -> None:
+    from hfguard import UploadBlocked, safe_upload
+
+    token = "hf_" + "Q" * 34  # the stand-in's placeholder, not a credential
+    out = tmp_path / "out"
+    out.mkdir()
+    with zipfile.ZipFile(out / "pytorch_model.bin", "w") as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps(_payloads(marker)["builtins.exec"], protocol=2))
+    with pytest.raises(UploadBlocked) as exc:
+        safe_upload(folder_path=out, repo_id="user/model", token=token)
+    assert lfs_hub.requests == []
+    (finding,) = exc.value.findings
+    assert (finding.rule, finding.path, finding.location) == (
+        "pickle-dangerous-import", "pytorch_model.bin", "member archive/data.pkl")
+    # A plain pickle is reported, not blocked: the upload goes through.
+    plain = pickle.dumps({"w": [1.0]})
+    (out / "pytorch_model.bin").write_bytes(plain)
+    safe_upload(folder_path=out, repo_id="user/model", token=token)
+    assert lfs_hub.received("pytorch_model.bin") == plain
