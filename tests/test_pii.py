@@ -364,3 +364,9 @@ def test_undecodable_bytes_kept_as_surrogates_do_not_stop_presidio(detector: Pii
     text = f"\udc80\udcff caf\udce9 mail {email} \udc80 ssn {ssn}\udc80"
     matches = prose(detector, text)
     assert found(matches, "pii-email") == [email] and found(matches, "pii-us-ssn") == [ssn]
+
+
+def test_a_dotted_value_at_the_very_end_of_a_text_is_found(detector: PiiDetector, fake: Faker) -> None:
+    ip = fake.ipv4_public()
+    assert found(prose(detector, f"client {ip}"), "pii-ip-address") == [ip]
+    assert found(prose(detector, f"client {ip}\n"), "pii-ip-address") == [ip]

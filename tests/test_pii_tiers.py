@@ -239,3 +239,59 @@ def test_a_dense_phone_column_is_counted_value_by_value() -> None:
     [match] = file.finish()
     assert match.rule_id == "pii-phone" and match.count == valid
     assert file.values == 3000 and file.windows == 0
+
+
+def _column_values(kind: str, rng: random.Random, fake: Faker) -> list[str]:
+    """Values of one kind, valid and invalid, with a few of other shapes in between."""
+    values: list[str] = []
+    for i in range(400):
+        if kind == "email":
+            value = rng.choice([fake.free_email(), fake.company_email(), f"noreply{i}@shop-company.com",
+                                f"{fake.user_name()}@example.com", f"a.b{i}@mail.invalid", fake.email()])
+        elif kind == "phone":
+            value = rng.choices([
+                f"({rng.randint(200, 999)}) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}",
+                f"{rng.randint(200, 999)}-{rng.randint(200, 999)}-{rng.randint(0, 9999):04d}",
+                f"{rng.randint(200, 999)}.{rng.randint(200, 999)}.{rng.randint(0, 9999):04d}",
+                f"1-{rng.randint(200, 999)}-{rng.randint(200, 999)}-{rng.randint(0, 9999):04d}",
+                j("124-531-", "9599"), "(222) 222-2222",
+            ], weights=[30, 30, 30, 30, 1, 1])[0]
+        else:
+            value = rng.choice([fake.ssn(), f"{rng.randint(0, 999):03d}-{rng.randint(0, 99):02d}-{rng.randint(0, 9999):04d}",
+                                "123-45-6789", "666-12-3456", "900-12-3456", "111-11-1111"])
+        values.append(value)
+    for at in range(0, 400, 37):  # other shapes: the general path
+        values[at] = rng.choice(["", "N/A", f"call {fake.phone_number()}", f"ssn {fake.ssn()}", fake.sentence(),
+                                 f"+1 {rng.randint(200, 999)} 555 0134", fake.free_email().upper()])
+    return values
+
+
+def test_columns_of_one_kind_get_the_verdicts_of_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dense loop (dense.KINDS) accepts exactly the values the general path accepts."""
+    from hfguard.pii import dense
+
+    rng = random.Random(21)
+    fake = Faker("en_US")
+    fake.seed_instance(21)
+    columns = [(kind, header, _column_values(kind, rng, fake))
+               for kind, header in (("email", "email"), ("phone", "phone"), ("ssn", "ssn"), ("email", "contact"),
+                                    ("phone", "number"), ("ssn", "tax_ref"))]
+    detector = PiiDetector(Config())
+
+    def run() -> list[tuple[str, str, int, str, int | None]]:
+        out = []
+        for _, header, values in columns:
+            file = detector.for_file("people.csv")
+            for row in range(0, len(values), 150):
+                file.feed(Chunk("\n".join(values[row : row + 150]), ChunkKind.DATA, line=None, row=row + 1, field=header))
+            out += [(header, m.rule_id, m.start, m.secret, m.count) for m in file.finish()]
+        return sorted(out)
+
+    kinds: list[str | None] = []
+    decide = dense.column_kind
+    monkeypatch.setattr(dense, "column_kind", lambda values, enabled: kinds.append(decide(values, enabled)) or kinds[-1])
+    fast = run()
+    assert kinds == ["EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN"] * 2  # the dense loop ran on every column
+    monkeypatch.setattr(dense, "column_kind", lambda values, enabled: None)
+    assert fast == run()
+    assert {rule for _, rule, _, _, _ in fast} == {"pii-email", "pii-phone", "pii-us-ssn"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 from hfguard.validators import iban, luhn_checksum_ok
 
@@ -50,7 +51,10 @@ _SSN_PUBLISHED = frozenset({"078051120", "219099999", "123456789", "457555462"})
 
 def ssn_ok(value: str) -> bool:
     """US SSN structure: area 001-665 or 667-899, group 01-99, serial 0001-9999."""
-    digits = digits_of(value)
+    return ssn_digits_ok(digits_of(value))
+
+
+def ssn_digits_ok(digits: str) -> bool:
     if len(digits) != 9 or digits in _SSN_PUBLISHED or len(set(digits)) == 1:
         return False
     area, group, serial = int(digits[:3]), digits[3:5], digits[5:]
@@ -105,15 +109,16 @@ _NO_REPLY = re.compile(
 def email_not_personal(address: str) -> bool:
     """Reserved/documentation domains, no-reply and machine addresses are not personal data."""
     local, _, domain = address.rpartition("@")
+    return not local or _domain_not_personal(domain) or bool(_NO_REPLY.match(local))
+
+
+@lru_cache(maxsize=65536)
+def _domain_not_personal(domain: str) -> bool:
     domain = domain.lower().rstrip(".")
-    if not local or not domain:
-        return True
-    if domain.endswith(_RESERVED_SUFFIXES) or domain in _RESERVED_LABELS:
+    if not domain or domain.endswith(_RESERVED_SUFFIXES) or domain in _RESERVED_LABELS:
         return True
     labels = domain.split(".")
-    if any(label in _RESERVED_LABELS for label in labels[:-1]) or "noreply" in domain or "no-reply" in domain:
-        return True
-    return bool(_NO_REPLY.match(local))
+    return any(label in _RESERVED_LABELS for label in labels[:-1]) or "noreply" in domain or "no-reply" in domain
 
 
 # --- health identifiers ---------------------------------------------------------------------

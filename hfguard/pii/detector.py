@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from hfguard.engine import lower_same_length
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
-from hfguard.pii import checks
+from hfguard.pii import checks, dense
 from hfguard.pii.columns import Field, classify, free_text, is_empty, value_fits
 from hfguard.pii.entities import ENTITIES, PERSON_IDENTIFIERS, Entity
 from hfguard.pii.prefilter import (
     TRIGGER_SETS,
     Candidate,
+    bare_number_hint,
     context_distance,
     find_candidates,
     has_context,
@@ -113,6 +114,8 @@ class FieldStat:
     first_fit: Hit | None = None
     ner_chars: int = 0
     tried: dict[str, int] = field(default_factory=dict)  # entity -> candidates looked at
+    kind: str | None = None  # dense.KINDS of its values, decided on its first batch
+    kind_known: bool = False
 
     @property
     def single_token(self) -> bool:
@@ -200,14 +203,20 @@ class FilePiiDetector:
         info = classify(chunk.field) if chunk.field else None
         tabular = chunk.kind is ChunkKind.DATA and info is not None
         lowered = lower_same_length(text)
-        candidates = find_candidates(text, lowered, info.words if tabular and info is not None else "")
         if tabular:
             assert info is not None
             stat = self._field_stat(info)
-            if info.entity is not None and ENTITIES[info.entity].needs_context:
-                candidates += _header_candidates(chunk, info.entity)
-            self._feed_column(chunk, seq, stat, candidates, lowered)
+            kind = self._kind(stat, chunk)
+            if kind is not None:
+                candidates, people = self._dense_values(chunk, seq, stat, kind, lowered)
+            else:
+                candidates = find_candidates(text, lowered, info.words)
+                if info.entity is not None and ENTITIES[info.entity].needs_context:
+                    candidates += _header_candidates(chunk, info.entity)
+                people = candidates
+            self._feed_column(chunk, seq, stat, people, lowered)
         else:
+            candidates = find_candidates(text, lowered)
             if chunk.kind is not ChunkKind.DATA:
                 self._text_line_total += text.count("\n") + 1
             phrases = _health_phrases(text, lowered) if chunk.kind is not ChunkKind.CODE else []
@@ -224,6 +233,60 @@ class FilePiiDetector:
         if self._ner_pending_chars >= NER_BATCH_CHARS:
             self._flush_ner()
         return []
+
+    def _kind(self, stat: FieldStat, chunk: Chunk) -> str | None:
+        """The one kind of identifier (dense.KINDS) this column holds, decided on its first
+        batch; None: values go the general way. Values that hold newlines always do."""
+        if not stat.kind_known:
+            stat.kind_known = True
+            entity = stat.info.entity
+            if entity is None or not ENTITIES[entity].needs_context:
+                stat.kind = dense.column_kind(chunk.text[: 64 * 1024].split("\n"), self._enabled_name)
+        return stat.kind if getattr(chunk, "starts", None) is None else None
+
+    def _enabled_name(self, name: str) -> bool:
+        return self.parent.enabled(ENTITIES[name])
+
+    def _dense_values(
+        self, chunk: Chunk, seq: int, stat: FieldStat, kind: str, lowered: str
+    ) -> tuple[list[Candidate], list[Candidate]]:
+        """A column of one kind: each value of the kind's shape gets its verdict in one loop
+        (dense.KINDS); the prefilter looks at the other values one by one. Returns the
+        candidates of the other values, and those plus the accepted values (for record joins)."""
+        info = stat.info
+        text = chunk.text
+        shape, check = dense.KINDS[kind]
+        fullmatch = shape.fullmatch
+        hint = bare_number_hint(lowered, info.words)
+        candidates: list[Candidate] = []
+        accepted: list[tuple[int, str]] = []
+        shaped = 0
+        pos = 0
+        for value in text.split("\n"):
+            size = len(value)
+            if fullmatch(value) is not None:
+                shaped += 1
+                if check(value):
+                    accepted.append((pos, value))
+            elif size and not is_empty(value):
+                for s, e, ents in find_candidates(value, lowered[pos : pos + size], hint):
+                    candidates.append((s + pos, e + pos, ents))
+            pos += size + 1
+        self.values += shaped
+        stat.tried[kind] = stat.tried.get(kind, 0) + shaped
+        if info.entity is not None and ENTITIES[info.entity].needs_context:
+            candidates += _header_candidates(chunk, info.entity)
+        if accepted:
+            column = self._columns.setdefault((info.key, kind), ColumnStat())
+            column.count += len(accepted)
+            room = 10000 - len(column.distinct)
+            if room > 0:
+                column.distinct.update(v for _, v in accepted[:room])
+            start, value = accepted[0]
+            if column.first is None or (seq, start) < column.first.order:
+                column.first = Hit(chunk, start, start + len(value), value, (seq, start))
+        entities = (kind,)
+        return candidates, candidates + [(s, s + len(v), entities) for s, v in accepted]
 
     def _field_stat(self, info: Field) -> FieldStat:
         stat = self._fields.get(info.key)

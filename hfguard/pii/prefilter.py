@@ -234,8 +234,8 @@ def _dotted_entities(text: str, start: int, end: int) -> tuple[str, ...]:
     """An IPv4 address or a dotted phone number; not a version, a decimal or a date."""
     before = text[start - 1] if start else " "
     after = text[end : end + 2]
-    if before.isalnum() or before in "_.-/:#" or (after[:1].isalnum() or after[:1] in "_/"):
-        return _NONE
+    if before.isalnum() or before in "_.-/:#" or (after[:1].isalnum() or (after and after[0] in "_/")):
+        return _NONE  # ("" in "_/" is true: a value at the very end of a text was lost here)
     if after[:1] == "." and after[1:2].isdigit():
         return _NONE  # 1.2.3.4.5
     value = text[start:end]
@@ -251,6 +251,13 @@ Candidate = tuple[int, int, tuple[str, ...]]  # start, end, entities worth tryin
 
 def _mentions(entity: str, lowered: str, extra: str) -> bool:
     return any(a in lowered or a in extra for a in _ANCHORS[entity])
+
+
+def bare_number_hint(lowered: str, extra: str = "") -> str:
+    """`extra` plus the words that let bare digit runs be SSN/phone candidates in `lowered`:
+    find_candidates on a piece of a text, given this, treats digit runs as on the whole text."""
+    words = [_ANCHORS[e][0] for e in ("US_SSN", "PHONE_NUMBER") if _mentions(e, lowered, extra)]
+    return " ".join([extra, *words])
 
 
 def find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate]:
