@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from gitutil import Repo
 from hubserver import HubServer
-from secretgen import hf_token
+from secretgen import hf_token, rand
 
 from hfguard import UploadBlocked, budget, protect, safe_upload
 from hfguard.cli import main
@@ -105,10 +105,19 @@ def test_match_cap_does_not_hide_an_unsuppressed_value(tmp_path: Path, capsys: p
     lines.append(f'LIVE = "{TOKEN}"')
     (tmp_path / "keys.py").write_text("\n".join(lines) + "\n")
     code, report = _scan_json(capsys, str(tmp_path), "--no-pii")
-    assert code in (1, 2), report  # never 0: the last value was not checked, or it blocks
-    if code == 2:
-        (error,) = report["errors"]
-        assert "huggingface-access-token" in error["message"]
+    assert code == 2, report  # the values past the cap were never judged: not fully scanned
+    (error,) = report["errors"]
+    assert "huggingface-access-token" in error["message"] and "not fully scanned" in error["message"]
+    # Past the cap, values of a severity that cannot block do not fail the scan.
+    (tmp_path / "keys.py").unlink()
+    (tmp_path / "refs.txt").write_text("".join(f"see tkt_{rand('hex', 8, str(i))}\n" for i in range(MAX_MATCHES_PER_RULE + 5)))
+    (tmp_path / ".hfguard.toml").write_text(
+        '[[rules]]\nid = "ticket-ref"\ndescription = "ticket"\nseverity = "low"\n'
+        'regex = "\\\\b(tkt_[0-9a-f]{8})\\\\b"\nkeywords = ["tkt_"]\n')
+    code, report = _scan_json(capsys, str(tmp_path), "--no-pii")
+    assert code == 0 and report["errors"] == [], report
+    assert len(report["findings"]) == MAX_MATCHES_PER_RULE
+    assert any("more match(es) of ticket-ref not listed" in n for n in report["stats"]["notes"])
 
 
 # --- fault 5: the time budget keeps what was found -------------------------------------------------
