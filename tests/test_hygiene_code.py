@@ -130,3 +130,18 @@ def test_notebook_cell_allow_tag(tmp_path: Path, capsys: pytest.CaptureFixture[s
     cell.metadata["tags"] = ["hfguard-allow"]
     _notebook(path, [cell])
     assert scan_findings(capsys, path) == []
+
+
+def test_a_credential_in_a_loader_call_is_never_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hygiene previews are not masked (a call, an id), but a secret found in the same file is."""
+    from secretgen import hf_token
+
+    token = hf_token("loader-arg")
+    (tmp_path / "load.py").write_text(f'model = AutoModel.from_pretrained("{token}")\n')
+    code = main(["scan", str(tmp_path), "--format", "json", "--no-pii"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert token not in out
+    rules = {f["rule"]: f for f in json.loads(out)["findings"]}
+    assert rules["code-unpinned-revision"]["preview"].startswith("from_pretrained('hf_")
+    assert "\u2026" in rules["code-unpinned-revision"]["preview"]

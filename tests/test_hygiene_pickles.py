@@ -281,3 +281,17 @@ def test_safe_upload_blocks_a_malicious_pickle_before_any_request(lfs_hub: Any, 
     (out / "pytorch_model.bin").write_bytes(plain)
     safe_upload(folder_path=out, repo_id="user/model", token=token)
     assert lfs_hub.received("pytorch_model.bin") == plain
+
+
+def test_without_picklescan_pickles_are_still_reported_with_a_note(tmp_path: Path, marker: Path,
+                                                                   capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """picklescan 1.x needs Python 3.11: on 3.10 pickle files are listed, and the report says the
+    imports were not checked."""
+    monkeypatch.setattr(pickles, "_scanner", lambda: None)
+    (tmp_path / "evil.pkl").write_bytes(pickle.dumps(_payloads(marker)["os.system"]))
+    (tmp_path / "raw.bin").write_bytes(bytes(range(256)))
+    code, report = scan_json(capsys, str(tmp_path))
+    assert code == 0
+    assert [(Path(f["path"]).name, f["rule"]) for f in hygiene(report)] == [("evil.pkl", "pickle-unsafe-format")]
+    assert any("evil.pkl" in n and "not checked" in n for n in report["stats"]["notes"])
