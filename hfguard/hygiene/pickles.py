@@ -25,7 +25,10 @@ from hfguard.hygiene.registry import make_match
 from hfguard.models import Blob, Chunk, ChunkKind, Match
 
 PICKLE_EXTENSIONS = frozenset({"bin", "pt", "pth", "ckpt", "pkl", "pickle", "joblib", "npy", "npz"})
-_PICKLE_BY_NAME = frozenset({"pt", "pth", "ckpt", "pkl", "pickle", "joblib"})  # pickle-based formats
+# Pickles by name, whatever their first bytes (protocol 0 and 1 pickles have no magic). PyTorch's
+# files (*.pt, *.pth, *.ckpt, *.bin) are a zip or a protocol-2 pickle: checked when their bytes say
+# so (a *.pth may also be a site-packages path file, a *.bin raw weights).
+_PICKLE_BY_NAME = frozenset({"pkl", "pickle", "joblib"})
 _PYTORCH = frozenset({"bin", "pt", "pth", "ckpt"})  # legacy (non-zip) torch.save layout possible
 _MEMBER_PICKLE_EXTENSIONS = (".pkl", ".pickle", ".joblib", ".dat", ".data")  # as picklescan
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
@@ -258,7 +261,9 @@ def check_pickle_file(blob: Blob, ext: str) -> tuple[list[Match], list[str]]:
     """(matches, notes) for one pickle-type file. Reading errors raise OSError."""
     scanner = _scanner()
     if scanner is None:
-        if ext not in _PICKLE_BY_NAME:
+        with blob.open() as probe:
+            head = probe.read(8)
+        if ext not in _PICKLE_BY_NAME and not head.startswith(_PICKLE_MAGIC + _ZIP_MAGIC):
             return [], []
         note = f"{blob.path}: pickle imports not checked (picklescan is not installed; it needs Python 3.11)"
         chunk = Chunk("pickle", ChunkKind.METADATA, line=None)
