@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from hubserver import HubServer, lfs_tracked
+from hubserver import COMMIT_OID, HubServer, lfs_tracked
 from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import EntryNotFoundError
 
@@ -44,10 +44,10 @@ def test_upload_modes_and_lfs_transfer(lfs_hub: HubServer) -> None:
     assert [r.body for r in lfs_hub.lfs_uploads()] == [weights, big]
     assert lfs_hub.received("big.txt") == big
     # What was committed can be read back; a missing path is EntryNotFound, as on the Hub.
-    assert Path(hf_hub_download("user/model", "notes.txt", token=TOKEN)).read_bytes() == b"hello\n"
-    assert Path(hf_hub_download("user/model", "model.safetensors", token=TOKEN)).read_bytes() == weights
+    assert Path(hf_hub_download("user/model", "notes.txt", revision=COMMIT_OID, token=TOKEN)).read_bytes() == b"hello\n"
+    assert Path(hf_hub_download("user/model", "model.safetensors", revision=COMMIT_OID, token=TOKEN)).read_bytes() == weights
     with pytest.raises(EntryNotFoundError):
-        hf_hub_download("user/model", "README.md", token=TOKEN)
+        hf_hub_download("user/model", "README.md", revision=COMMIT_OID, token=TOKEN)
     listed = {f.path for f in api.list_repo_tree("user/model")}
     assert listed == {"model.safetensors", "notes.txt", "big.txt"}
 
