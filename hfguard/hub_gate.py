@@ -35,7 +35,7 @@ from typing import IO, Any
 from hfguard.baseline import find_baseline_file, load_baseline
 from hfguard.config import Config, load_config
 from hfguard.errors import EXIT_BLOCKING, EXIT_USAGE, HfguardError
-from hfguard.hub_outgoing import Outgoing, content_key
+from hfguard.hub_outgoing import Outgoing, content_key, sha256_key
 from hfguard.masking import printable
 from hfguard.models import Blob, FileError, Finding, Report
 from hfguard.readers.progress import Progress
@@ -190,6 +190,8 @@ class _Pending:
             pending = self._files.get((serial, target), {})
             for key in files:
                 pending.pop(key, None)
+            if not pending:
+                self._files.pop((serial, target), None)
 
     def count(self, serial: int, target: str | None, also: Sequence[tuple[str, str]] = ()) -> int:
         with self._lock:
@@ -197,11 +199,6 @@ class _Pending:
 
 
 _PENDING = _Pending()
-
-
-def sha256_key(path_in_repo: str, sha256_hex: str) -> tuple[str, str, str]:
-    """The verdict-cache key of content known by its sha256 (an LFS object)."""
-    return ("sha256", path_in_repo, sha256_hex)
 
 
 def remember_uploading(items: Sequence[Outgoing], options: GateOptions) -> list[tuple[str, str]]:

@@ -37,6 +37,11 @@ def content_key(path_in_repo: str, data: bytes) -> ContentKey:
     return ("bytes", path_in_repo, hashlib.sha256(data).hexdigest())
 
 
+def sha256_key(path_in_repo: str, sha256_hex: str) -> ContentKey:
+    """The key of content known by its sha256 (an LFS object) under this name."""
+    return ("sha256", path_in_repo, sha256_hex)
+
+
 class _Window(io.RawIOBase):
     """Reads a caller's file object from `start` (seeking before every read, so other readers
     in between do no harm), and puts its position back on close."""
@@ -164,7 +169,7 @@ def uploaded_item(path_in_repo: str, op: Any) -> Outgoing:
     if info is not None and getattr(info, "is_hashed", True):
         sha = getattr(info, "sha256", None)
         if isinstance(sha, bytes):
-            key = ("sha256", path_in_repo, sha.hex())
+            key = sha256_key(path_in_repo, sha.hex())
     return Outgoing(Blob(path_in_repo, _gone, getattr(info, "size", None)), key, uploaded=True)
 
 
