@@ -190,3 +190,19 @@ def test_lfs_files_of_upload_folder(lfs_hub: HubServer, tmp_path: Path) -> None:
         api.upload_folder(folder_path=folder, repo_id="user/data", repo_type="dataset")
     assert {f.path for f in exc.value.findings} == {"people.parquet"}
     assert lfs_hub.content_requests() == [], lfs_hub.paths()
+
+
+def test_second_push_reads_the_card_back_and_adds_a_split(ds_hub: HubServer) -> None:
+    """Pushing another split to an existing dataset: datasets reads README.md back (resolve)
+    and commits a card that names both splits; the first shard stays."""
+    with protect():
+        clean_dataset(100).push_to_hub("user/data", token=TOKEN)
+        clean_dataset(40, 2).push_to_hub("user/data", split="test", token=TOKEN)
+    assert any(r.method == "GET" and "/resolve/" in r.path and r.path.endswith("/README.md") and r.status == 200
+               for r in ds_hub.requests), ds_hub.paths()
+    second = ds_hub.commits()[-1]
+    assert set(second.lfs_files) == {"data/test-00000-of-00001.parquet"} and second.deleted == []
+    card = second.files["README.md"].decode()
+    assert "name: train" in card and "name: test" in card
+    assert set(ds_hub.stored["user/data"]) == {"README.md", "data/train-00000-of-00001.parquet",
+                                               "data/test-00000-of-00001.parquet"}
