@@ -140,7 +140,7 @@ def test_not_an_archive_is_an_error(tmp_path: Path) -> None:
 
 def test_member_paths_drive_path_scoped_rules(tmp_path: Path) -> None:
     """A rule limited to config files (.env) runs on a .env member inside a zip."""
-    secret = "API_KEY=" + hf_token("env")[3:] + "x9"
-    (tmp_path / "cfg.zip").write_bytes(_zip_bytes({"app/.env": (secret + "\n").encode()}))
+    env_line = "API_KEY=" + hf_token("env")[3:] + "x9"
+    (tmp_path / "cfg.zip").write_bytes(_zip_bytes({"app/.env": (env_line + "\n").encode()}))
     findings, _ = _scan(tmp_path / "cfg.zip")
     assert findings == [("cfg.zip!app/.env", 1, None)]
