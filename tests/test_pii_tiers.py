@@ -266,8 +266,9 @@ def _column_values(kind: str, rng: random.Random, fake: Faker) -> list[str]:
     return values
 
 
-def test_columns_of_one_kind_get_the_verdicts_of_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The dense loop (dense.KINDS) accepts exactly the values the general path accepts."""
+@pytest.mark.parametrize("batch", [150, 20])  # vectorised (pyarrow), and one by one (small batches)
+def test_columns_of_one_kind_get_the_verdicts_of_the_general_path(monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    """The dense path (dense.py) accepts exactly the values the general path accepts."""
     from hfguard.pii import dense
 
     rng = random.Random(21)
@@ -282,8 +283,8 @@ def test_columns_of_one_kind_get_the_verdicts_of_the_general_path(monkeypatch: p
         out = []
         for _, header, values in columns:
             file = detector.for_file("people.csv")
-            for row in range(0, len(values), 150):
-                file.feed(Chunk("\n".join(values[row : row + 150]), ChunkKind.DATA, line=None, row=row + 1, field=header))
+            for row in range(0, len(values), batch):
+                file.feed(Chunk("\n".join(values[row : row + batch]), ChunkKind.DATA, line=None, row=row + 1, field=header))
             out += [(header, m.rule_id, m.start, m.secret, m.count) for m in file.finish()]
         return sorted(out)
 

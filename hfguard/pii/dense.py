@@ -1,39 +1,37 @@
 """Columns of one kind of identifier (a column of emails, phone numbers, SSNs): the verdict on
-each value in one tight loop, without candidates, windows or result objects.
+every value at once, without candidates, windows or result objects.
 
 A column's kind is decided once, from the shape of its first values. For a value of that exact
 shape, `KINDS[kind].check` gives the verdict the recogniser and the detector's acceptance rules
-would give it (the same functions, called directly); values of any other shape go the general way.
+would give it (the same functions, called directly); `verdicts` gives the same verdicts for a
+whole batch with pyarrow.compute (regex filters in C; Python only for each distinct email
+domain and phone prefix). Values of any other shape go the general way.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from hfguard.pii import checks
-from hfguard.pii.recognizers import _NANP, _nanp_valid, email_ok
+from hfguard.pii.recognizers import _nanp_valid, email_domain_ok, email_ok
 
 KIND_SAMPLE = 200  # first non-empty values of a column that decide its kind
 KIND_SHARE = 0.9  # of them in the kind's shape
 
 
-# Documentation examples (checks.documentation_example) are IBANs, an NPI and an MBI: of the
-# shapes below only a phone number can spell one (the NPI's ten digits).
-_EXAMPLE_NPI = "1245319599"
-
-
 def _email(value: str) -> bool:
+    # (documentation examples are IBANs, an NPI and an MBI: no value of these shapes is one)
     return email_ok(value) and not checks.email_not_personal(value)
 
 
+_DROP_SEPARATORS = str.maketrans("", "", "()-. ")
+
+
 def _phone(value: str) -> bool:
-    m = _NANP.fullmatch(value)
-    if m is None:
-        return False
-    digits = m.group(1) + m.group(2) + m.group(3)
-    distinct = set(digits) | ({"1"} if value[0] == "1" else set())
-    return _nanp_valid(int(digits[:7])) and len(distinct) >= 4 and digits != _EXAMPLE_NPI
+    digits = value.translate(_DROP_SEPARATORS)
+    national = digits[1:] if len(digits) == 11 else digits
+    return _nanp_valid(int(national[:7])) and len(set(digits)) >= 4
 
 
 def _ssn(value: str) -> bool:
@@ -71,3 +69,62 @@ def column_kind(values: list[str], enabled: Callable[[str], bool]) -> str | None
         if enabled(name) and sum(1 for v in sample if kind.shape.fullmatch(v)) >= KIND_SHARE * len(sample):
             return name
     return None
+
+
+# --- the same verdicts, vectorised ------------------------------------------------------------
+
+# ssn_digits_ok as a regex: area 001-899 but 666, group 01-99, serial 0001-9999; the published
+# numbers and those of one repeated digit as a set.
+_SSN_OK = (
+    r"^(?:00[1-9]|0[1-9]\d|[1-5]\d\d|6[0-57-9]\d|66[0-57-9]|[78]\d\d)-(?:0[1-9]|[1-9]\d)-"
+    r"(?:000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d\d\d)$"
+)
+_SSN_REFUSED = sorted(
+    {f"{d[:3]}-{d[3:5]}-{d[5:]}" for d in checks._SSN_PUBLISHED} | {f"{c * 3}-{c * 2}-{c * 4}" for c in "123456789"}
+)
+
+
+def _email_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
+    parts = pc.extract_regex(arr, r"^(?P<local>[^@]*)@(?P<domain>[^@]*)$")
+    local, domain = pc.struct_field(parts, "local"), pc.struct_field(parts, "domain")
+    domain = pc.utf8_lower(domain)
+    good = [d for d in pc.unique(domain).to_pylist() if d and email_domain_ok(d) and not checks._domain_not_personal(d)]
+    no_reply = pc.match_substring_regex(local, checks._NO_REPLY.pattern, ignore_case=True)
+    return pc.and_(pc.is_in(domain, value_set=pa.array(good, pa.string())), pc.invert(no_reply))
+
+
+def _phone_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
+    digits = pc.replace_substring_regex(arr, r"\D", "")
+    national = pc.if_else(pc.equal(pc.utf8_length(digits), 11), pc.utf8_slice_codeunits(digits, 1, 11), digits)
+    prefixes = pc.utf8_slice_codeunits(national, 0, 7)
+    valid = [p for p in pc.unique(prefixes).to_pylist() if p and _nanp_valid(int(p))]
+    distinct = None
+    for digit in "0123456789":
+        present = pc.cast(pc.match_substring(digits, digit), pa.int8())
+        distinct = present if distinct is None else pc.add(distinct, present)
+    return pc.and_(pc.is_in(prefixes, value_set=pa.array(valid, pa.string())), pc.greater_equal(distinct, 4))
+
+
+def _ssn_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
+    refused = pc.is_in(arr, value_set=pa.array(_SSN_REFUSED, pa.string()))
+    return pc.and_(pc.match_substring_regex(arr, _SSN_OK), pc.invert(refused))
+
+
+_VERDICTS: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "EMAIL_ADDRESS": _email_verdicts, "PHONE_NUMBER": _phone_verdicts, "US_SSN": _ssn_verdicts,
+}
+
+
+def verdicts(kind: str, values: list[str]) -> tuple[Any, Any] | None:
+    """(values of the kind's shape, values accepted) as numpy boolean arrays; None when the
+    values cannot go to Arrow (undecodable bytes kept as lone surrogates): check one by one."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
+
+    try:
+        arr = pa.array(values, pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):
+        return None
+    shaped = pc.match_substring_regex(arr, f"^(?:{KINDS[kind].shape.pattern})$")
+    accepted = pc.and_(shaped, pc.fill_null(_VERDICTS[kind](pa, pc, arr), False))
+    return shaped.to_numpy(zero_copy_only=False), accepted.to_numpy(zero_copy_only=False)

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy
+
 from hfguard.engine import lower_same_length
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import checks, dense
@@ -250,43 +252,60 @@ class FilePiiDetector:
     def _dense_values(
         self, chunk: Chunk, seq: int, stat: FieldStat, kind: str, lowered: str
     ) -> tuple[list[Candidate], list[Candidate]]:
-        """A column of one kind: each value of the kind's shape gets its verdict in one loop
-        (dense.KINDS); the prefilter looks at the other values one by one. Returns the
-        candidates of the other values, and those plus the accepted values (for record joins)."""
+        """A column of one kind: the values of the kind's shape get their verdicts all at once
+        (dense.verdicts, or one by one with dense.KINDS); the prefilter looks at the other
+        values. Returns the candidates of the other values, and those plus the accepted values
+        where record joins need them."""
         info = stat.info
         text = chunk.text
-        shape, check = dense.KINDS[kind]
-        fullmatch = shape.fullmatch
+        values = text.split("\n")
+        starts = [0] * len(values)
+        pos = 0
+        for number, value in enumerate(values):
+            starts[number] = pos
+            pos += len(value) + 1
+        batch = dense.verdicts(kind, values) if len(values) >= 32 else None
+        if batch is not None:
+            shaped_mask, accepted_mask = batch
+            shaped = int(shaped_mask.sum())
+            accepted = numpy.flatnonzero(accepted_mask).tolist()
+            others = numpy.flatnonzero(~shaped_mask).tolist()
+        else:
+            shape, check = dense.KINDS[kind]
+            accepted, others, shaped = [], [], 0
+            for number, value in enumerate(values):
+                if shape.fullmatch(value) is None:
+                    others.append(number)
+                else:
+                    shaped += 1
+                    if check(value):
+                        accepted.append(number)
         hint = bare_number_hint(lowered, info.words)
         candidates: list[Candidate] = []
-        accepted: list[tuple[int, str]] = []
-        shaped = 0
-        pos = 0
-        for value in text.split("\n"):
-            size = len(value)
-            if fullmatch(value) is not None:
-                shaped += 1
-                if check(value):
-                    accepted.append((pos, value))
-            elif size and not is_empty(value):
-                for s, e, ents in find_candidates(value, lowered[pos : pos + size], hint):
+        for number in others:
+            value = values[number]
+            if value and not is_empty(value):
+                pos = starts[number]
+                for s, e, ents in find_candidates(value, lowered[pos : pos + len(value)], hint):
                     candidates.append((s + pos, e + pos, ents))
-            pos += size + 1
         self.values += shaped
         stat.tried[kind] = stat.tried.get(kind, 0) + shaped
         if info.entity is not None and ENTITIES[info.entity].needs_context:
             candidates += _header_candidates(chunk, info.entity)
-        if accepted:
-            column = self._columns.setdefault((info.key, kind), ColumnStat())
-            column.count += len(accepted)
-            room = 10000 - len(column.distinct)
-            if room > 0:
-                column.distinct.update(v for _, v in accepted[:room])
-            start, value = accepted[0]
-            if column.first is None or (seq, start) < column.first.order:
-                column.first = Hit(chunk, start, start + len(value), value, (seq, start))
+        if not accepted:
+            return candidates, candidates
+        column = self._columns.setdefault((info.key, kind), ColumnStat())
+        column.count += len(accepted)
+        room = 10000 - len(column.distinct)
+        if room > 0:
+            column.distinct.update(values[n] for n in accepted[:room])
+        first, start = accepted[0], starts[accepted[0]]
+        if column.first is None or (seq, start) < column.first.order:
+            column.first = Hit(chunk, start, start + len(values[first]), values[first], (seq, start))
+        if (stat.shape or info.entity) in PERSON_IDENTIFIERS or kind == "PHONE_NUMBER":
+            return candidates, candidates  # joins take the whole column, or look for emails/SSNs only
         entities = (kind,)
-        return candidates, candidates + [(s, s + len(v), entities) for s, v in accepted]
+        return candidates, candidates + [(starts[n], starts[n] + len(values[n]), entities) for n in accepted]
 
     def _field_stat(self, info: Field) -> FieldStat:
         stat = self._fields.get(info.key)
