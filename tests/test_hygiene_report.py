@@ -122,7 +122,10 @@ def test_demo_shows_a_hygiene_section(tmp_path: Path) -> None:
 
 def test_the_project_scan_of_itself_has_no_blocking_hygiene_finding(capsys: pytest.CaptureFixture[str]) -> None:
     """tests/ builds malicious pickles and unpinned loaders at run time only: nothing committed blocks."""
-    main(["scan", str(CHECKOUT), "--format", "json", "--no-pii"])
+    names = ["hfguard", "tests", "hooks", "examples", "rules", "README.md", "pyproject.toml"]
+    own = [str(CHECKOUT / n) for n in names if (CHECKOUT / n).exists()]
+    own += [str(p) for p in sorted((CHECKOUT / "bench").glob("*.py"))]  # not bench/_work (generated)
+    main(["scan", *own, "--format", "json", "--no-pii"])
     report: dict[str, Any] = json.loads(capsys.readouterr().out)
     blocking = [f for f in report["findings"] if f["category"] == "hygiene" and f["blocking"]]
     assert blocking == []
