@@ -297,3 +297,29 @@ def test_without_picklescan_pickles_are_still_reported_with_a_note(tmp_path: Pat
     assert code == 0
     assert [(Path(f["path"]).name, f["rule"]) for f in hygiene(report)] == [("evil.pkl", "pickle-unsafe-format")]
     assert any("evil.pkl" in n and "not checked" in n for n in report["stats"]["notes"])
+
+
+def test_compressed_pickles_are_decompressed_and_checked(tmp_path: Path, marker: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """joblib.dump(..., compress=3) writes a zlib stream; *.pkl.gz and friends are common too."""
+    import bz2
+    import gzip
+    import lzma
+    import zlib
+
+    evil = pickle.dumps({"model": _payloads(marker)["os.system"]}, protocol=4)
+    plain = pickle.dumps({"coef": [1.0, 2.0]}, protocol=4)
+    (tmp_path / "clf.joblib").write_bytes(zlib.compress(evil, 3))
+    (tmp_path / "model.pkl.gz").write_bytes(gzip.compress(evil))
+    (tmp_path / "state.pickle.xz").write_bytes(lzma.compress(evil))
+    (tmp_path / "vocab.pkl.bz2").write_bytes(bz2.compress(plain))
+    (tmp_path / "big.pkl.gz").write_bytes(gzip.compress(pickle.dumps([b"x" * (pickles.MAX_PICKLE_BYTES + 10)])))
+    (tmp_path / "broken.joblib").write_bytes(b"\x1f\x8b\x08\x00" + b"\xff" * 64)
+    code, report = scan_json(capsys, str(tmp_path))
+    assert code == 1
+    found = {Path(f["path"]).name: f for f in hygiene(report)}
+    assert {name for name, f in found.items() if f["rule"] == "pickle-dangerous-import"} == {
+        "clf.joblib", "model.pkl.gz", "state.pickle.xz"}
+    assert found["vocab.pkl.bz2"]["rule"] == "pickle-unsafe-format"
+    assert "only its first 8 MB" in found["big.pkl.gz"]["message"]
+    assert "could not be decompressed" in found["broken.joblib"]["message"]

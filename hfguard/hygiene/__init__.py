@@ -17,7 +17,7 @@ from typing import Protocol
 from hfguard.config import Config
 from hfguard.hygiene.cards import CardChecker
 from hfguard.hygiene.code import CodeChecker
-from hfguard.hygiene.pickles import PICKLE_EXTENSIONS, check_pickle_file
+from hfguard.hygiene.pickles import COMPRESSED_SUFFIXES, PICKLE_EXTENSIONS, check_pickle_file
 from hfguard.hygiene.registry import RULES, HygieneRule, descriptions
 from hfguard.models import Blob, Category, Chunk, Match
 
@@ -50,8 +50,13 @@ class _Along:
 
 
 def _name_and_extension(path: str) -> tuple[str, str]:
+    """(file name, extension) in lower case; a compressed file's extension is its inner one
+    (model.pkl.gz: pkl)."""
     name = path.replace("\\", "/").rsplit("/", 1)[-1].rsplit("!", 1)[-1].lower()
-    return name, (name.rsplit(".", 1)[-1] if "." in name else "")
+    parts = name.split(".")
+    if len(parts) > 2 and parts[-1] in COMPRESSED_SUFFIXES:
+        return name, parts[-2]
+    return name, (parts[-1] if len(parts) > 1 else "")
 
 
 class HygieneDetector:

@@ -11,11 +11,14 @@ in a note. A file that is not a pickle after all (a `.bin` of raw weights) gives
 """
 from __future__ import annotations
 
+import bz2
 import io
 import logging
+import lzma
 import re
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +37,12 @@ _MEMBER_PICKLE_EXTENSIONS = (".pkl", ".pickle", ".joblib", ".dat", ".data")  # a
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _NUMPY_MAGIC = b"\x93NUMPY"
+# joblib's compressed pickles (compress=...), *.pkl.gz and the like: decompressed as they are read.
+_COMPRESSED_MAGIC = (
+    (b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"\x5d\x00\x00", "lzma"),
+    (b"\x78\x01", "zlib"), (b"\x78\x5e", "zlib"), (b"\x78\x9c", "zlib"), (b"\x78\xda", "zlib"),
+)
+COMPRESSED_SUFFIXES = frozenset({"gz", "bz2", "xz"})  # model.pkl.gz: the inner name decides
 MAX_PICKLE_BYTES = 8 * 1024 * 1024  # pickle data read per file, all pickles in it together
 MAX_ZIP_MEMBERS = 100_000
 SPOOL_MEMORY = 16 * 1024 * 1024  # a stream that cannot seek is copied; past this, to a temp file
@@ -241,10 +250,50 @@ def _seekable(blob: Blob, whole: bool) -> Iterator[tuple[IO[bytes], bool]]:
             yield spool, cut
 
 
+def _decompressor(kind: str) -> Any:
+    if kind == "gzip":
+        return zlib.decompressobj(wbits=31)
+    if kind == "zlib":
+        return zlib.decompressobj()
+    if kind == "bz2":
+        return bz2.BZ2Decompressor()
+    return lzma.LZMADecompressor(lzma.FORMAT_XZ if kind == "xz" else lzma.FORMAT_ALONE)
+
+
+def _inflate(stream: IO[bytes], kind: str, limit: int) -> tuple[bytes, bool]:
+    """The first `limit` decompressed bytes, and whether there were more."""
+    decompressor = _decompressor(kind)
+    out = bytearray()
+    while len(out) <= limit:
+        room = limit + 1 - len(out)
+        if hasattr(decompressor, "unconsumed_tail"):  # zlib
+            data = decompressor.unconsumed_tail or stream.read(1024 * 1024)
+        else:
+            data = stream.read(1024 * 1024) if decompressor.needs_input else b""
+        if not data and (hasattr(decompressor, "unconsumed_tail") or decompressor.needs_input):
+            break
+        out += decompressor.decompress(data, room)
+        if decompressor.eof:
+            break
+    return bytes(out[:limit]), len(out) > limit
+
+
+def _scan_compressed(blob: Blob, kind: str, budget: _Budget, scanner: Any) -> _Verdict:
+    try:
+        with blob.open() as stream:
+            data, more = _inflate(stream, kind, budget.left)
+    except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError):
+        return _Verdict(None, problem=f"it is {kind}-compressed and could not be decompressed")
+    return _scan_pickle(io.BytesIO(data), None, None, budget, scanner, cut=more)
+
+
 def _file_verdicts(blob: Blob, ext: str, scanner: Any) -> list[_Verdict]:
     budget = _Budget(MAX_PICKLE_BYTES)
     with blob.open() as probe:
         head = probe.read(8)
+    kind = next((k for magic, k in _COMPRESSED_MAGIC if head.startswith(magic)), None)
+    if kind is not None and ext in _PICKLE_BY_NAME:
+        return [_scan_compressed(blob, kind, budget, scanner)]
     if head.startswith(_ZIP_MAGIC):
         with _seekable(blob, whole=True) as (stream, _):
             return _scan_zip(stream, budget, scanner)
