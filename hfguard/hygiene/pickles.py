@@ -1,6 +1,6 @@
 """Pickle-based files (`*.bin`, `*.pt`, `*.pth`, `*.ckpt`, `*.pkl`, `*.pickle`, `*.joblib`,
-`*.npy`/`*.npz` with object arrays, pickles inside zip-based PyTorch files): which callables
-loading them would import.
+`*.npy`/`*.npz` with object arrays, pickles inside zip-based PyTorch files, gzip/bz2/xz/zlib-
+compressed pickles such as joblib's): which callables loading them would import.
 
 The imports are listed and judged by picklescan, the scanner the Hugging Face Hub runs on
 uploads (its lists of dangerous and safe globals), not by a disassembler of our own. What is ours
