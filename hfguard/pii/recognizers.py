@@ -185,14 +185,16 @@ _PHONE_CANDIDATE = re.compile(r"(?:\+|\b00)?\(?\d[\d \t().\-/]{5,24}\d")
 _NANP = re.compile(r"(?:\+?1[ .-]?)?\(?([2-9]\d\d)\)?[ .-]?([2-9]\d\d)[ .-]?(\d{4})")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def _nanp_valid(prefix: int) -> bool:
     """Validity of a 10-digit North American number from its first seven digits (area code,
     exchange, first digit of the line): phonenumbers' NANP metadata decides on no more than
-    those, so one answer serves every number that shares them (tested against phonenumbers)."""
+    those, so one answer serves every number that shares them (tested against phonenumbers).
+    A number valid for the US is valid (the US is the first region phonenumbers tries)."""
     import phonenumbers
 
-    return bool(phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=1, national_number=prefix * 1000)))
+    number = phonenumbers.PhoneNumber(country_code=1, national_number=prefix * 1000)
+    return bool(phonenumbers.is_valid_number_for_region(number, "US") or phonenumbers.is_valid_number(number))
 
 
 @lru_cache(maxsize=16384)
