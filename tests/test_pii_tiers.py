@@ -296,3 +296,26 @@ def test_columns_of_one_kind_get_the_verdicts_of_the_general_path(monkeypatch: p
     monkeypatch.setattr(dense, "column_kind", lambda values, enabled: None)
     assert fast == run()
     assert {rule for _, rule, _, _, _ in fast} == {"pii-email", "pii-phone", "pii-us-ssn"}
+
+
+def test_header_only_columns_are_counted_as_value_fits_counts_them() -> None:
+    """columns.count_fits (pyarrow, for the values after a column's sample) counts what
+    value_fits accepts one by one."""
+    from hfguard.pii.columns import count_fits, is_empty, value_fits
+
+    f = Faker("en_US")
+    f.seed_instance(3)
+    pools = {
+        "PERSON": [f.name() for _ in range(2000)] + [f.first_name() for _ in range(200)]
+        + ["None", "N/A", "", "  Ann Lee ", "O'Brien-Smith", "Dr. John Q. Public", "Zoë Ça", "x" * 70, "ann lee",
+           "José Álvarez", "Ann\u2003Lee", "\u2003Bo Li\x1f"],
+        "DATE_OF_BIRTH": [f.date_of_birth().isoformat() for _ in range(1000)] + [f.date(pattern="%b %d, %Y") for _ in range(300)]
+        + ["19800101", "12/31/1999 10:00", "March 3 1999", "3 Mar 2001", "n/a", "abc", "2001-02-03T04:05:06Z"],
+        "STREET_ADDRESS": [f.street_address() for _ in range(1000)] + ["12", "   ", "Main St 12", "123456", "1 2 3 4 5", "PO Box"],
+        "HEALTH_FIELD": ["asthma", "", "none", "Null", " - ", "flu", "0"],
+    }
+    for entity, values in pools.items():
+        for full_name in (False, True):
+            expected = sum(1 for v in values if not is_empty(v) and value_fits(entity, v, full_name))
+            assert count_fits(entity, values, full_name) == expected, (entity, full_name)
+    assert count_fits("PERSON", ["Ann Lee", "caf\udce9"]) is None  # undecodable bytes: one by one

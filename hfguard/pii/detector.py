@@ -22,7 +22,7 @@ import numpy
 from hfguard.engine import lower_same_length
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import checks, dense
-from hfguard.pii.columns import Field, classify, free_text, is_empty, value_fits
+from hfguard.pii.columns import Field, classify, count_fits, free_text, is_empty, value_fits
 from hfguard.pii.entities import ENTITIES, PERSON_IDENTIFIERS, Entity
 from hfguard.pii.prefilter import (
     TRIGGER_SETS,
@@ -395,7 +395,11 @@ class FilePiiDetector:
         identifier or health data (joined in finish())."""
         info = stat.info
         sampling = stat.cells < STATS_SAMPLE
-        if sampling or stat.shape is not None:
+        counted = None
+        if not sampling and stat.shape is not None and stat.first_fit is not None and getattr(chunk, "starts", None) is None:
+            counted = count_fits(stat.shape, chunk.text.split("\n"), info.plain_name)  # all at once
+            stat.fits += counted or 0
+        if (sampling or stat.shape is not None) and counted is None:
             for number, offset, value in iter_values(chunk):
                 if is_empty(value):
                     continue
