@@ -709,8 +709,9 @@ def _needs_context(name: str, value: str, kind: ChunkKind) -> bool:
 
 
 def _prune(chunk: Chunk, info: Field | None, candidates: list[Candidate], lowered: str) -> list[Candidate]:
-    """Drop the entities a candidate cannot be before Presidio looks: a bare run of digits is a
-    phone number or an SSN only with context (the same rule _value_ok applies afterwards)."""
+    """Drop the entities a candidate cannot be before the recognisers look, by the rules
+    _value_ok applies afterwards: a bare run of digits is a phone number or an SSN only with
+    context; a private or version-like IPv4 address is none."""
     kept: list[Candidate] = []
     text = chunk.text
     words = info.words if info is not None else ""
@@ -719,6 +720,8 @@ def _prune(chunk: Chunk, info: Field | None, candidates: list[Candidate], lowere
             kept.append((s, e, ents))
             continue
         value = text[s:e]
+        if ents == _IP_ONLY and "/" not in value and (not checks.public_ip(value) or checks.version_like(text, s, e)):
+            continue
         names = tuple(
             x for x in ents
             if not _needs_context(x, value, chunk.kind)
@@ -727,6 +730,9 @@ def _prune(chunk: Chunk, info: Field | None, candidates: list[Candidate], lowere
         if names:
             kept.append((s, e, names))
     return kept
+
+
+_IP_ONLY = ("IP_ADDRESS",)
 
 
 def _lines_with(hits: list[Hit]) -> int:

@@ -87,9 +87,6 @@ ENTITIES: dict[str, Entity] = {
     ]
 }
 
-HEALTH_RECOGNISED = ("ICD10_CODE", "MEDICAL_RECORD_NUMBER", "US_NPI", "US_DEA", "MEDICARE_MBI")
-NER_ENTITIES = ("PERSON", "LOCATION")
-
 # Entities that identify a person, for joining with health fields.
 PERSON_IDENTIFIERS = frozenset(
     {"EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "PERSON", "DATE_OF_BIRTH", "MEDICAL_RECORD_NUMBER",

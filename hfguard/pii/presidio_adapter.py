@@ -173,10 +173,6 @@ class PresidioAnalyzer:
             for r in results
         ]
 
-    def analyze_windows(self, texts: Sequence[str], entities: Iterable[str]) -> list[list[RecognizerResult]]:
-        wanted = frozenset(entities)
-        return [self.analyze(text, wanted) for text in texts]
-
     def analyze_ner(self, texts: Sequence[str]) -> list[list[RecognizerResult]]:
         """Person names and places in each text (spaCy NER through Presidio's SpacyRecognizer)."""
         if self.ner_engine is None:

@@ -465,17 +465,14 @@ class PatternAnalyzer:
     def __init__(self, recognizers: Iterable[Recognizer] | None = None) -> None:
         self.recognizers = list(RECOGNIZERS.values() if recognizers is None else recognizers)
         self.supported = frozenset(e for r in self.recognizers for e in r.supported_entities)
+        self._chosen: dict[frozenset[str], list[Recognizer]] = {}
 
     def analyze(self, text: str, entities: Iterable[str] | None = None) -> list[RecognizerResult]:
         wanted = self.supported if entities is None else frozenset(entities)
+        chosen = self._chosen.get(wanted)
+        if chosen is None:
+            chosen = self._chosen[wanted] = [r for r in self.recognizers if wanted.intersection(r.supported_entities)]
         results: list[RecognizerResult] = []
-        for recogniser in self.recognizers:
-            if wanted.intersection(recogniser.supported_entities):
-                results += recogniser.analyze(text, wanted)
-        return remove_duplicates(results)
-
-    def analyze_windows(self, texts: Sequence[str], entities: Iterable[str]) -> list[list[RecognizerResult]]:
-        wanted = frozenset(entities) & self.supported
-        if not wanted:
-            return [[] for _ in texts]
-        return [self.analyze(text, wanted) for text in texts]
+        for recogniser in chosen:
+            results += recogniser.analyze(text, wanted)
+        return remove_duplicates(results) if len(chosen) > 1 else results
