@@ -266,10 +266,15 @@ def _column_values(kind: str, rng: random.Random, fake: Faker) -> list[str]:
     return values
 
 
-@pytest.mark.parametrize("batch", [150, 20])  # vectorised (pyarrow), and one by one (small batches)
-def test_columns_of_one_kind_get_the_verdicts_of_the_general_path(monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+@pytest.mark.parametrize("batch", [150, 20])
+@pytest.mark.parametrize("vector_min", [32, 100_000])  # vectorised (pyarrow), and one by one
+def test_columns_of_one_kind_get_the_verdicts_of_the_general_path(
+    monkeypatch: pytest.MonkeyPatch, batch: int, vector_min: int
+) -> None:
     """The dense path (dense.py) accepts exactly the values the general path accepts."""
     from hfguard.pii import dense
+
+    monkeypatch.setattr(dense, "VECTOR_MIN", vector_min)
 
     rng = random.Random(21)
     fake = Faker("en_US")

@@ -18,6 +18,9 @@ from hfguard.pii.recognizers import _nanp_valid, email_domain_ok, email_ok
 
 KIND_SAMPLE = 200  # first non-empty values of a column that decide its kind
 KIND_SHARE = 0.9  # of them in the kind's shape
+# Batches from this many values go to pyarrow (importing pyarrow.compute, and pandas with it,
+# costs a few hundred ms: more than checking a small file's values one by one).
+VECTOR_MIN = 2048
 
 
 def _email(value: str) -> bool:
@@ -115,9 +118,10 @@ _VERDICTS: dict[str, Callable[[Any, Any, Any], Any]] = {
 }
 
 
-def verdicts(kind: str, values: list[str]) -> tuple[Any, Any] | None:
-    """(values of the kind's shape, values accepted) as numpy boolean arrays; None when the
-    values cannot go to Arrow (undecodable bytes kept as lone surrogates): check one by one."""
+def verdicts(kind: str, values: list[str]) -> tuple[int, list[int], list[int]] | None:
+    """(how many values have the kind's shape, the numbers of those accepted, the numbers of the
+    others); None when the values cannot go to Arrow (undecodable bytes kept as lone
+    surrogates): check them one by one."""
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
     import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 
@@ -127,4 +131,8 @@ def verdicts(kind: str, values: list[str]) -> tuple[Any, Any] | None:
         return None
     shaped = pc.match_substring_regex(arr, f"^(?:{KINDS[kind].shape.pattern})$")
     accepted = pc.and_(shaped, pc.fill_null(_VERDICTS[kind](pa, pc, arr), False))
-    return shaped.to_numpy(zero_copy_only=False), accepted.to_numpy(zero_copy_only=False)
+    return (
+        int(pc.sum(pc.cast(shaped, pa.int64())).as_py() or 0),
+        pc.indices_nonzero(accepted).to_pylist(),
+        pc.indices_nonzero(pc.invert(shaped)).to_pylist(),
+    )

@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import numpy
-
 from hfguard.engine import lower_same_length
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import checks, dense
@@ -264,12 +262,9 @@ class FilePiiDetector:
         for number, value in enumerate(values):
             starts[number] = pos
             pos += len(value) + 1
-        batch = dense.verdicts(kind, values) if len(values) >= 32 else None
+        batch = dense.verdicts(kind, values) if len(values) >= dense.VECTOR_MIN else None
         if batch is not None:
-            shaped_mask, accepted_mask = batch
-            shaped = int(shaped_mask.sum())
-            accepted = numpy.flatnonzero(accepted_mask).tolist()
-            others = numpy.flatnonzero(~shaped_mask).tolist()
+            shaped, accepted, others = batch
         else:
             shape, check = dense.KINDS[kind]
             accepted, others, shaped = [], [], 0
@@ -396,7 +391,10 @@ class FilePiiDetector:
         info = stat.info
         sampling = stat.cells < STATS_SAMPLE
         counted = None
-        if not sampling and stat.shape is not None and stat.first_fit is not None and getattr(chunk, "starts", None) is None:
+        if (
+            not sampling and stat.shape is not None and stat.first_fit is not None
+            and getattr(chunk, "starts", None) is None and chunk.text.count("\n") >= dense.VECTOR_MIN
+        ):
             counted = count_fits(stat.shape, chunk.text.split("\n"), info.plain_name)  # all at once
             stat.fits += counted or 0
         if (sampling or stat.shape is not None) and counted is None:
