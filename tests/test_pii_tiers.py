@@ -324,3 +324,14 @@ def test_header_only_columns_are_counted_as_value_fits_counts_them() -> None:
             expected = sum(1 for v in values if not is_empty(v) and value_fits(entity, v, full_name))
             assert count_fits(entity, values, full_name) == expected, (entity, full_name)
     assert count_fits("PERSON", ["Ann Lee", "caf\udce9"]) is None  # undecodable bytes: one by one
+
+
+def test_dotted_numbers_are_found_from_their_dots_as_the_full_regex_finds_them() -> None:
+    from hfguard.pii import prefilter
+
+    rng = random.Random(5)
+    for alphabet in ("0123456789.. a/\n-", "01.", "1234567890.....x"):
+        for _ in range(20000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+            expected = [m.span() for m in prefilter._DOTTED.finditer(text)]
+            assert [m.span() for m in prefilter._dotted(text)] == expected, text

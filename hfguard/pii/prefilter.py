@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,6 +249,25 @@ def _dotted_entities(text: str, start: int, end: int) -> tuple[str, ...]:
 
 Candidate = tuple[int, int, tuple[str, ...]]  # start, end, entities worth trying
 
+_DOTTED_CORE = re.compile(r"\.\d{1,3}\.\d")  # led by a literal: ten times faster through prose
+
+
+def _dotted(text: str) -> Iterator[re.Match[str]]:
+    """What _DOTTED.finditer(text) finds, found from the dots: each match holds ".d.d", and
+    starts at most four digits before its first dot."""
+    done = pos = 0
+    search = _DOTTED_CORE.search
+    while (core := search(text, pos)) is not None:
+        dot = core.start()
+        pos = dot + 1
+        start = dot
+        while start > max(done, dot - 4) and text[start - 1].isdigit():
+            start -= 1
+        m = _DOTTED.match(text, start) if start < dot else None
+        if m is not None:
+            done = pos = m.end()
+            yield m
+
 
 def _mentions(entity: str, lowered: str, extra: str) -> bool:
     return any(a in lowered or a in extra for a in _ANCHORS[entity])
@@ -272,18 +292,24 @@ def find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate]
         bare_ssn = _mentions("US_SSN", lowered, extra)
         bare_phone = _mentions("PHONE_NUMBER", lowered, extra)
         iban_checked = -1
+        iban_misses = 0  # local IBAN searches that found no start
         for m in _NUMBER.finditer(text):
             s, e = m.span()
             # an IBAN holds a run of digits within its first 34 characters: look for one only
-            # around digit runs (a regex led by [A-Z] crawls through prose)
+            # around digit runs (a regex led by [A-Z] crawls through prose); after many misses
+            # (a column of IDs such as B012345678), one search of the whole text says if any can
             before = text[s - 1] if s else " "
-            if s > iban_checked and (before.isupper() or (before == " " and s >= 2 and text[s - 2].isupper())) \
-                    and _IBAN_START.search(text, max(0, s - 34), s + 4):
-                for im in _IBAN.finditer(text, max(0, s - 34), min(len(text), e + 40)):
-                    if im.start() > iban_checked and _word_bounded(text, *im.span()):
-                        found.append((im.start(), im.end(), ("IBAN_CODE",)))
-                        iban_checked = im.end()
-                iban_checked = max(iban_checked, e)
+            if s > iban_checked and (before.isupper() or (before == " " and s >= 2 and text[s - 2].isupper())):
+                if _IBAN_START.search(text, max(0, s - 34), s + 4) is not None:
+                    for im in _IBAN.finditer(text, max(0, s - 34), min(len(text), e + 40)):
+                        if im.start() > iban_checked and _word_bounded(text, *im.span()):
+                            found.append((im.start(), im.end(), ("IBAN_CODE",)))
+                            iban_checked = im.end()
+                    iban_checked = max(iban_checked, e)
+                else:
+                    iban_misses += 1
+                    if iban_misses == 64 and _IBAN_START.search(text) is None:
+                        iban_checked = len(text)  # no IBAN can start anywhere in this text
             while e > s and not text[e - 1].isdigit():
                 e -= 1
             if not (bare_ssn and bare_phone) and text[s:e].isdigit():
@@ -294,7 +320,7 @@ def find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate]
             if entities:
                 found.append((s, e, entities))
         if "." in text:
-            for m in _DOTTED.finditer(text):
+            for m in _dotted(text):
                 entities = _dotted_entities(text, m.start(), m.end())
                 if entities:
                     found.append((m.start(), m.end(), entities))
