@@ -256,9 +256,12 @@ def _column_values(kind: str, rng: random.Random, fake: Faker) -> list[str]:
                 f"1-{rng.randint(200, 999)}-{rng.randint(200, 999)}-{rng.randint(0, 9999):04d}",
                 j("124-531-", "9599"), "(222) 222-2222",
             ], weights=[30, 30, 30, 30, 1, 1])[0]
-        else:
+        elif kind == "ssn":
             value = rng.choice([fake.ssn(), f"{rng.randint(0, 999):03d}-{rng.randint(0, 99):02d}-{rng.randint(0, 9999):04d}",
                                 "123-45-6789", "666-12-3456", "900-12-3456", "111-11-1111"])
+        else:  # IDs and dates: no candidates
+            value = rng.choice([f"B0{rng.randint(0, 10**8):08d}", str(rng.randint(0, 10**8)), fake.date(),
+                                f"x{rng.randint(0, 10**29)}", f"R{rng.randint(1, 10**6):08d}"])
         values.append(value)
     for at in range(0, 400, 37):  # other shapes: the general path
         values[at] = rng.choice(["", "N/A", f"call {fake.phone_number()}", f"ssn {fake.ssn()}", fake.sentence(),
@@ -281,7 +284,7 @@ def test_columns_of_one_kind_get_the_verdicts_of_the_general_path(
     fake.seed_instance(21)
     columns = [(kind, header, _column_values(kind, rng, fake))
                for kind, header in (("email", "email"), ("phone", "phone"), ("ssn", "ssn"), ("email", "contact"),
-                                    ("phone", "number"), ("ssn", "tax_ref"))]
+                                    ("phone", "number"), ("ssn", "tax_ref"), ("ids", "ref"), ("ids", "ssn_check"))]
     detector = PiiDetector(Config())
 
     def run() -> list[tuple[str, str, int, str, int | None]]:
@@ -297,7 +300,7 @@ def test_columns_of_one_kind_get_the_verdicts_of_the_general_path(
     decide = dense.column_kind
     monkeypatch.setattr(dense, "column_kind", lambda values, enabled: kinds.append(decide(values, enabled)) or kinds[-1])
     fast = run()
-    assert kinds == ["EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN"] * 2  # the dense loop ran on every column
+    assert kinds == ["EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN"] * 2 + ["NO_CANDIDATE"] * 2  # the dense path ran
     monkeypatch.setattr(dense, "column_kind", lambda values, enabled: None)
     assert fast == run()
     assert {rule for _, rule, _, _, _ in fast} == {"pii-email", "pii-phone", "pii-us-ssn"}

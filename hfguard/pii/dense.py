@@ -48,6 +48,7 @@ class Kind(NamedTuple):
     check: Callable[[str], bool]
 
 
+NO_CANDIDATE = "NO_CANDIDATE"  # a kind of values that hold no personal data
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 # Shapes the prefilter takes whole, as one candidate of that entity only (checked case by case
 # against prefilter.find_candidates): an email's local part starts with a letter and has no "+"
@@ -60,6 +61,9 @@ KINDS: dict[str, Kind] = {
         r"[2-9]\d\d [2-9]\d\d \d{4}"
     ), _phone),
     "US_SSN": Kind(re.compile(r"\d{3}-\d{2}-\d{4}"), _ssn),
+    # IDs such as B012345678 or 42, ISO dates: the prefilter finds nothing in them (no keyword,
+    # no '@', ':' or '.', a digit run too short or led by a letter, a date) and skips them here
+    NO_CANDIDATE: Kind(re.compile(r"[A-Za-z][0-9]{1,30}|[0-9]{1,8}|[0-9]{4}-[0-9]{2}-[0-9]{2}"), lambda value: False),
 }
 
 
@@ -69,7 +73,7 @@ def column_kind(values: list[str], enabled: Callable[[str], bool]) -> str | None
     if len(sample) < 5:
         return None
     for name, kind in KINDS.items():
-        if enabled(name) and sum(1 for v in sample if kind.shape.fullmatch(v)) >= KIND_SHARE * len(sample):
+        if (name == NO_CANDIDATE or enabled(name)) and sum(1 for v in sample if kind.shape.fullmatch(v)) >= KIND_SHARE * len(sample):
             return name
     return None
 
@@ -115,6 +119,7 @@ def _ssn_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
 
 _VERDICTS: dict[str, Callable[[Any, Any, Any], Any]] = {
     "EMAIL_ADDRESS": _email_verdicts, "PHONE_NUMBER": _phone_verdicts, "US_SSN": _ssn_verdicts,
+    NO_CANDIDATE: lambda pa, pc, arr: pa.nulls(len(arr), pa.bool_()),
 }
 
 

@@ -71,7 +71,7 @@ def _health_phrases(text: str, lowered: str) -> list[re.Match[str]]:
 
 def _health_wording(text: str, lowered: str) -> bool:
     """Cheap test before _HEALTH_PHRASE (a case-insensitive alternation is slow on megabytes)."""
-    return any(word in lowered for word in _HEALTH_WORDS) or _DOSAGE.search(text) is not None
+    return any(word in lowered for word in _HEALTH_WORDS) or ("mg" in lowered and _DOSAGE.search(text) is not None)
 
 
 _PERSON_LABEL = re.compile(
@@ -283,8 +283,9 @@ class FilePiiDetector:
                 pos = starts[number]
                 for s, e, ents in find_candidates(value, lowered[pos : pos + len(value)], hint):
                     candidates.append((s + pos, e + pos, ents))
-        self.values += shaped
-        stat.tried[kind] = stat.tried.get(kind, 0) + shaped
+        if kind != dense.NO_CANDIDATE:
+            self.values += shaped
+            stat.tried[kind] = stat.tried.get(kind, 0) + shaped
         if info.entity is not None and ENTITIES[info.entity].needs_context:
             candidates += _header_candidates(chunk, info.entity)
         if not accepted:
