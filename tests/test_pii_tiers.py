@@ -260,10 +260,11 @@ def _column_values(kind: str, rng: random.Random, fake: Faker) -> list[str]:
             value = rng.choice([fake.ssn(), f"{rng.randint(0, 999):03d}-{rng.randint(0, 99):02d}-{rng.randint(0, 9999):04d}",
                                 "123-45-6789", "666-12-3456", "900-12-3456", "111-11-1111"])
         else:  # IDs and dates: no candidates
-            value = rng.choice([f"B0{rng.randint(0, 10**8):08d}", str(rng.randint(0, 10**8)), fake.date(),
-                                f"x{rng.randint(0, 10**29)}", f"R{rng.randint(1, 10**6):08d}"])
+            value = rng.choices([f"B0{rng.randint(0, 10**8):08d}", fake.date(), f"x{rng.randint(10**9, 10**29)}",
+                                 f"R{rng.randint(1, 10**6):08d}", str(rng.randint(0, 10**9))],
+                                weights=[20, 20, 20, 1, 1] if i >= 40 else [1, 1, 1, 0, 0])[0]
         values.append(value)
-    for at in range(0, 400, 37):  # other shapes: the general path
+    for at in range(7, 400, 37):  # other shapes: the general path
         values[at] = rng.choice(["", "N/A", f"call {fake.phone_number()}", f"ssn {fake.ssn()}", fake.sentence(),
                                  f"+1 {rng.randint(200, 999)} 555 0134", fake.free_email().upper()])
     return values

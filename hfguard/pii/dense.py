@@ -63,7 +63,8 @@ KINDS: dict[str, Kind] = {
     "US_SSN": Kind(re.compile(r"\d{3}-\d{2}-\d{4}"), _ssn),
     # IDs such as B012345678 or 42, ISO dates: the prefilter finds nothing in them (no keyword,
     # no '@', ':' or '.', a digit run too short or led by a letter, a date) and skips them here
-    NO_CANDIDATE: Kind(re.compile(r"[A-Za-z][0-9]{1,30}|[0-9]{1,8}|[0-9]{4}-[0-9]{2}-[0-9]{2}"), lambda value: False),
+    # (only where the prefilter would have work: digit runs of nine and more, dates)
+    NO_CANDIDATE: Kind(re.compile(r"[A-Za-z][0-9]{9,30}|[0-9]{4}-[0-9]{2}-[0-9]{2}"), lambda value: False),
 }
 
 
@@ -119,7 +120,6 @@ def _ssn_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
 
 _VERDICTS: dict[str, Callable[[Any, Any, Any], Any]] = {
     "EMAIL_ADDRESS": _email_verdicts, "PHONE_NUMBER": _phone_verdicts, "US_SSN": _ssn_verdicts,
-    NO_CANDIDATE: lambda pa, pc, arr: pa.nulls(len(arr), pa.bool_()),
 }
 
 
@@ -127,6 +127,8 @@ def verdicts(kind: str, values: list[str]) -> tuple[int, list[int], list[int]] |
     """(how many values have the kind's shape, the numbers of those accepted, the numbers of the
     others); None when the values cannot go to Arrow (undecodable bytes kept as lone
     surrogates): check them one by one."""
+    if kind == NO_CANDIDATE:
+        return None  # a fullmatch a value costs less than importing pyarrow.compute
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
     import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 
