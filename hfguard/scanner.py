@@ -406,6 +406,7 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
         import multiprocessing
 
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+        build_ruleset(config)  # rules parsed and compiled once here, inherited by forked workers
         pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(options,))
         try:
             batches = list(_batches(walked.files, sizes, target))
