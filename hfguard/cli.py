@@ -51,6 +51,9 @@ def _add_scan_arguments(p: argparse.ArgumentParser) -> None:
                      help="what the commits in A..B add (pre-push, CI); a lone B: its commits no remote-tracking branch has")
     git.add_argument("--pre-push", action="store_true",
                      help="the range being pushed, from PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF (pre-commit framework)")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="scan on a Ray cluster (pip install 'hfguard[ray]'): `auto`, a cluster address, or "
+                        "nothing for a local Ray instance; one unit of work per file")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,6 +115,8 @@ def _open_repo(args: argparse.Namespace) -> Any:
         return None
     if args.paths and not args.staged:
         raise HfguardError("--range and --pre-push take no PATH")
+    if getattr(args, "ray", None) is not None:
+        raise HfguardError("--ray scans files and folders, not --staged/--range/--pre-push")
     from hfguard.gitsource import open_repo
 
     return open_repo()
@@ -120,8 +125,16 @@ def _open_repo(args: argparse.Namespace) -> Any:
 def _scan_report(args: argparse.Namespace, options: Any, repo: Any) -> Report:
     if repo is None:
         from hfguard.scanner import scan_disk
+        from hfguard.sources.hf import is_hf_path, scan_mixed
 
-        return scan_disk(args.paths or ["."], options, progress=_progress(args))
+        paths = args.paths or ["."]
+        if getattr(args, "ray", None) is not None:  # hf:// paths too: workers read them by range
+            from hfguard.distributed import scan_paths_ray
+
+            return scan_paths_ray(paths, options, address=args.ray, progress=_progress(args))
+        if any(is_hf_path(p) for p in paths):  # hf://datasets/ORG/NAME[@REV]/path: HfFileSystem
+            return scan_mixed(paths, options, progress=_progress(args))
+        return scan_disk(paths, options, progress=_progress(args))
     from hfguard import gitsource
 
     if args.staged:
@@ -147,7 +160,7 @@ def _load_config(args: argparse.Namespace, repo: Any = None) -> Any:
 
     if repo is not None:  # git scans: the config at the top of the repository
         return load_config(Path(args.config) if args.config else None, repo.root)
-    paths = getattr(args, "paths", None) or ["."]
+    paths = [p for p in getattr(args, "paths", None) or [] if not p.startswith("hf://")] or ["."]
     start = Path(paths[0])
     return load_config(Path(args.config) if args.config else None, start if start.is_dir() else start.parent)
 
@@ -217,7 +230,7 @@ def _default_baseline(args: argparse.Namespace, repo: Any) -> Path | None:
 
     if repo is not None:
         return find_baseline_file(Path(repo.root))
-    start = Path((args.paths or ["."])[0])
+    start = Path(([p for p in args.paths or [] if not p.startswith("hf://")] or ["."])[0])
     return find_baseline_file(start if start.is_dir() else start.parent)
 
 

@@ -234,15 +234,17 @@ def _repo_from(parts: list[str], start: int) -> str:
 _NOT_FOUND = {"X-Error-Code": "EntryNotFound"}
 
 
-def _entry(path: str, value: bytes | str) -> dict[str, Any]:
-    """A file as the tree / paths-info APIs describe it."""
+def _entry(path: str, value: bytes | str, objects: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """A file as the tree / paths-info APIs describe it (an LFS file: the size of its object)."""
     if isinstance(value, str):  # LFS: the sha256 of the object
-        return {"type": "file", "path": path, "oid": hashlib.sha1(value.encode()).hexdigest(), "size": 0,
-                "lfs": {"oid": value, "size": 0, "pointerSize": 134}}
+        size = len((objects or {}).get(value, b""))
+        return {"type": "file", "path": path, "oid": hashlib.sha1(value.encode()).hexdigest(), "size": size,
+                "lfs": {"oid": value, "size": size, "pointerSize": 134}}
     return {"type": "file", "path": path, "oid": hashlib.sha1(value).hexdigest(), "size": len(value)}
 
 
-def _folder_entries(files: dict[str, bytes | str], folder: str, recursive: bool) -> list[dict[str, Any]]:
+def _folder_entries(files: dict[str, bytes | str], folder: str, recursive: bool,
+                    objects: dict[str, bytes] | None = None) -> list[dict[str, Any]]:
     prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
     entries: dict[str, dict[str, Any]] = {}
     for path, value in sorted(files.items()):
@@ -256,7 +258,7 @@ def _folder_entries(files: dict[str, bytes | str], folder: str, recursive: bool)
                 for depth in range(1, len(rest)):
                     name = prefix + "/".join(rest[:depth])
                     entries[name] = {"type": "directory", "path": name, "oid": "0" * 40, "size": 0}
-            entries[path] = _entry(path, value)
+            entries[path] = _entry(path, value, objects)
     return list(entries.values())
 
 
@@ -325,13 +327,14 @@ def _route(hub: HubServer, r: Request) -> tuple[int, Any, dict[str, str]]:
             return 200, {}, {}
         if action == "tree":  # /api/{type}s/{repo}/tree/{revision}/{folder...}
             folder = "/".join(parts[7:])
-            listed = _folder_entries(stored, folder, r.query.get("recursive", ["false"])[0].lower() == "true")
+            listed = _folder_entries(stored, folder, r.query.get("recursive", ["false"])[0].lower() == "true",
+                                     hub.lfs_objects)
             if folder and not listed:  # the Hub: no such folder
                 return 404, {"error": f"Entry not found: {folder}"}, _NOT_FOUND
             return 200, listed, {}
         if action == "paths-info":  # form body: paths=a&paths=b&expand=...
             asked = parse_qs(r.body.decode())["paths"] if r.body else []
-            entries = [_entry(p, stored[p]) for p in asked if p in stored]
+            entries = [_entry(p, stored[p], hub.lfs_objects) for p in asked if p in stored]
             entries += [{"type": "directory", "path": p, "oid": "0" * 40, "size": 0}
                         for p in asked if p not in stored and any(n.startswith(p.rstrip("/") + "/") for n in stored)]
             return 200, entries, {}
@@ -348,7 +351,14 @@ def _route(hub: HubServer, r: Request) -> tuple[int, Any, dict[str, str]]:
             return 404, {"error": f"Entry not found: {path}"}, _NOT_FOUND
         data = hub.lfs_objects[value] if isinstance(value, str) else value
         etag = value if isinstance(value, str) else hashlib.sha1(data).hexdigest()
-        return 200, data, {"ETag": f'"{etag}"', "X-Repo-Commit": COMMIT_OID}
+        headers = {"ETag": f'"{etag}"', "X-Repo-Commit": COMMIT_OID, "Accept-Ranges": "bytes"}
+        span = _byte_range(r.headers.get("range"), len(data))
+        if span is not None:  # HfFileSystem reads by range (Parquet footer, row groups)
+            start, end = span
+            if start >= len(data):
+                return 416, b"", {"Content-Range": f"bytes */{len(data)}"}
+            return 206, data[start:end], {**headers, "Content-Range": f"bytes {start}-{end - 1}/{len(data)}"}
+        return 200, data, headers
     # LFS: POST /{type-prefix}{repo}.git/info/lfs/objects/batch
     if r.path.endswith(".git/info/lfs/objects/batch") and r.method == "POST":
         objects = []
@@ -374,6 +384,16 @@ def _route(hub: HubServer, r: Request) -> tuple[int, Any, dict[str, str]]:
             return 404, {"error": "object not found"}, {}
         return 200, {}, {}
     return 404, {"error": f"hubserver: no route for {r.method} {r.path}"}, _NOT_FOUND
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """`bytes=A-B`, `bytes=A-` or `bytes=-N` as [start, end); None: no (single) range asked."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first, _, last = header[6:].strip().partition("-")
+    if not first:
+        return max(0, size - int(last)), size
+    return int(first), min(size, int(last) + 1) if last else size
 
 
 def _discussion(repo: str, repo_type: str) -> dict[str, Any]:
