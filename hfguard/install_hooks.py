@@ -8,7 +8,9 @@ virtual environment. Honours core.hooksPath; never replaces a hook it did not wr
 from __future__ import annotations
 
 import os
+import re
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -38,15 +40,27 @@ PRE_COMMIT = f"""\
 exec "$@" scan --staged
 """
 
+_LFS_LINE = "LFS_HOOK=''"
+
 PRE_PUSH = f"""\
 #!/bin/sh
 {MARKER} pre-push (written by `hfguard install-hooks`)
 # Refuses a push whose new commits add secrets, personal or health data, even when a later
 # commit deleted them again: the push would still publish them.
+# Git LFS uploads its objects from its own pre-push step: this hook runs it only AFTER the scan
+# passed (git-lfs is called when this repository uses it, see below), so a refused push uploads
+# no LFS object either.
+# Set to 1 by `hfguard install-hooks` when it replaced git-lfs's own pre-push hook.
+LFS_HOOK=''
+remote_name=$1
+remote_url=$2
 {_FIND_HFGUARD}
+# git gives one line per ref: <local ref> <local sha> <remote ref> <remote sha>.
+# Kept, for `git lfs pre-push`, which reads the same lines.
+refs=$(cat)
 status=0
-# git gives one line per ref: <local ref> <local sha> <remote ref> <remote sha>
 while read -r local_ref local_sha remote_ref remote_sha; do
+    [ -n "$local_ref" ] || continue
     case "$local_sha" in
         *[!0]*) ;;
         *) continue ;;  # deleting a remote branch publishes nothing
@@ -61,8 +75,27 @@ while read -r local_ref local_sha remote_ref remote_sha; do
     "$@" scan --range "$range" </dev/null
     rc=$?
     if [ "$rc" -gt "$status" ]; then status=$rc; fi
-done
-exit "$status"
+done <<HFGUARD_REFS
+$refs
+HFGUARD_REFS
+if [ "$status" -ne 0 ]; then exit "$status"; fi
+# The scan passed: now Git LFS may upload (what git-lfs's own pre-push hook did), when this hook
+# replaced git-lfs's or git-lfs is set up as this repository's LFS filter.
+if command -v git-lfs >/dev/null 2>&1; then
+    case "$LFS_HOOK$(git config --get filter.lfs.process)$(git config --get filter.lfs.clean)" in
+        1*|*git-lfs*)
+            if [ -n "$refs" ]; then
+                printf '%s\n' "$refs" | git lfs pre-push "$remote_name" "$remote_url"
+            else
+                git lfs pre-push "$remote_name" "$remote_url" </dev/null
+            fi
+            exit $? ;;
+    esac
+elif [ -n "$LFS_HOOK" ]; then
+    echo >&2 "hfguard: this repository is configured for Git LFS but 'git-lfs' was not found on your path; refusing the push (its LFS objects would not be uploaded). Hook: $0"
+    exit 2
+fi
+exit 0
 """
 
 HOOKS: dict[str, str] = {"pre-commit": PRE_COMMIT, "pre-push": PRE_PUSH}
@@ -75,6 +108,22 @@ def hooks_dir(start: Path | None = None) -> Path:
     cwd = (start or Path.cwd()).resolve()
     out = run_git(["rev-parse", "--git-path", "hooks"], cwd).stdout.decode("utf-8", "surrogateescape").strip()
     return (cwd / out).resolve()
+
+
+# What `git lfs install` writes (git-lfs 2.x and 3.x): an optional "command -v git-lfs ... ||
+# { echo ...; exit 2; }" guard, then `git lfs <hook> "$@"`. Nothing else may be in it.
+_LFS_HOOK_NAMES = ("pre-push", "post-checkout", "post-commit", "post-merge")
+_LFS_GUARD = re.compile(r"command -v git-lfs >/dev/null 2>&1 \|\| \{.*exit 2; \}")
+
+
+def is_git_lfs_hook(name: str, text: str) -> bool:
+    """True when `text` is the hook `git lfs install` writes for hook `name` and nothing more."""
+    call = f'git lfs {name} "$@"'
+    lines = [line.strip() for line in text.splitlines()]
+    body = [line for line in lines if line and not line.startswith("#")]
+    if not lines or lines[0] != "#!/bin/sh" or call not in body:
+        return False
+    return all(line == call or _LFS_GUARD.fullmatch(line) for line in body)
 
 
 def _foreign_reason(text: str) -> str:
@@ -92,9 +141,19 @@ def _backup_name(path: Path) -> Path:
     return backup
 
 
+def _git_lfs_available() -> bool:
+    return shutil.which("git-lfs") is not None
+
+
 def install_hooks(force: bool = False, start: Path | None = None, python: str | None = None) -> list[str]:
-    """Install both hooks; returns what was done. Refuses (HfguardError, nothing written) when a
-    hook is there that hfguard did not write, unless `force` (then it is kept as a backup)."""
+    """Install the pre-commit and pre-push hooks, each on its own; returns what was done.
+
+    git-lfs's own pre-push hook is replaced by hfguard's, which scans first and only then runs
+    `git lfs pre-push` (the upload of LFS objects); git-lfs's other hooks are left alone. A hook
+    that neither hfguard nor git-lfs wrote is kept unless `force` (then it is moved to
+    NAME.hfguard-backup and no longer runs: hfguard cannot vouch for it). Raises HfguardError,
+    after installing what it could, when a hook was refused.
+    """
     folder = hooks_dir(start)
     existing: dict[str, str] = {}
     for name in HOOKS:
@@ -104,24 +163,53 @@ def install_hooks(force: bool = False, start: Path | None = None, python: str | 
                 existing[name] = path.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 existing[name] = ""
-    foreign = {name: text for name, text in existing.items() if MARKER not in text}
-    if foreign and not force:
-        details = "; ".join(f"{folder / name}: {_foreign_reason(text)}" for name, text in foreign.items())
-        raise HfguardError(f"not replacing existing hook(s): {details}. Re-run with --force to replace "
-                           "them (the old ones are kept as NAME.hfguard-backup)")
+    lfs = {name for name, text in existing.items() if is_git_lfs_hook(name, text)}
+    foreign = {name: text for name, text in existing.items() if MARKER not in text and name not in lfs}
+    refused = {} if force else foreign
     folder.mkdir(parents=True, exist_ok=True)
     interpreter = shlex.quote(python or sys.executable)
     messages = []
     for name, template in HOOKS.items():
+        if name in refused:
+            continue
         path = folder / name
+        text = template.replace(_PYTHON_LINE, f"INSTALL_PYTHON={interpreter}", 1)
+        lfs_mode = name in lfs or (name == "pre-push" and _installed_lfs_mode(existing.get(name, "")))
+        if lfs_mode:
+            text = text.replace(_LFS_LINE, "LFS_HOOK=1", 1)
         if name in foreign:
             backup = _backup_name(path)
             path.rename(backup)
-            messages.append(f"moved the existing {name} hook to {backup}")
-        text = template.replace(_PYTHON_LINE, f"INSTALL_PYTHON={interpreter}", 1)
+            messages.append(f"moved the existing {name} hook to {backup}; hfguard's hook does not run it "
+                            "(hfguard cannot vouch for it): call it yourself if you still need it")
         tmp = path.with_name(f".{name}.hfguard-tmp")
         tmp.write_text(text, encoding="utf-8", newline="\n")
         os.chmod(tmp, 0o755)
         os.replace(tmp, path)
-        messages.append(f"{'updated' if name in existing and name not in foreign else 'installed'} {path}")
+        if name in lfs:
+            messages.append(f"replaced git-lfs's {name} hook with {path}: it scans first, then runs "
+                            "`git lfs pre-push` (LFS objects are uploaded only when the scan passes)")
+        else:
+            messages.append(f"{'updated' if name in existing and name not in foreign else 'installed'} {path}")
+    if "pre-push" not in refused and "pre-push" not in lfs and _git_lfs_available() \
+            and not _installed_lfs_mode(existing.get("pre-push", "")):
+        messages.append(_LFS_LATER)
+    if refused:
+        details = "; ".join(f"{folder / name}: {_foreign_reason(text)}" for name, text in refused.items())
+        done = "".join(f"hfguard: {m}\n" for m in messages)
+        raise HfguardError(f"{done}hfguard: not replacing existing hook(s): {details}. Re-run with --force to "
+                           "replace them (the old ones are moved to NAME.hfguard-backup and no longer run)")
     return messages
+
+
+def _installed_lfs_mode(text: str) -> bool:
+    """An hfguard pre-push hook installed over git-lfs's keeps calling git-lfs when updated."""
+    return MARKER in text and "\nLFS_HOOK=1\n" in text
+
+
+# `git lfs install` refuses to run in a repository that already has a pre-push hook.
+_LFS_LATER = ("Git LFS: this pre-push hook runs `git lfs pre-push` after a clean scan whenever the repository "
+              "uses git-lfs as its LFS filter. If you run `git lfs install` here later, it stops at "
+              "\"Hook already exists: pre-push\" without writing its other hooks: run `git lfs install --force` "
+              "and then `hfguard install-hooks` again (hfguard puts its pre-push hook back over git-lfs's and "
+              "calls git-lfs from it).")
