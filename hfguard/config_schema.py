@@ -16,6 +16,7 @@ from hfguard.models import Category, Severity
 _TOP_KEYS = (
     "exclude", "include", "disable", "fail_on", "categories", "max_file_size", "allowlist",
     "allow", "baseline", "pii", "rules", "extend_default",
+    "redact",  # [redact]: validated by hfguard/redact/settings.py (used by `hfguard redact` only)
 )
 _ALLOWLIST_KEYS = ("regexes", "stopwords", "paths")
 _ALLOW_KEYS = ("path", "field", "rules", "categories", "reason")
