@@ -1,0 +1,224 @@
+"""`redact_paths(...)`: write redacted copies of files and folders, then scan what was written.
+
+Each file is scanned as `hfguard scan` would (same config, policy and baseline); a file with
+nothing reported is copied as it is; the others are rewritten by the handler of their format
+with the values the same detection finds replaced. The copies are then scanned again under the
+original names (so path-scoped allow entries and the baseline still apply).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from hfguard.config import Config, load_config
+from hfguard.models import Blob, FileError, Report
+from hfguard.redact.detect import FilePlan, ValueRedactor
+from hfguard.redact.formats import FormatError, Job, Outcome, handlers
+from hfguard.redact.formats import compress as compression
+from hfguard.redact.operators import Op, Operators, RedactError, check, load_key, parse_assignments
+from hfguard.redact.report import Change, FileChanges, RedactReport
+from hfguard.redact.settings import load_settings
+
+SNIFF = 8192
+
+
+def build_operators(config: Config, operators: dict[str, str] | Sequence[str] | None = None,
+                    default: str | None = None, key_env: str | None = None,
+                    key_file: str | None = None) -> tuple[Operators, str]:
+    """Operators from the config's [redact] table with the caller's on top; the notebook mode."""
+    settings = load_settings(config)
+    by_name = dict(settings.operators)
+    if operators:
+        items = [f"{k}={v}" for k, v in operators.items()] if isinstance(operators, dict) else list(operators)
+        by_name.update(parse_assignments(items))
+    default_op = Op(default) if default else settings.default or Op.REPLACE
+    key = load_key(key_env or settings.key_env, key_file or (None if key_env else settings.key_file))
+    ops = Operators(by_name, default_op, key)
+    check(ops)
+    return ops, settings.notebook_outputs or "clear"
+
+
+def redact_paths(
+    paths: Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    *,
+    config: Config | None = None,
+    config_file: str | None = None,
+    baseline: str | None = None,
+    pii: bool = True,
+    operators: dict[str, str] | Sequence[str] | None = None,
+    default_operator: str | None = None,
+    key_env: str | None = None,
+    key_file: str | None = None,
+    notebook_outputs: str | None = None,
+) -> RedactReport:
+    """Write redacted copies of `paths` under `output`; the report says what changed (counts,
+    never values) and what the scan of the copies still finds. Originals are never modified."""
+    from hfguard.baseline import find_baseline_file, load_baseline
+    from hfguard.scanner import FileScanner, ScanOptions
+
+    names = [os.fspath(p) for p in paths] or ["."]
+    if config is None:
+        start = Path(names[0])
+        config = load_config(Path(config_file) if config_file else None, start if start.is_dir() else start.parent)
+    ops, mode = build_operators(config, operators, default_operator, key_env, key_file)
+    mode = notebook_outputs or mode
+    if mode not in ("clear", "redact"):
+        raise RedactError(f"notebook outputs: {mode!r} is not 'clear' or 'redact'")
+    start = Path(names[0])
+    baseline_path = baseline or config.baseline or find_baseline_file(start if start.is_dir() else start.parent)
+    options = ScanOptions(config=config, pii=pii, baseline=load_baseline(baseline_path) if baseline_path else None)
+    scanner = FileScanner(options)
+    out_root = Path(output)
+    report = RedactReport()
+    written: list[tuple[str, str]] = []
+    for shown, disk, rel in _files(names, config, out_root, report):
+        dest = out_root / rel
+        if os.path.abspath(dest) == os.path.abspath(disk):
+            report.errors.append(FileError(shown, "the output would overwrite the original"))
+            continue
+        try:
+            changes = _redact_file(scanner, shown, disk, dest, ops, mode)
+        except (FormatError, RedactError, OSError, UnicodeError, ValueError, RecursionError, MemoryError) as exc:
+            message = str(exc) if isinstance(exc, (FormatError, RedactError)) else type(exc).__name__
+            report.errors.append(FileError(shown, message or type(exc).__name__))
+            continue
+        report.files.append(changes)
+        written.append((shown, str(dest)))
+    report.remaining = rescan(written, options)
+    return report
+
+
+def _files(names: list[str], config: Config, out_root: Path, report: RedactReport) -> list[tuple[str, str, str]]:
+    from hfguard.walk import walk_paths
+
+    root = str(config.root or os.getcwd())
+    out_abs = os.path.abspath(out_root) + os.sep
+    found: list[tuple[str, str, str]] = []
+    for name in names:
+        walked = walk_paths([name], config.exclude, config.include, root=root)
+        report.errors.extend(walked.errors)
+        is_dir = os.path.isdir(name)
+        for shown, disk in walked.files:
+            if os.path.abspath(disk).startswith(out_abs):
+                continue  # an earlier run's output inside the scanned folder
+            rel = os.path.relpath(disk, name) if is_dir else os.path.basename(disk)
+            found.append((shown, disk, rel))
+    return found
+
+
+def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators, mode: str) -> FileChanges:
+    from hfguard.readers import choose_reader
+    from hfguard.readers.text import extension
+    from hfguard.scanner import disk_blob
+    from hfguard.walk import open_regular
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    result = scanner.scan_blob(disk_blob(shown, disk))
+    with open_regular(disk) as stream:
+        head = stream.read(SNIFF)
+    reader = choose_reader(shown, head)
+    changes = FileChanges(shown, str(dest), reader or "binary")
+    if result.binary or result.excluded or reader is None or (not result.findings and not result.errors):
+        _copy(disk, dest)  # nothing the scan reports: the copy is the original, byte for byte
+        changes.copied = True
+        return changes
+    ext = extension(shown)
+    open_src: Callable[[], IO[bytes]] = lambda: open_regular(disk)  # noqa: E731
+    seekable = True
+    inner_reader = reader
+    if reader == "compressed":
+        from hfguard.readers.compressed import inner_path
+
+        open_src = compression.reader(ext, open_src, None)
+        seekable = False
+        with open_src() as s:
+            inner_reader = choose_reader(inner_path(shown), s.read(SNIFF)) or "binary"
+        changes.format = f"{inner_reader}+{ext}"
+    handler = handlers().get(inner_reader)
+    if handler is None:
+        raise FormatError(f"{inner_reader} files cannot be redacted (extract or convert them first)")
+    plan = FilePlan.from_findings(result.findings, complete=not result.errors)
+    redactor = ValueRedactor(scanner, shown, plan, ops)
+    fd, tmp = tempfile.mkstemp(prefix=".hfguard-redact-", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            if reader == "compressed":
+                with compression.writer(ext, raw) as packed:
+                    outcome = handler(Job(open_src, packed, redactor, seekable, mode))
+            else:
+                outcome = handler(Job(open_src, raw, redactor, seekable, mode))
+        shutil.copymode(disk, tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    _fill(changes, redactor, outcome)
+    return changes
+
+
+def _fill(changes: FileChanges, redactor: ValueRedactor, outcome: Outcome) -> None:
+    changes.changes = [
+        Change(field or None, entity, op, count)
+        for (field, entity, op), count in sorted(redactor.counts.items())
+    ]
+    changes.dropped_columns = list(outcome.dropped_columns)
+    changes.cleared_outputs = outcome.cleared_outputs
+    changes.notes = list(outcome.notes)
+
+
+def _copy(src: str, dest: Path) -> None:
+    tmp = dest.with_name(f".hfguard-redact-{dest.name}")
+    shutil.copyfile(src, tmp)
+    shutil.copymode(src, tmp)
+    os.replace(tmp, dest)
+
+
+def rescan(written: list[tuple[str, str]], options: Any) -> Report:
+    """Scan the copies under their original names (the config's path patterns and the baseline
+    still apply); findings and errors then name the copies."""
+    from hfguard.scanner import scan_blobs
+    from hfguard.walk import open_regular
+
+    def blob(shown: str, dest: str) -> Blob:
+        return Blob(shown, lambda: open_regular(dest), os.path.getsize(dest))
+
+    report = scan_blobs((blob(s, d) for s, d in written), options)
+    where = dict(written)
+    report.findings = [dataclasses.replace(f, path=where.get(f.path, f.path)) for f in report.findings]
+    report.suppressed = [dataclasses.replace(f, path=where.get(f.path, f.path)) for f in report.suppressed]
+    report.errors = [FileError(where.get(e.path, e.path), e.message) for e in report.errors]
+    return report
+
+
+def upload_redacted(args: argparse.Namespace, upload: Callable[[argparse.Namespace], int]) -> int:
+    """`hfguard upload --redact`: redact LOCAL_PATH into a temporary folder, and upload that copy
+    only when nothing that blocks remains in it."""
+    import sys
+
+    from hfguard.redact.report import format_text
+
+    local = args.local_path
+    with tempfile.TemporaryDirectory(prefix="hfguard-redacted-") as tmp:
+        report = redact_paths([local], tmp, config_file=args.config, baseline=args.baseline, pii=not args.no_pii)
+        sys.stderr.write(format_text(report))
+        if report.exit_code:
+            print("hfguard: the redacted copy is not uploaded", file=sys.stderr)
+            return report.exit_code
+        copy = os.path.join(tmp, os.path.basename(local)) if os.path.isfile(local) else tmp
+        if os.path.isfile(local) and not args.path_in_repo:
+            args.path_in_repo = os.path.basename(local)
+        config = args.config
+        if config is None:  # the copy lies elsewhere: keep the original's config for the upload check
+            from hfguard.config import find_config_file
+
+            start = Path(local)
+            found = find_config_file(start if start.is_dir() else start.parent)
+            config = str(found) if found is not None else None
+        return upload(argparse.Namespace(**{**vars(args), "local_path": copy, "redact": False, "config": config}))

@@ -1,0 +1,218 @@
+"""Which parts of a value to redact: the scan's own detection, run on the values being written.
+
+Secrets come from the scanner's SecretEngine, personal and health data from its PII detector
+(every recognised value, not only the first of a column: a subclass records each hit as the
+detector makes it), both filtered by the scanner's Policy, so values the config allows or the
+baseline accepts stay as they are. A plan made from a scan of the original file (FilePlan) says
+which rules the scan reported there and which columns are personal data as a whole (names,
+dates of birth, addresses, health fields: known from the header and the shape of the column,
+not from one value).
+"""
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hfguard.engine import drop_covered
+from hfguard.models import Category, Chunk, ChunkKind, Finding, Match, Severity
+from hfguard.pii.columns import Field, classify, is_empty
+from hfguard.pii.detector import FilePiiDetector
+from hfguard.pii.entities import ENTITIES
+from hfguard.redact.operators import Op, Operators, apply, secret_tag
+from hfguard.scanner import FileScanner
+
+_BY_RULE = {e.rule_id: e.name for e in ENTITIES.values()}
+# Entities a column is found to hold from its header and the shape of its values.
+WHOLE_COLUMN = frozenset({"PERSON", "DATE_OF_BIRTH", "STREET_ADDRESS", "HEALTH_FIELD", "HEALTH_RECORD"})
+
+
+def entity_of(rule_id: str) -> str:
+    return _BY_RULE.get(rule_id, rule_id)
+
+
+def field_key(name: str) -> str:
+    return classify(name).key
+
+
+@dataclass
+class FilePlan:
+    """What the scan of the original file reported (suppressed findings left out)."""
+
+    rules: frozenset[str] | None = None  # None: the scan was incomplete, redact all that is found
+    whole: dict[str, tuple[str, str, Category]] = field(default_factory=dict)  # field key -> (entity, rule, category)
+
+    @classmethod
+    def from_findings(cls, findings: Sequence[Finding], complete: bool) -> FilePlan:
+        whole: dict[str, tuple[str, str, Category]] = {}
+        for f in findings:
+            entity = entity_of(f.rule)
+            if f.field and entity in WHOLE_COLUMN and _column_holds(classify(f.field), entity):
+                whole.setdefault(field_key(f.field), (entity, f.rule, f.category))
+        return cls(frozenset(f.rule for f in findings) if complete else None, whole)
+
+
+def _column_holds(info: Field, entity: str) -> bool:
+    """The finding is about the column as a whole (its header names the entity), not one value."""
+    if entity == "PERSON":
+        return info.plain_name or info.entity == "PERSON"
+    if entity in ("HEALTH_FIELD", "HEALTH_RECORD"):
+        return info.health is not None or (info.entity is not None and ENTITIES[info.entity].category is Category.HEALTH)
+    return info.entity == entity
+
+
+class _Collecting(FilePiiDetector):
+    """The file detector, recording every value it accepts (the scan keeps only the first of a
+    column). Dense columns go the general way, which the detector's tests hold to give the same
+    verdicts, because that way records each value."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.hits: list[tuple[str, Chunk, int, int]] = []
+
+    def _kind(self, stat: object, chunk: Chunk) -> str | None:  # type: ignore[override]
+        return None
+
+    def _record(self, name: str, chunk: Chunk, seq: int, start: int, end: int, info: Field | None) -> None:
+        if (seq, start, name) not in self._recorded and self.parent.enabled(ENTITIES[name]):
+            self.hits.append((name, chunk, start, end))
+        super()._record(name, chunk, seq, start, end, info)
+
+
+Counts = Counter[tuple[str, str, str]]  # (field or "", entity or rule, operator) -> values changed
+
+
+class ValueRedactor:
+    """Redacts the values of one file; counts what it changed (never the values)."""
+
+    def __init__(self, scanner: FileScanner, path: str, plan: FilePlan, operators: Operators) -> None:
+        self.scanner = scanner
+        self.path = path
+        self.plan = plan
+        self.operators = operators
+        self.counts: Counts = Counter()
+
+    # --- decisions ---------------------------------------------------------------------------
+
+    def _matches(self, chunk: Chunk) -> list[Match]:
+        found = list(self.scanner.engine.scan(chunk, self.path))
+        pii = self.scanner.pii_detector()
+        if pii is not None:
+            detector = _Collecting(pii, self.path)
+            detector.feed(chunk)
+            detector._flush_ner()
+            for name, hit_chunk, start, end in detector.hits:
+                if hit_chunk is not chunk:
+                    continue
+                entity = ENTITIES[name]
+                found.append(Match(entity.rule_id, entity.category, Severity.MEDIUM, chunk, start, end,
+                                   chunk.text[start:end]))
+        policy = self.scanner.policy
+        kept: list[Match] = []
+        for m in drop_covered(found):
+            if not policy.wanted(m):
+                continue
+            if self.plan.rules is not None and m.rule_id not in self.plan.rules:
+                continue  # the scan did not report it here (a column of IDs, noise)
+            if policy.suppression(m, self.path, policy.fingerprint(m.rule_id, m.secret, self.path)) is not None:
+                continue
+            kept.append(m)
+        kept.sort(key=lambda m: (m.start, -(m.end - m.start)))
+        taken: list[Match] = []
+        for m in kept:
+            if taken and m.start < taken[-1].end:
+                continue
+            taken.append(m)
+        return taken
+
+    def _replacement(self, m: Match) -> tuple[str, str, Op]:
+        if m.category is Category.SECRET:
+            return secret_tag(m.rule_id), m.rule_id, Op.REPLACE
+        entity = entity_of(m.rule_id)
+        op = self.operators.for_value(entity, m.rule_id, m.category)
+        return apply(op, m.secret, entity, self.operators.key), entity, op
+
+    def dropped(self, name: str) -> bool:
+        """Is this column dropped (the plan holds it as personal data, its operator is drop)?"""
+        whole = self.plan.whole.get(field_key(name))
+        if whole is None:
+            return False
+        entity, rule, category = whole
+        return self.operators.for_value(entity, rule, category) is Op.DROP
+
+    # --- values ------------------------------------------------------------------------------
+
+    def text(self, text: str, kind: ChunkKind, field_name: str | None = None,
+             allow_scope: str | None = None) -> str:
+        """A piece of text (a file's lines, a notebook cell, one multi-line value)."""
+        if not text:
+            return text
+        chunk = Chunk(text, kind, line=1, field=field_name, allow_scope=allow_scope)
+        matches = self._matches(chunk)
+        if not matches:
+            return text
+        parts: list[str] = []
+        pos = 0
+        for m in matches:
+            new, entity, op = self._replacement(m)
+            parts.append(text[pos:m.start])
+            parts.append(new)
+            pos = m.end
+            self.counts[(field_name or "", entity, op.value)] += 1
+        parts.append(text[pos:])
+        return "".join(parts)
+
+    def column(self, values: Sequence[str | None], name: str, first_row: int) -> list[str | None]:
+        """One column of a batch of records (None: a missing value, left as is)."""
+        out = list(values)
+        whole = self.plan.whole.get(field_key(name))
+        if whole is not None:
+            entity, rule, category = whole
+            op = self.operators.for_value(entity, rule, category)
+            for i, value in enumerate(out):
+                if value is not None and not is_empty(value):
+                    out[i] = apply(op, value, entity, self.operators.key)
+                    self.counts[(name, entity, op.value)] += 1
+            return out
+        lines: list[str] = []
+        index: list[int] = []
+        for i, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            if "\n" in value or "\r" in value:
+                out[i] = self.text(value, ChunkKind.DATA, name)
+                continue
+            lines.append(value)
+            index.append(i)
+        if not lines:
+            return out
+        text = "\n".join(lines)
+        chunk = Chunk(text, ChunkKind.DATA, line=None, row=first_row, field=name)
+        matches = self._matches(chunk)
+        if not matches:
+            return out
+        starts = [0] * len(lines)
+        pos = 0
+        for n, value in enumerate(lines):
+            starts[n] = pos
+            pos += len(value) + 1
+        edits: dict[int, list[tuple[int, int, str]]] = {}
+        for m in matches:
+            n = bisect.bisect_right(starts, m.start) - 1
+            begin = starts[n]
+            end = min(m.end - begin, len(lines[n]))
+            new, entity, op = self._replacement(m)
+            edits.setdefault(n, []).append((m.start - begin, end, new))
+            self.counts[(name, entity, op.value)] += 1
+        for n, spans in edits.items():
+            value = lines[n]
+            parts: list[str] = []
+            pos = 0
+            for s, e, new in spans:
+                parts.append(value[pos:s])
+                parts.append(new)
+                pos = e
+            parts.append(value[pos:])
+            out[index[n]] = "".join(parts)
+        return out

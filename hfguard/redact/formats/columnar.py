@@ -1,0 +1,171 @@
+"""Parquet (one row group at a time, written back as one row group, with each column's
+compression and the schema with its metadata) and Arrow IPC / Feather (one record batch at a
+time). String columns are redacted in slices as the scan reads them; other columns are written
+back as they were read. Peak memory: about one row group (or batch), whatever the file size."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hfguard.redact.formats import FormatError, Job, Outcome
+
+SLICE_ROWS = 65536
+
+
+def _is_text(t: Any) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        return _is_text(t.value_type)
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or getattr(pa.types, "is_string_view", lambda _: False)(t))
+
+
+def _holds_text(t: Any) -> bool:
+    import pyarrow as pa
+
+    if _is_text(t):
+        return True
+    if pa.types.is_struct(t):
+        return any(_holds_text(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _holds_text(t.value_type)
+    if pa.types.is_map(t):
+        return _holds_text(t.key_type) or _holds_text(t.item_type)
+    return False
+
+
+def _redact_column(job: Job, column: Any, name: str, first_row: int) -> Any:
+    """The column (a ChunkedArray) redacted, or the same object when nothing changed."""
+    import pyarrow as pa
+
+    kind = column.type
+    pieces: list[Any] = []
+    changed = False
+    length = len(column)
+    for offset in range(0, length, SLICE_ROWS):
+        part = column.slice(offset, SLICE_ROWS)
+        values = part.to_pylist()
+        new = job.redactor.column(values, name, first_row + offset)
+        if new != values:
+            changed = True
+            value_type = kind.value_type if pa.types.is_dictionary(kind) else kind
+            array = pa.array(new, type=value_type)
+            pieces.append(array.dictionary_encode().cast(kind) if pa.types.is_dictionary(kind) else array)
+        else:
+            pieces.extend(part.chunks)
+    if not changed:
+        return column
+    return pa.chunked_array(pieces, type=kind)
+
+
+def _redact_table(job: Job, table: Any, first_row: int, keep: list[int], outcome: Outcome) -> Any:
+    import pyarrow as pa
+
+    columns = []
+    for i in keep:
+        field = table.schema.field(i)
+        column = table.column(i)
+        if _is_text(field.type):
+            column = _redact_column(job, column, field.name, first_row)
+        elif _holds_text(field.type):
+            note = f"column {field.name!r}: nested strings are not redacted (the scan after redaction checks them)"
+            if note not in outcome.notes:
+                outcome.notes.append(note)
+        columns.append(column)
+    schema = pa.schema([table.schema.field(i) for i in keep], metadata=table.schema.metadata)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _kept(job: Job, schema: Any, outcome: Outcome) -> tuple[list[int], Any]:
+    import pyarrow as pa
+
+    keep = [i for i, f in enumerate(schema) if not job.redactor.dropped(f.name)]
+    outcome.dropped_columns = [schema.field(i).name for i in range(len(schema)) if i not in keep]
+    metadata = dict(schema.metadata or {})
+    if outcome.dropped_columns:
+        metadata.pop(b"pandas", None)  # it lists the dropped columns
+    return keep, pa.schema([schema.field(i) for i in keep], metadata=metadata or None)
+
+
+def redact_parquet(job: Job) -> Outcome:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not job.seekable:
+        raise FormatError("a compressed Parquet file cannot be redacted (decompress it first)")
+    outcome = Outcome()
+    try:
+        with job.src() as stream:
+            pf = pq.ParquetFile(stream)
+            meta = pf.metadata
+            schema = pf.schema_arrow
+            keep, out_schema = _kept(job, schema, outcome)
+            compression: dict[str, str] = {}
+            if meta.num_row_groups:
+                group = meta.row_group(0)
+                for c in range(group.num_columns):
+                    col = group.column(c)
+                    top = col.path_in_schema.split(".")[0]
+                    compression.setdefault(top, col.compression.lower() if col.compression else "none")
+            compression = {k: ("none" if v == "uncompressed" else v) for k, v in compression.items()
+                           if k in out_schema.names}
+            writer = pq.ParquetWriter(job.dst, out_schema, compression=compression or "snappy",
+                                      version=meta.format_version if meta.format_version in ("1.0", "2.4", "2.6") else "2.6")
+            try:
+                row = 1
+                for g in range(meta.num_row_groups):
+                    table = pf.read_row_group(g)
+                    table = _redact_table(job, table, row, keep, outcome).replace_schema_metadata(out_schema.metadata)
+                    writer.write_table(table, row_group_size=max(1, table.num_rows))
+                    row += table.num_rows
+                    del table
+            finally:
+                writer.close()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        raise FormatError(f"Parquet could not be rewritten ({type(exc).__name__})") from None
+    return outcome
+
+
+def redact_arrow(job: Job) -> Outcome:
+    import pyarrow as pa
+    from pyarrow import ipc
+
+    if not job.seekable:
+        raise FormatError("a compressed Arrow file cannot be redacted (decompress it first)")
+    outcome = Outcome()
+    try:
+        with job.src() as stream:
+            size = os.fstat(stream.fileno()).st_size
+            try:
+                reader: Any = ipc.open_file(stream)
+                batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+                count = reader.num_record_batches
+                file_format = True
+            except pa.ArrowInvalid:
+                stream.seek(0)
+                reader = ipc.open_stream(stream)
+                batches = iter(reader)
+                count = 0
+                file_format = False
+            schema = reader.schema
+            keep, out_schema = _kept(job, schema, outcome)
+            first = next(batches, None)
+            # Feather v2 compresses its buffers (LZ4 by default); pyarrow does not say with
+            # what, so a file much smaller than its first batch times the batch count is
+            # written back LZ4-compressed.
+            compressed = first is not None and file_format and size < 0.7 * first.nbytes * max(1, count)
+            options = ipc.IpcWriteOptions(compression="lz4" if compressed else None)
+            new = ipc.new_file if file_format else ipc.new_stream
+            with new(job.dst, out_schema, options=options) as writer:
+                row = 1
+                batch = first
+                while batch is not None:
+                    table = pa.Table.from_batches([batch])
+                    table = _redact_table(job, table, row, keep, outcome).replace_schema_metadata(out_schema.metadata)
+                    for out in table.combine_chunks().to_batches():
+                        writer.write_batch(out)
+                    row += batch.num_rows
+                    batch = next(batches, None)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        raise FormatError(f"Arrow file could not be rewritten ({type(exc).__name__})") from None
+    return outcome

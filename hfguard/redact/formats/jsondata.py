@@ -1,0 +1,139 @@
+"""JSON and JSON Lines. String values are grouped by key path (list indices as `[]`, as the scan
+names them) and each group is redacted as one column; keys, numbers and structure stay. JSON
+Lines stream by batches of records and records with nothing to change are written back byte for
+byte; a JSON document is read whole (as the scan reads it)."""
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from hfguard.redact.formats import FormatError, Job, Outcome
+from hfguard.redact.formats.encoding import sniff
+
+BATCH_RECORDS = 5000
+Leaf = tuple[Any, Any, str, int]  # (container, key or index, key path, record number)
+
+
+def _leaves(obj: Any, path: str, record: int, out: list[Leaf], drop: list[tuple[Any, Any, str]]) -> None:
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if isinstance(value, str):
+                out.append((obj, key, sub, record))
+            elif isinstance(value, (dict, list)):
+                _leaves(value, sub, record, out, drop)
+            drop.append((obj, key, sub))
+    elif isinstance(obj, list):
+        sub = f"{path}[]"
+        for i, value in enumerate(obj):
+            if isinstance(value, str):
+                out.append((obj, i, sub, record))
+            elif isinstance(value, (dict, list)):
+                _leaves(value, sub, record, out, drop)
+
+
+def _redact_records(job: Job, records: list[Any], first_row: int | None, outcome: Outcome) -> set[int]:
+    """Redacts in place; returns the numbers of the records that changed."""
+    leaves: list[Leaf] = []
+    keys: list[tuple[Any, Any, str]] = []
+    for n, record in enumerate(records):
+        _leaves(record, "", n, leaves, keys)
+    changed: set[int] = set()
+    groups: dict[str, list[Leaf]] = {}
+    for leaf in leaves:
+        groups.setdefault(leaf[2], []).append(leaf)
+    dropped: dict[str, bool] = {}
+    for container, key, path in keys:
+        if dropped.setdefault(path, job.redactor.dropped(path)):
+            del container[key]
+            if path not in outcome.dropped_columns:
+                outcome.dropped_columns.append(path)
+    for path, group in groups.items():
+        if dropped.get(path):
+            for leaf in group:
+                changed.add(leaf[3])
+            continue
+        values = [c[k] for c, k, _, _ in group]
+        new = job.redactor.column(values, path, first_row or 1)
+        for (container, key, _, record), value, old in zip(group, new, values):
+            if value != old:
+                container[key] = value
+                changed.add(record)
+    if dropped and any(dropped.values()):
+        changed.update(range(len(records)))
+    return changed
+
+
+def _separators(text: str) -> tuple[str, str]:
+    return (", ", ": ") if '": ' in text or '", ' in text else (",", ":")
+
+
+def redact_jsonl(job: Job) -> Outcome:
+    outcome = Outcome()
+    raw = io.BufferedReader(job.src(), 1024 * 1024)  # type: ignore[arg-type]
+    encoding = sniff(raw.peek(64 * 1024)[: 64 * 1024])
+    row = 1
+    batch: list[bytes] = []
+    with raw:
+        for line in raw:
+            batch.append(line)
+            if len(batch) >= BATCH_RECORDS:
+                _jsonl_batch(job, batch, row, encoding, outcome)
+                row += len(batch)
+                batch = []
+        if batch:
+            _jsonl_batch(job, batch, row, encoding, outcome)
+    return outcome
+
+
+def _jsonl_batch(job: Job, lines: list[bytes], row: int, encoding: str, outcome: Outcome) -> None:
+    records: list[Any] = []
+    where: list[int] = []  # record number -> line number in the batch
+    for i, line in enumerate(lines):
+        text = line.decode(encoding)
+        if not text.strip():
+            continue
+        try:
+            records.append(json.loads(text))
+        except ValueError:
+            raise FormatError(f"line {row + i}: not valid JSON") from None
+        where.append(i)
+    changed = _redact_records(job, records, row, outcome)
+    for n in changed:
+        i = where[n]
+        text = lines[i].decode(encoding)
+        body = text.rstrip("\r\n")
+        ending = text[len(body):]
+        new = json.dumps(records[n], ensure_ascii=body.isascii() and "\\u" in body, separators=_separators(body))
+        lines[i] = (new + ending).encode(encoding)
+    job.dst.write(b"".join(lines))
+
+
+def redact_json(job: Job) -> Outcome:
+    outcome = Outcome()
+    with job.src() as stream:
+        data = stream.read()
+    encoding = sniff(data[:65536])
+    try:
+        text = data.decode(encoding)
+        doc = json.loads(text)
+    except ValueError:
+        raise FormatError("not valid JSON") from None
+    holder = [doc]
+    changed = _redact_records(job, holder, None, outcome)
+    if not changed:
+        job.dst.write(data)
+        return outcome
+    body = text.strip()
+    indent: int | str | None = None
+    if "\n" in body:
+        second = body.split("\n", 2)[1]
+        lead = second[: len(second) - len(second.lstrip())]
+        indent = lead if lead.startswith("\t") else len(lead) or None
+    new = json.dumps(holder[0], indent=indent, ensure_ascii=body.isascii() and "\\u" in body,
+                     separators=(",", ": ") if indent is not None else _separators(body))
+    lead_ws = text[: len(text) - len(text.lstrip())]
+    trail = text[len(text.rstrip()):]
+    job.dst.write((lead_ws + new + trail).encode(encoding))
+    return outcome
