@@ -1,4 +1,4 @@
-"""Command line: `hfguard scan | baseline | rules`. `main(argv) -> int`; exit codes in one place."""
+"""Command line: `hfguard scan | baseline | rules | redact`. `main(argv) -> int`; exit codes in one place."""
 from __future__ import annotations
 
 import argparse
@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--max-rows", type=int, metavar="N",
                       help="scan only the first N records of each data file (CSV, TSV, JSONL, Parquet, Arrow) "
                            "for a quick look; the report says which files were sampled (default: all rows)")
+    scan.add_argument("--then-git-lfs", action="store_true",
+                      help="with --pre-push in a Git LFS repository: after a clean scan, run `git lfs pre-push` "
+                           "(the pre-commit hook id hfguard-push-lfs), so LFS objects leave only when nothing blocks")
     scan.add_argument("--spacy-model", metavar="NAME",
                       help="spaCy NER model for person names and places (overrides pii.spacy_model); "
                            "must be installed, never downloaded: pip install 'hfguard[ner]'")
@@ -102,7 +105,48 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=["text", "json"], default="text")
     rules.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     add_upload_parser(sub, CONFIG_HELP)
+    _add_redact_parser(sub)
     return parser
+
+
+def _add_redact_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "redact", help="write redacted copies of datasets, notebooks and text files",
+        description="Write redacted copies of PATHs under --output (originals are never modified), then "
+        "scan the copies: exit 0 only when nothing that blocks remains (1: blocking findings remain; 2: a "
+        "file could not be redacted). Secrets are always replaced with <REDACTED:rule-id>; personal and "
+        "health data get an operator: replace (<EMAIL_ADDRESS>, the default), mask (***-**-6789), hash "
+        "(keyed HMAC pseudonym: same value, same pseudonym) or drop (the whole column).",
+        epilog="Operators also come from [tool.hfguard.redact] (default, operators, key_env, key_file, "
+        f"notebook_outputs); flags win. {PRECEDENCE}")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files and folders")
+    p.add_argument("-o", "--output", metavar="DIR", required=True, help="folder for the redacted copies")
+    p.add_argument("--operator", action="append", default=[], metavar="NAME=OP",
+                   help="operator for an entity (EMAIL_ADDRESS), rule id (pii-email) or category (pii, health): "
+                        "replace, mask, hash or drop; repeatable")
+    p.add_argument("--default-operator", choices=["replace", "mask", "hash", "drop"],
+                   help="operator for personal/health data no --operator names (default: replace)")
+    p.add_argument("--key-env", metavar="NAME", help="environment variable holding the hash key (default: HFGUARD_REDACT_KEY)")
+    p.add_argument("--key-file", metavar="FILE", help="file holding the hash key")
+    p.add_argument("--notebook-outputs", choices=["clear", "redact"],
+                   help="an output holding a finding is cleared (default) or redacted in place")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--report", metavar="FILE", help="write the report here instead of stdout")
+    p.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    p.add_argument("--baseline", metavar="FILE", help="findings recorded there are not redacted and do not block")
+    p.add_argument("--no-pii", action="store_true", help="secrets only (no personal or health data)")
+
+
+def cmd_redact(args: argparse.Namespace) -> int:
+    from hfguard.redact import format_text, redact_paths
+
+    report = redact_paths(
+        args.paths, args.output, config_file=args.config, baseline=args.baseline, pii=not args.no_pii,
+        operators=args.operator, default_operator=args.default_operator, key_env=args.key_env,
+        key_file=args.key_file, notebook_outputs=args.notebook_outputs)
+    text = json.dumps(report.to_dict(), indent=2) + "\n" if args.format == "json" else format_text(report)
+    _emit(text, args.report)
+    return report.exit_code
 
 
 def _git_mode(args: argparse.Namespace) -> bool:
@@ -200,9 +244,20 @@ def cmd_scan(args: argparse.Namespace) -> int:
     options = ScanOptions(
         config=config, pii=not args.no_pii, jobs=args.jobs, baseline=baseline, max_rows=args.max_rows
     )
+    if args.then_git_lfs and not args.pre_push:
+        raise HfguardError("--then-git-lfs goes with --pre-push")
     report = _scan_report(args, options, repo)
     _write_report(report, args, config)
-    return _exit_code(report)
+    code = _exit_code(report)
+    if args.pre_push:  # git-lfs's hook kept by `pre-commit install` has run before this scan
+        from hfguard import install_hooks
+
+        warning = install_hooks.legacy_lfs_warning(Path(repo.root))
+        if warning:
+            print(f"hfguard: {warning}", file=sys.stderr)
+        if args.then_git_lfs and code == EXIT_OK:
+            code = install_hooks.run_git_lfs_pre_push(os.environ, Path(repo.root))
+    return code
 
 
 def _write_report(report: Report, args: argparse.Namespace, config: Any) -> None:
@@ -323,7 +378,7 @@ def cmd_install_hooks(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"scan": cmd_scan, "baseline": cmd_baseline, "rules": cmd_rules, "install-hooks": cmd_install_hooks,
-            "upload": cmd_upload}
+            "upload": cmd_upload, "redact": cmd_redact}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,11 +37,22 @@ def build_operators(config: Config, operators: dict[str, str] | Sequence[str] | 
     if operators:
         items = [f"{k}={v}" for k, v in operators.items()] if isinstance(operators, dict) else list(operators)
         by_name.update(parse_assignments(items))
+    _check_names(by_name)
     default_op = Op(default) if default else settings.default or Op.REPLACE
     key = load_key(key_env or settings.key_env, key_file or (None if key_env else settings.key_file))
     ops = Operators(by_name, default_op, key)
     check(ops)
     return ops, settings.notebook_outputs or "clear"
+
+
+def _check_names(by_name: dict[str, Op]) -> None:
+    from hfguard.pii.entities import ENTITIES
+
+    known = {e.name for e in ENTITIES.values()} | {e.rule_id for e in ENTITIES.values()} | {"pii", "health"}
+    for name in by_name:
+        if name not in known:
+            raise RedactError(f"operator for {name!r}: not an entity, rule id or category (known: pii, health, "
+                              f"{', '.join(sorted(ENTITIES))})")
 
 
 def redact_paths(
@@ -130,7 +141,7 @@ def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators
         changes.copied = True
         return changes
     ext = extension(shown)
-    open_src: Callable[[], IO[bytes]] = lambda: open_regular(disk)  # noqa: E731
+    open_src: Callable[[], IO[bytes]] = lambda: open_regular(disk)
     seekable = True
     inner_reader = reader
     if reader == "compressed":

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from hfguard.engine import drop_covered
 from hfguard.models import Category, Chunk, ChunkKind, Finding, Match, Severity
 from hfguard.pii.columns import Field, classify, is_empty
-from hfguard.pii.detector import FilePiiDetector
+from hfguard.pii import PiiDetector
+from hfguard.pii.detector import FieldStat, FilePiiDetector
 from hfguard.pii.entities import ENTITIES
 from hfguard.redact.operators import Op, Operators, apply, secret_tag
 from hfguard.scanner import FileScanner
@@ -67,11 +68,11 @@ class _Collecting(FilePiiDetector):
     column). Dense columns go the general way, which the detector's tests hold to give the same
     verdicts, because that way records each value."""
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
+    def __init__(self, parent: PiiDetector, path: str) -> None:
+        super().__init__(parent, path)
         self.hits: list[tuple[str, Chunk, int, int]] = []
 
-    def _kind(self, stat: object, chunk: Chunk) -> str | None:  # type: ignore[override]
+    def _kind(self, stat: FieldStat, chunk: Chunk) -> str | None:
         return None
 
     def _record(self, name: str, chunk: Chunk, seq: int, start: int, end: int, info: Field | None) -> None:
@@ -99,6 +100,7 @@ class ValueRedactor:
         found = list(self.scanner.engine.scan(chunk, self.path))
         pii = self.scanner.pii_detector()
         if pii is not None:
+            assert isinstance(pii, PiiDetector)
             detector = _Collecting(pii, self.path)
             detector.feed(chunk)
             detector._flush_ner()

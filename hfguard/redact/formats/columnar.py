@@ -13,7 +13,7 @@ SLICE_ROWS = 65536
 
 
 def _is_text(t: Any) -> bool:
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     if pa.types.is_dictionary(t):
         return _is_text(t.value_type)
@@ -21,7 +21,7 @@ def _is_text(t: Any) -> bool:
 
 
 def _holds_text(t: Any) -> bool:
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     if _is_text(t):
         return True
@@ -36,7 +36,7 @@ def _holds_text(t: Any) -> bool:
 
 def _redact_column(job: Job, column: Any, name: str, first_row: int) -> Any:
     """The column (a ChunkedArray) redacted, or the same object when nothing changed."""
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     kind = column.type
     pieces: list[Any] = []
@@ -59,7 +59,7 @@ def _redact_column(job: Job, column: Any, name: str, first_row: int) -> Any:
 
 
 def _redact_table(job: Job, table: Any, first_row: int, keep: list[int], outcome: Outcome) -> Any:
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     columns = []
     for i in keep:
@@ -77,7 +77,7 @@ def _redact_table(job: Job, table: Any, first_row: int, keep: list[int], outcome
 
 
 def _kept(job: Job, schema: Any, outcome: Outcome) -> tuple[list[int], Any]:
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     keep = [i for i, f in enumerate(schema) if not job.redactor.dropped(f.name)]
     outcome.dropped_columns = [schema.field(i).name for i in range(len(schema)) if i not in keep]
@@ -88,8 +88,8 @@ def _kept(job: Job, schema: Any, outcome: Outcome) -> tuple[list[int], Any]:
 
 
 def redact_parquet(job: Job) -> Outcome:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
     if not job.seekable:
         raise FormatError("a compressed Parquet file cannot be redacted (decompress it first)")
@@ -127,8 +127,8 @@ def redact_parquet(job: Job) -> Outcome:
 
 
 def redact_arrow(job: Job) -> Outcome:
-    import pyarrow as pa
-    from pyarrow import ipc
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    from pyarrow import ipc  # type: ignore[import-untyped,unused-ignore]
 
     if not job.seekable:
         raise FormatError("a compressed Arrow file cannot be redacted (decompress it first)")

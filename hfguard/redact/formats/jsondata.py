@@ -71,7 +71,7 @@ def _separators(text: str) -> tuple[str, str]:
 
 def redact_jsonl(job: Job) -> Outcome:
     outcome = Outcome()
-    raw = io.BufferedReader(job.src(), 1024 * 1024)  # type: ignore[arg-type]
+    raw = io.BufferedReader(job.src(), 1024 * 1024)  # type: ignore[type-var,unused-ignore]
     encoding = sniff(raw.peek(64 * 1024)[: 64 * 1024])
     row = 1
     batch: list[bytes] = []

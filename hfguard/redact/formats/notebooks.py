@@ -67,8 +67,8 @@ def redact_notebook(job: Job) -> Outcome:
     outcome = Outcome()
     with job.src() as stream:
         try:
-            nb = nbformat.read(io.TextIOWrapper(stream, encoding="utf-8"), as_version=nbformat.NO_CONVERT)
-        except Exception as exc:  # nbformat raises many kinds (JSON, validation, reader errors)
+            nb = nbformat.read(io.TextIOWrapper(stream, encoding="utf-8"), as_version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call,unused-ignore]
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeError) as exc:  # JSON, reader errors
             raise FormatError(f"not a readable notebook ({type(exc).__name__})") from None
     r = job.redactor
     for number, cell in enumerate(nb.get("cells", []), 1):
@@ -97,11 +97,11 @@ def redact_notebook(job: Job) -> Outcome:
         cell["outputs"] = kept
     try:
         nbformat.validate(nb)
-    except Exception as exc:  # nbformat.ValidationError and jsonschema's
+    except nbformat.ValidationError as exc:
         raise FormatError(f"the redacted notebook does not validate ({type(exc).__name__})") from None
     text = io.TextIOWrapper(job.dst, encoding="utf-8", newline="")
     try:
-        nbformat.write(nb, text, version=nbformat.NO_CONVERT)
+        nbformat.write(nb, text, version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call,unused-ignore]
     finally:
         text.flush()
         text.detach()

@@ -23,7 +23,7 @@ def redact_tsv(job: Job) -> Outcome:
 def _redact(job: Job, delimiter: str) -> Outcome:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     outcome = Outcome()
-    raw = io.BufferedReader(job.src(), 1024 * 1024)  # type: ignore[arg-type]
+    raw = io.BufferedReader(job.src(), 1024 * 1024)  # type: ignore[type-var,unused-ignore]
     head = raw.peek(64 * 1024)[: 64 * 1024]
     encoding = sniff(head)
     reader_text = io.TextIOWrapper(raw, encoding=encoding, newline="")

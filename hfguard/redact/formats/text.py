@@ -20,7 +20,7 @@ def redact_prose(job: Job) -> Outcome:
 
 
 def _redact(job: Job, kind: ChunkKind) -> Outcome:
-    raw = io.BufferedReader(job.src(), 1024 * 1024)  # type: ignore[arg-type]
+    raw = io.BufferedReader(job.src(), 1024 * 1024)  # type: ignore[type-var,unused-ignore]
     encoding = sniff(raw.peek(64 * 1024)[: 64 * 1024])
     source = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
     out = io.TextIOWrapper(job.dst, encoding=encoding, newline="")
