@@ -38,6 +38,9 @@ def add_upload_parser(sub: argparse._SubParsersAction, config_help: str) -> None
     p.add_argument("--no-pii", action="store_true", help="secrets only (no personal or health data)")
     p.add_argument("--allow-unscanned", action="store_true", help="send files that cannot be scanned")
     p.add_argument("--dry-run", action="store_true", help="check what would be sent, send nothing")
+    p.add_argument("--redact", action="store_true",
+                   help="upload a redacted copy (`hfguard redact`, operators from [tool.hfguard.redact]) "
+                        "instead of LOCAL_PATH; nothing is sent unless nothing that blocks remains in it")
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
@@ -46,6 +49,10 @@ def cmd_upload(args: argparse.Namespace) -> int:
     from hfguard.hub_hooks import ensure_supported
     from hfguard.hub_outgoing import file_item, folder_items, texts
 
+    if getattr(args, "redact", False):  # explicit only: the copy is checked and uploaded in its place
+        from hfguard.redact.api import upload_redacted
+
+        return upload_redacted(args, cmd_upload)
     local = args.local_path
     is_file = os.path.isfile(local)
     if not is_file and not os.path.isdir(local):

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from hfguard.engine import drop_covered
 from hfguard.models import Category, Chunk, ChunkKind, Finding, Match, Severity
-from hfguard.pii.columns import Field, classify, is_empty
 from hfguard.pii import PiiDetector
+from hfguard.pii.columns import Field, classify, is_empty
 from hfguard.pii.detector import FieldStat, FilePiiDetector
 from hfguard.pii.entities import ENTITIES
 from hfguard.redact.operators import Op, Operators, apply, secret_tag
