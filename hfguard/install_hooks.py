@@ -11,7 +11,9 @@ import os
 import re
 import shlex
 import shutil
+import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from hfguard.errors import HfguardError
@@ -213,3 +215,52 @@ _LFS_LATER = ("Git LFS: this pre-push hook runs `git lfs pre-push` after a clean
               "\"Hook already exists: pre-push\" without writing its other hooks: run `git lfs install --force` "
               "and then `hfguard install-hooks` again (hfguard puts its pre-push hook back over git-lfs's and "
               "calls git-lfs from it).")
+
+
+# --- the pre-commit framework's pre-push stage in a Git LFS repository --------------------------
+
+_Z40 = "0" * 40
+
+
+def legacy_lfs_warning(start: Path | None = None) -> str | None:
+    """The warning to give when git-lfs's pre-push hook was kept by `pre-commit install` as
+    pre-push.legacy: pre-commit runs it BEFORE its own hooks, so LFS objects are uploaded before
+    hfguard has looked at them. None when there is no such hook."""
+    try:
+        legacy = hooks_dir(start) / "pre-push.legacy"
+        if not os.access(legacy, os.X_OK):
+            return None
+        text = legacy.read_text(encoding="utf-8", errors="replace")
+    except (OSError, HfguardError):
+        return None
+    if not is_git_lfs_hook("pre-push", text) and "git lfs pre-push" not in text:
+        return None
+    return (f"WARNING: git-lfs's pre-push hook ({legacy}) ran BEFORE this check (pre-commit runs a "
+            "pre-push.legacy hook before its own): this push's LFS objects may already be on the remote even "
+            f"if hfguard refuses it. Fix: delete {legacy} and use the hook id `hfguard-push-lfs` instead of "
+            "`hfguard-push` in .pre-commit-config.yaml: it runs `git lfs pre-push` only after a clean scan.")
+
+
+def run_git_lfs_pre_push(env: Mapping[str, str], cwd: Path | None = None) -> int:
+    """After a clean scan, what git-lfs's own pre-push hook does: `git lfs pre-push REMOTE URL`,
+    fed the ref line git gave pre-commit, rebuilt from the PRE_COMMIT_* variables."""
+    remote, url = env.get("PRE_COMMIT_REMOTE_NAME"), env.get("PRE_COMMIT_REMOTE_URL")
+    local_ref, remote_ref = env.get("PRE_COMMIT_LOCAL_BRANCH"), env.get("PRE_COMMIT_REMOTE_BRANCH")
+    if not (remote and url and local_ref and remote_ref):
+        raise HfguardError("--then-git-lfs runs in the pre-commit framework's pre-push stage "
+                           "(PRE_COMMIT_REMOTE_NAME/URL and PRE_COMMIT_LOCAL/REMOTE_BRANCH are not set)")
+    if not _git_lfs_available():
+        raise HfguardError("--then-git-lfs: git-lfs is not on PATH: refusing the push (its LFS objects "
+                           "would not be uploaded)")
+    local_sha = env.get("PRE_COMMIT_TO_REF")
+    if not local_sha:  # a push that includes a root commit: pre-commit sets no FROM/TO_REF
+        from hfguard.gitsource import run_git
+
+        local_sha = run_git(["rev-parse", "--verify", f"{local_ref}^{{commit}}"], (cwd or Path.cwd()).resolve()) \
+            .stdout.decode("ascii", "replace").strip()
+    # FROM_REF is the remote's tip, or for a new branch the last commit a remote already has: either
+    # way git-lfs uploads the objects of the commits after it.
+    remote_sha = env.get("PRE_COMMIT_FROM_REF") or _Z40
+    line = f"{local_ref} {local_sha} {remote_ref} {remote_sha}\n"
+    return subprocess.run(["git", "lfs", "pre-push", remote, url], input=line.encode(), cwd=cwd,
+                          check=False).returncode

@@ -133,3 +133,81 @@ def test_try_repo_all_files(tmp_path: Path, hook_repo: tuple[Path, str, Path]) -
                           cwd=repo.path, env=env, capture_output=True, text=True, check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1 and TOKEN not in output and "old.py:1:6" in output
+
+
+# --- a Git LFS repository: git-lfs uploads its objects from pre-push ------------------------------
+
+LFS_CLEAN = b"".join(b'{"text": "row %d"}\n' % i for i in range(40))
+LFS_LEAKY = LFS_CLEAN + f'{{"text": "token {TOKEN}"}}\n'.encode()
+
+
+def _remote_lfs_objects(remote: Path) -> list[str]:
+    return sorted(p.name for p in (remote / "lfs" / "objects").rglob("*") if p.is_file())
+
+
+def _lfs_framework_repo(tmp_path: Path, hook_repo: tuple[Path, str, Path], hook_id: str) -> Repo:
+    """`git lfs install`, then `pre-commit install --hook-type pre-push` (which keeps git-lfs's
+    hook as pre-push.legacy, as it does for users), *.jsonl in LFS, a bare remote `origin`."""
+    source, sha, home = hook_repo
+    (tmp_path / "home").mkdir()
+    env = _framework_env(tmp_path / "home", home)
+    repo = make_repo(tmp_path / "work", env)
+    make_repo(tmp_path / "remote.git", env, bare=True)
+    repo.git("remote", "add", "origin", str(tmp_path / "remote.git"))
+    repo.git("lfs", "install", "--local")
+    repo.git("lfs", "track", "*.jsonl")
+    repo.write(".pre-commit-config.yaml", f"repos:\n- repo: {source}\n  rev: {sha}\n  hooks:\n  - id: {hook_id}\n")
+    proc = subprocess.run([sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-push"],
+                          cwd=repo.path, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "git lfs pre-push" in (repo.path / ".git" / "hooks" / "pre-push.legacy").read_text()
+    return repo
+
+
+needs_git_lfs = pytest.mark.skipif(shutil.which("git-lfs") is None, reason="needs git-lfs")
+
+
+@needs_git_lfs
+def test_lfs_aware_push_hook_uploads_objects_only_after_a_clean_scan(
+        tmp_path: Path, hook_repo: tuple[Path, str, Path]) -> None:
+    repo = _lfs_framework_repo(tmp_path, hook_repo, "hfguard-push-lfs")
+    (repo.path / ".git" / "hooks" / "pre-push.legacy").unlink()  # as the README says
+    remote = tmp_path / "remote.git"
+    repo.write("data/seed.jsonl", LFS_CLEAN[:100])
+    repo.commit("first")
+    proc = repo.git("push", "origin", "main", check=False)  # a root commit: no PRE_COMMIT_FROM/TO_REF
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    seed = _remote_lfs_objects(remote)
+    assert len(seed) == 1
+
+    repo.write("data/train.jsonl", LFS_LEAKY)
+    repo.commit("leaky data")
+    proc = repo.git("push", "origin", "main", check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "data/train.jsonl" in output and TOKEN not in output
+    assert "WARNING" not in output
+    assert _remote_lfs_objects(remote) == seed  # refused: no LFS object left
+
+    repo.write("data/train.jsonl", LFS_CLEAN)
+    repo.git("commit", "-q", "--amend", "--no-verify", "-a", "-m", "clean data")
+    proc = repo.git("push", "origin", "main", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    oids = {line.split()[0] for line in repo.git("lfs", "ls-files", "-l").stdout.splitlines()}
+    assert set(_remote_lfs_objects(remote)) == oids and len(oids) == 2  # delivered
+
+
+@needs_git_lfs
+def test_git_lfs_legacy_hook_running_first_is_warned_about(
+        tmp_path: Path, hook_repo: tuple[Path, str, Path]) -> None:
+    repo = _lfs_framework_repo(tmp_path, hook_repo, "hfguard-push")
+    repo.write("README.md", "hello\n")
+    repo.commit("first")
+    assert repo.git("push", "origin", "main", check=False).returncode == 0
+    repo.write("data/train.jsonl", LFS_LEAKY)
+    repo.commit("leaky data")
+    proc = repo.git("push", "origin", "main", check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and TOKEN not in output
+    # What the warning is about: git-lfs ran first and the object is on the remote already.
+    assert _remote_lfs_objects(tmp_path / "remote.git")
+    assert "WARNING" in output and "pre-push.legacy" in output and "hfguard-push-lfs" in output
