@@ -58,13 +58,14 @@ class HfListing:
     excluded: int = 0
 
 
-def filesystem() -> Any:
-    """A HfFileSystem (endpoint and token from the environment, as huggingface_hub reads them)."""
+def filesystem(endpoint: str | None = None, token: str | None = None) -> Any:
+    """A HfFileSystem; endpoint and token default to huggingface_hub's (HF_ENDPOINT, HF_TOKEN or
+    the saved token)."""
     try:
         from huggingface_hub import HfFileSystem
     except ImportError:  # pragma: no cover - huggingface_hub is a dependency
         raise HfguardError("huggingface_hub is not installed: cannot read hf:// paths") from None
-    return HfFileSystem(skip_instance_cache=True)
+    return HfFileSystem(endpoint=endpoint, token=token, skip_instance_cache=True)
 
 
 def list_hf(paths: list[str], exclude: tuple[str, ...] = (), include: tuple[str, ...] = (),
