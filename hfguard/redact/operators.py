@@ -11,6 +11,7 @@ import enum
 import hashlib
 import hmac
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,14 +102,29 @@ def check(operators: Operators) -> None:
 
 
 _ENGINES: dict[str, Any] = {}
+# presidio_anonymizer.operators imports this optional helper (for its Azure operator) inside a
+# try/except ImportError; importing it loads presidio_analyzer, and with it spaCy (~0.8 s). It is
+# hidden while presidio_anonymizer is first imported, so redact never imports spaCy.
+_OPTIONAL_HELPER = "presidio_analyzer.llm_utils.azure_auth_helper"
+
+
+def _import_operators() -> tuple[Any, Any]:
+    hide = "presidio_analyzer" not in sys.modules and _OPTIONAL_HELPER not in sys.modules
+    if hide:
+        sys.modules[_OPTIONAL_HELPER] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        from presidio_anonymizer.operators import Mask, Replace
+    finally:
+        if hide and sys.modules.get(_OPTIONAL_HELPER, 0) is None:
+            del sys.modules[_OPTIONAL_HELPER]
+    return Replace, Mask
 
 
 def _presidio(name: str) -> Any:
     op = _ENGINES.get(name)
     if op is None:
-        from presidio_anonymizer.operators import Mask, Replace
-
-        op = _ENGINES[name] = {"replace": Replace, "mask": Mask}[name]()
+        replace, mask = _import_operators()
+        op = _ENGINES[name] = {"replace": replace, "mask": mask}[name]()
     return op
 
 
