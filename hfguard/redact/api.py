@@ -12,12 +12,13 @@ import dataclasses
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from hfguard.config import Config, load_config
-from hfguard.models import Blob, FileError, Report
+from hfguard.models import Blob, Category, FileError, Report
 from hfguard.redact.detect import FilePlan, ValueRedactor
 from hfguard.redact.formats import FormatError, Job, Outcome, handlers
 from hfguard.redact.formats import compress as compression
@@ -26,6 +27,7 @@ from hfguard.redact.report import Change, FileChanges, RedactReport
 from hfguard.redact.settings import load_settings
 
 SNIFF = 8192
+MAX_ROUNDS = 3  # redactions of one file, each with the columns the scan of the last still flags
 
 
 def build_operators(config: Config, operators: dict[str, str] | Sequence[str] | None = None,
@@ -88,22 +90,57 @@ def redact_paths(
     scanner = FileScanner(options)
     out_root = Path(output)
     report = RedactReport()
-    written: list[tuple[str, str]] = []
+    started = time.perf_counter()
     for shown, disk, rel in _files(names, config, out_root, report):
         dest = out_root / rel
         if os.path.abspath(dest) == os.path.abspath(disk):
             report.errors.append(FileError(shown, "the output would overwrite the original"))
             continue
+        extra: dict[str, tuple[str, str, Category]] = {}
         try:
-            changes = _redact_file(scanner, shown, disk, dest, ops, mode)
+            for _ in range(MAX_ROUNDS):
+                changes = _redact_file(scanner, shown, disk, dest, ops, mode, extra)
+                result = _rescan(scanner, shown, str(dest))
+                # Columns found to be personal data as a whole only once others were redacted
+                # (a health column next to a person identifier's header): redone with them.
+                more = {k: v for k, v in FilePlan.from_findings([f for f in result.findings if f.blocking], True).whole.items()
+                        if k not in extra}
+                if changes.copied or not more:
+                    break
+                extra.update(more)
         except (FormatError, RedactError, OSError, UnicodeError, ValueError, RecursionError, MemoryError) as exc:
             message = str(exc) if isinstance(exc, (FormatError, RedactError)) else type(exc).__name__
             report.errors.append(FileError(shown, message or type(exc).__name__))
             continue
         report.files.append(changes)
-        written.append((shown, str(dest)))
-    report.remaining = rescan(written, options)
+        _merge(report.remaining, result, str(dest))
+    report.remaining.stats.seconds = time.perf_counter() - started
     return report
+
+
+def _rescan(scanner: Any, shown: str, dest: str) -> Any:
+    """Scan the copy under the original's name (the config's path patterns and the baseline
+    still apply)."""
+    from hfguard.walk import open_regular
+
+    blob = Blob(shown, lambda: open_regular(dest), os.path.getsize(dest))
+    try:
+        return scanner.scan_blob(blob)
+    except (OSError, UnicodeError, ValueError, RecursionError, MemoryError) as exc:
+        from hfguard.scanner import FileResult
+
+        return FileResult(errors=[FileError(shown, f"could not be scanned ({type(exc).__name__})")])
+
+
+def _merge(report: Report, result: Any, dest: str) -> None:
+    """A rescan result into the report, naming the copy."""
+    report.findings.extend(dataclasses.replace(f, path=dest) for f in result.findings)
+    report.suppressed.extend(dataclasses.replace(f, path=dest) for f in result.suppressed)
+    report.errors.extend(FileError(dest, e.message) for e in result.errors)
+    report.stats.bytes += result.bytes
+    report.stats.notes.extend(result.notes)
+    if not result.binary and not result.excluded:
+        report.stats.files += 1
 
 
 def _files(names: list[str], config: Config, out_root: Path, report: RedactReport) -> list[tuple[str, str, str]]:
@@ -124,7 +161,8 @@ def _files(names: list[str], config: Config, out_root: Path, report: RedactRepor
     return found
 
 
-def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators, mode: str) -> FileChanges:
+def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators, mode: str,
+                 extra: dict[str, tuple[str, str, Category]]) -> FileChanges:
     from hfguard.readers import choose_reader
     from hfguard.readers.text import extension
     from hfguard.scanner import disk_blob
@@ -156,6 +194,7 @@ def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators
     if handler is None:
         raise FormatError(f"{inner_reader} files cannot be redacted (extract or convert them first)")
     plan = FilePlan.from_findings(result.findings, complete=not result.errors)
+    plan.whole.update(extra)
     redactor = ValueRedactor(scanner, shown, plan, ops)
     fd, tmp = tempfile.mkstemp(prefix=".hfguard-redact-", dir=dest.parent)
     try:
@@ -189,23 +228,6 @@ def _copy(src: str, dest: Path) -> None:
     shutil.copyfile(src, tmp)
     shutil.copymode(src, tmp)
     os.replace(tmp, dest)
-
-
-def rescan(written: list[tuple[str, str]], options: Any) -> Report:
-    """Scan the copies under their original names (the config's path patterns and the baseline
-    still apply); findings and errors then name the copies."""
-    from hfguard.scanner import scan_blobs
-    from hfguard.walk import open_regular
-
-    def blob(shown: str, dest: str) -> Blob:
-        return Blob(shown, lambda: open_regular(dest), os.path.getsize(dest))
-
-    report = scan_blobs((blob(s, d) for s, d in written), options)
-    where = dict(written)
-    report.findings = [dataclasses.replace(f, path=where.get(f.path, f.path)) for f in report.findings]
-    report.suppressed = [dataclasses.replace(f, path=where.get(f.path, f.path)) for f in report.suppressed]
-    report.errors = [FileError(where.get(e.path, e.path), e.message) for e in report.errors]
-    return report
 
 
 def upload_redacted(args: argparse.Namespace, upload: Callable[[argparse.Namespace], int]) -> int:

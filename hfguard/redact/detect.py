@@ -27,6 +27,7 @@ from hfguard.scanner import FileScanner
 _BY_RULE = {e.rule_id: e.name for e in ENTITIES.values()}
 # Entities a column is found to hold from its header and the shape of its values.
 WHOLE_COLUMN = frozenset({"PERSON", "DATE_OF_BIRTH", "STREET_ADDRESS", "HEALTH_FIELD", "HEALTH_RECORD"})
+HEALTH_COLUMNS = frozenset({"HEALTH_FIELD", "HEALTH_RECORD"})
 
 
 def entity_of(rule_id: str) -> str:
@@ -172,10 +173,15 @@ class ValueRedactor:
         if whole is not None:
             entity, rule, category = whole
             op = self.operators.for_value(entity, rule, category)
+            # A column that is health data by its header (diagnosis, medication) is reported for
+            # any value it holds, a tag or a mask included: its values are cleared (null; an empty
+            # cell in CSV), unless hashed (pseudonyms stay health data) or the column is dropped.
+            clear = entity in HEALTH_COLUMNS and op in (Op.REPLACE, Op.MASK)
+            label = "clear" if clear else op.value
             for i, value in enumerate(out):
                 if value is not None and not is_empty(value):
-                    out[i] = apply(op, value, entity, self.operators.key)
-                    self.counts[(name, entity, op.value)] += 1
+                    out[i] = None if clear else apply(op, value, entity, self.operators.key)
+                    self.counts[(name, entity, label)] += 1
             return out
         lines: list[str] = []
         index: list[int] = []

@@ -67,8 +67,8 @@ def _write_batch(job: Job, header: list[str], keep: list[int], batch: list[list[
         values = [r[j] if j < len(r) else None for r in batch]
         new = job.redactor.column(values, name, row)
         for r, value, old in zip(batch, new, values):
-            if value is not old and value is not None:
-                r[j] = value
+            if value is not old and j < len(r):
+                r[j] = "" if value is None else value  # None: a cleared value
     dropped = [j for j in range(len(header)) if j not in keep]
     for r in batch:
         writer.writerow([v for j, v in enumerate(r) if j not in dropped] if dropped else r)
