@@ -34,9 +34,12 @@ def _holds_text(t: Any) -> bool:
     return False
 
 
-def _redact_column(job: Job, column: Any, name: str, first_row: int) -> Any:
-    """The column (a ChunkedArray) redacted, or the same object when nothing changed."""
+def _redact_column(job: Job, column: Any, name: str, first_row: int, nested: bool = False) -> Any:
+    """The column (a ChunkedArray) redacted, or the same object when nothing changed. Nested
+    columns (lists, structs) have their strings redacted by key path, as JSON is."""
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+    from hfguard.redact.formats.jsondata import redact_nested
 
     kind = column.type
     pieces: list[Any] = []
@@ -45,6 +48,14 @@ def _redact_column(job: Job, column: Any, name: str, first_row: int) -> Any:
     for offset in range(0, length, SLICE_ROWS):
         part = column.slice(offset, SLICE_ROWS)
         values = part.to_pylist()
+        if nested:
+            new = list(values)
+            if redact_nested(job, new, name, first_row + offset):
+                changed = True
+                pieces.append(pa.array(new, type=kind))
+            else:
+                pieces.extend(part.chunks)
+            continue
         new = job.redactor.column(values, name, first_row + offset)
         if new != values:
             changed = True
@@ -68,9 +79,12 @@ def _redact_table(job: Job, table: Any, first_row: int, keep: list[int], outcome
         if _is_text(field.type):
             column = _redact_column(job, column, field.name, first_row)
         elif _holds_text(field.type):
-            note = f"column {field.name!r}: nested strings are not redacted (the scan after redaction checks them)"
-            if note not in outcome.notes:
-                outcome.notes.append(note)
+            if pa.types.is_map(field.type):
+                note = f"column {field.name!r}: map values are not redacted (the scan after redaction checks them)"
+                if note not in outcome.notes:
+                    outcome.notes.append(note)
+            else:
+                column = _redact_column(job, column, field.name, first_row, nested=True)
         columns.append(column)
     schema = pa.schema([table.schema.field(i) for i in keep], metadata=table.schema.metadata)
     return pa.Table.from_arrays(columns, schema=schema)

@@ -65,6 +65,29 @@ def _redact_records(job: Job, records: list[Any], first_row: int | None, outcome
     return changed
 
 
+def redact_nested(job: Job, values: list[Any], name: str, first_row: int) -> bool:
+    """Nested values (lists, structs of a Parquet/Arrow column, as Python objects) redacted in
+    place, their strings grouped by path under the column's name; True when something changed."""
+    leaves: list[Leaf] = []
+    holder = [{name: v} for v in values]
+    for n, record in enumerate(holder):
+        _leaves(record, "", n, leaves, [])
+    groups: dict[str, list[Leaf]] = {}
+    for leaf in leaves:
+        groups.setdefault(leaf[2], []).append(leaf)
+    changed = False
+    for path, group in groups.items():
+        old = [c[k] for c, k, _, _ in group]
+        new = job.redactor.column(old, path, first_row)
+        for (container, key, _, _), value, before in zip(group, new, old):
+            if value != before:
+                container[key] = value
+                changed = True
+    if changed:
+        values[:] = [h[name] for h in holder]
+    return changed
+
+
 def _separators(text: str) -> tuple[str, str]:
     return (", ", ": ") if '": ' in text or '", ' in text else (",", ":")
 

@@ -61,6 +61,23 @@ def _redact_output(job: Job, output: Any, field: str) -> bool:
     return changed
 
 
+def _redact_metadata(job: Job, node: Any, field: str) -> None:
+    """Strings in notebook or cell metadata (a token left in a kernel spec), in place."""
+    if isinstance(node, dict):
+        items: Any = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return
+    for key, value in list(items):
+        if isinstance(value, str):
+            new = job.redactor.text(value, ChunkKind.METADATA, field)
+            if new != value:
+                node[key] = new
+        else:
+            _redact_metadata(job, value, field)
+
+
 def redact_notebook(job: Job) -> Outcome:
     import nbformat
 
@@ -71,7 +88,9 @@ def redact_notebook(job: Job) -> Outcome:
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeError) as exc:  # JSON, reader errors
             raise FormatError(f"not a readable notebook ({type(exc).__name__})") from None
     r = job.redactor
+    _redact_metadata(job, nb.get("metadata"), "notebook metadata")
     for number, cell in enumerate(nb.get("cells", []), 1):
+        _redact_metadata(job, cell.get("metadata"), f"cell {number} metadata")
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(source)
