@@ -45,7 +45,7 @@ def add_upload_parser(sub: argparse._SubParsersAction, config_help: str) -> None
 
 def cmd_upload(args: argparse.Namespace) -> int:
     from hfguard.hub import Guard
-    from hfguard.hub_gate import UploadBlocked, check, make_options
+    from hfguard.hub_gate import UploadBlocked, check, make_options, unscanned_excluded
     from hfguard.hub_hooks import ensure_supported
     from hfguard.hub_outgoing import file_item, folder_items, texts
 
@@ -65,13 +65,18 @@ def cmd_upload(args: argparse.Namespace) -> int:
     items = [file_item(path_in_repo, local)] if is_file else folder_items(local, path_in_repo, args.include, args.exclude) or []
     items += texts([("<commit message>", args.commit_message), ("<commit description>", args.commit_description)])
     try:
-        check(items, options, args.repo_id)
+        excluded = check(items, options, args.repo_id, log_excluded=False)
     except UploadBlocked as blocked:
         _print_blocked(blocked)
         return blocked.exit_code
     if args.dry_run:
-        print(f"hfguard: {len(items)} item(s) checked, nothing blocks (dry run: nothing sent)", file=sys.stderr)
+        line = f"hfguard: {len(items) - len(excluded)} item(s) checked, nothing blocks"
+        if excluded:
+            line += "; " + unscanned_excluded(excluded, would=True)
+        print(f"{line} (dry run: nothing sent)", file=sys.stderr)
         return EXIT_OK
+    if excluded:
+        print(f"hfguard: {unscanned_excluded(excluded)}", file=sys.stderr)
 
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError, RevisionNotFoundError
@@ -106,4 +111,4 @@ def cmd_upload(args: argparse.Namespace) -> int:
 
 
 def _print_blocked(blocked: UploadBlocked) -> None:
-    print(str(blocked), file=sys.stderr)  # masked findings only
+    print(blocked.summary(cli=True), file=sys.stderr)  # masked findings only

@@ -73,7 +73,8 @@ class UploadBlocked(HfguardError):
     def report(self) -> Report:
         return Report(findings=list(self.findings), errors=list(self.errors))
 
-    def summary(self) -> str:
+    def summary(self, cli: bool = False) -> str:
+        """What blocked and the ways out; `cli`: name `hfguard upload`'s flags, not Python's arguments."""
         what = []
         if self.findings:
             what.append(f"{len(self.findings)} blocking finding(s)")
@@ -89,21 +90,48 @@ class UploadBlocked(HfguardError):
         for f in self.findings[:_MAX_LISTED]:
             lines.append(f"  {_where(f)}: {f.rule} ({f.category.value}, {f.severity.value}) {printable(f.preview)}")
         for e in self.errors[: max(0, _MAX_LISTED - len(self.findings))]:
-            lines.append(printable(f"  {e.path}: not scanned: {e.message}"))
+            # Most messages say "not scanned" themselves ("... larger than max_file_size: not scanned").
+            said = "not scanned" in e.message or "not fully scanned" in e.message
+            lines.append(printable(f"  {e.path}: {e.message}" if said else f"  {e.path}: not scanned: {e.message}"))
         hidden = len(self.findings) + len(self.errors) - _MAX_LISTED
         if hidden > 0:
             lines.append(f"  … and {hidden} more")
         if self.findings:
-            lines.append(
-                "Remove the values (a published secret must be rotated), mark a false positive with "
-                "`hfguard: allow <rule>`, or accept it in a baseline (`hfguard baseline`)."
-            )
+            lines.append(_resolve_findings(self.findings))
         if self.errors:
-            lines.append("Files that cannot be scanned block too; pass allow_unscanned=True to send them unscanned.")
+            if cli:
+                lines.append("Files that cannot be scanned block too: --allow-unscanned sends them unscanned; to "
+                             "send a file unscanned on purpose, add it to `exclude` in the config; to keep it out "
+                             "of the upload, use --exclude PATTERN of `hfguard upload`.")
+            else:
+                lines.append("Files that cannot be scanned block too: allow_unscanned=True sends them unscanned; to "
+                             "send a file unscanned on purpose, add it to `exclude` in the config; to keep it out "
+                             "of the upload, use ignore_patterns= of the upload (upload_folder).")
         return "\n".join(lines)
 
     def __reduce__(self) -> tuple[type[UploadBlocked], tuple[tuple[Finding, ...], tuple[FileError, ...], str | None, int]]:
         return (type(self), (self.findings, self.errors, self.target, self.already_uploaded))
+
+
+def _resolve_findings(findings: Sequence[Finding]) -> str:
+    """The ways out, for the kinds of findings there are: a line can carry `hfguard: allow`, a value
+    in a data file (a row or field: Parquet/CSV cells, an in-memory dataset's shards) cannot."""
+    cells = [f for f in findings if f.row is not None or (f.field is not None and f.line is None)]
+    ways = ["Remove the values (a published secret must be rotated)"]
+    if len(cells) < len(findings):
+        ways.append("mark a false positive on its line with `hfguard: allow <rule>`")
+    if cells:
+        f = cells[0]
+        field_part = f', field = "{_toml(f.field)}"' if f.field is not None else ""
+        ways.append(f'allow a data value by path and field in the config: [[allow]] with path = "{_toml(f.path)}"'
+                    f'{field_part}, rules = ["{_toml(f.rule)}"] (in .hfguard.toml, or [[tool.hfguard.allow]] '
+                    "in pyproject.toml, where the upload runs)")
+    ways.append("accept it in a baseline (`hfguard baseline`)")
+    return ", ".join(ways[:-1]) + ", or " + ways[-1] + "."
+
+
+def _toml(text: str) -> str:
+    return printable(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _where(f: Finding) -> str:
@@ -172,6 +200,7 @@ class _VerdictCache:
 
 
 _CACHE = _VerdictCache()
+_WARNED = _VerdictCache()  # excluded files already named in a warning, per options
 
 
 class _Pending:
@@ -238,28 +267,39 @@ def _uploaded_key(item: Outgoing) -> tuple[str, str] | None:
     return None
 
 
-def check(items: Sequence[Outgoing], options: GateOptions, target: str | None = None) -> None:
-    """Scan `items`; raise UploadBlocked if any would publish something that blocks."""
+def check(items: Sequence[Outgoing], options: GateOptions, target: str | None = None,
+          log_excluded: bool = True) -> list[str]:
+    """Scan `items`; raise UploadBlocked if any would publish something that blocks. Returns the
+    paths sent unscanned because the config excludes them, also logged as a WARNING once per
+    upload (unless `log_excluded` is False: the caller says it)."""
     from hfguard.walk import filtered
 
     config = options.config
     todo = []
+    excluded: list[str] = []
     gone: list[FileError] = []  # uploaded before the guard saw them: cannot be scanned now
     sent_here = [key for item in items if (key := _uploaded_key(item)) is not None]
+    excluded_now: list[str] = []
     for item in items:
         if _CACHE.is_clean(options.serial, item):
             continue
         path = item.blob.path
         # Path excludes in config apply to uploaded files as they do to `hfguard scan`.
         if not item.text and filtered(path, config.exclude, config.include):
+            excluded.append(path)
+            if not _WARNED.is_clean(options.serial, item):  # told once per upload, not per choke point
+                _WARNED.mark_clean(options.serial, item)
+                excluded_now.append(path)
             continue
         if item.uploaded:
             gone.append(FileError(path, "already uploaded through LFS before hfguard scanned it "
                                         "(huggingface_hub no longer holds its content)"))
             continue
         todo.append(item)
+    if excluded_now and log_excluded:
+        logger.warning("hfguard: %s", unscanned_excluded(excluded_now))
     if not todo and not gone:
-        return
+        return excluded
     report = _scan(todo, options) if todo else Report()
     blocking = report.blocking
     errors = [] if options.allow_unscanned else list(report.errors) + gone
@@ -274,6 +314,16 @@ def check(items: Sequence[Outgoing], options: GateOptions, target: str | None = 
         if item.blob.path not in failed:
             _CACHE.mark_clean(options.serial, item)
             _mark_content_clean(item, options.serial)
+    return excluded
+
+
+def unscanned_excluded(paths: Sequence[str], would: bool = False) -> str:
+    """The line naming files that the config's `exclude` lets out unscanned."""
+    names = ", ".join(printable(p) for p in paths[:_MAX_LISTED])
+    more = f" … and {len(paths) - _MAX_LISTED} more" if len(paths) > _MAX_LISTED else ""
+    verb = "would be sent" if would else "sent"
+    return (f"{len(paths)} file(s) {verb} unscanned (excluded in config): {names}{more}; to keep a file out of "
+            "the upload, use the upload's ignore_patterns= / `hfguard upload --exclude`")
 
 
 def _scan(todo: Sequence[Outgoing], options: GateOptions) -> Report:

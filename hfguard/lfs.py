@@ -77,7 +77,8 @@ def parse_pointer(data: bytes) -> Pointer | None:
 
 def pointer_note(path: str, pointer: Pointer) -> str:
     """A pointer found where content was expected (a clone made with GIT_LFS_SKIP_SMUDGE=1)."""
-    return f"{path}: a Git LFS pointer to {pointer.describe()}; its content is not in this file and was not scanned"
+    return (f"{path}: a Git LFS pointer to {pointer.describe()}; its content is not in this file and was not "
+            "scanned (in a git clone, `git lfs pull` fetches it: then scan again)")
 
 
 def missing_note(path: str, pointer: Pointer, storage: Path) -> str:

@@ -21,6 +21,34 @@ _RESOLVE = (
 )
 
 
+def _is_cell(f: Finding) -> bool:
+    """A value in a data file (CSV/Parquet cell, JSON value): no line of its own to mark."""
+    return f.row is not None or (f.field is not None and f.line is None)
+
+
+def _resolve(blocking: list[Finding]) -> list[str]:
+    """The ways out, step 2 fitted to the findings: a pragma on a line, or [[allow]] by path and
+    field for values in data files (a CSV cell cannot carry a comment)."""
+    lines = list(_RESOLVE)
+    cells = [f for f in blocking if _is_cell(f)]
+    if not cells:
+        return lines
+    f = cells[0]
+    field = f', field = "{_toml(f.field)}"' if f.field is not None else ""
+    allow = (f'[[allow]] with path = "{_toml(f.path)}"{field}, rules = ["{_toml(f.rule)}"] in the config '
+             "(.hfguard.toml; [[tool.hfguard.allow]] in pyproject.toml)")
+    if len(cells) == len(blocking):
+        lines[2] = f"  2. or, if it is not sensitive, allow it by path and field: {allow};"
+    else:
+        lines[2] = (f"  2. or, if it is not sensitive, mark its line with `hfguard: allow <rule>` (values in data "
+                    f"files: by path and field, {allow});")
+    return lines
+
+
+def _toml(text: str) -> str:
+    return printable(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _where(f: Finding) -> str:
     where = f.path
     if f.line is not None:
@@ -79,5 +107,5 @@ def format_text(report: Report, colour: bool = False, show_suppressed: bool = Fa
     for note in [] if quiet else s.notes:
         lines.append(printable(f"note: {note}"))
     if blocking:
-        lines.extend(_RESOLVE)
+        lines.extend(_resolve(report.blocking))
     return "\n".join(lines) + "\n"

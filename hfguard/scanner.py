@@ -121,7 +121,9 @@ class FileScanner:
             # note; leaving it out is a decision the config states (`exclude`).
             result.errors.append(FileError(blob.path, (
                 f"{blob.size} bytes, larger than max_file_size ({limit} bytes): not scanned; raise "
-                "max_file_size, or add the path to `exclude` in the config to leave it out on purpose")))
+                "max_file_size; to send it unscanned on purpose, add it to `exclude` in the config (that skips "
+                "the scan, not the upload); to keep it out of an upload, use the upload's ignore_patterns / "
+                "`hfguard upload --exclude`")))
             return result
         try:
             with blob.open() as stream:
@@ -146,10 +148,12 @@ class FileScanner:
         budget = self.options.file_time_budget
         seconds = None if budget is None else file_budget(blob.size, budget)
         ctx = ReadContext(max_rows=self.options.max_rows, on_progress=self.on_progress)
+        stopped = False
         try:
             with time_budget(seconds) as deadline:
                 self._scan_chunks(blob, head, reader, file_pii, matches, cap, ctx, result, deadline.check)
         except BudgetExceeded:
+            stopped = True
             # What was found before the stop is kept and reported (below); the file is listed as
             # not fully scanned, so the scan still fails closed.
             result.errors.append(FileError(blob.path, (
@@ -159,6 +163,10 @@ class FileScanner:
             if ctx.notes:
                 ordered = longest_first(m.secret for m in matches)
                 result.notes.extend(redact_ordered(note, ordered) or "" for note in ctx.notes)
+        # stats.bytes counts bytes read from disk, as the upload guard logs them: a file read to its
+        # end counts its size (its decoded text can be shorter: CSV's \r, quotes), else what was scanned.
+        if not stopped and not result.errors and self.options.max_rows is None and blob.size is not None:
+            result.bytes = blob.size
         if file_pii is not None:
             self._finish_pii(blob, file_pii, matches, cap, result, seconds)
         result.notes.extend(cap.notes(blob.path))

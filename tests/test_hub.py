@@ -5,12 +5,11 @@ import io
 import logging
 import pickle
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hubserver import HubServer, serve_hub
+from hubserver import HubServer
 from huggingface_hub import HfApi, upload_file  # imported before any guard
 from secretgen import hf_token
 
@@ -286,3 +285,47 @@ def test_guard_type_and_exception_contract() -> None:
 
     assert issubclass(UploadBlocked, HfguardError) and issubclass(GuardUnavailable, HfguardError)
     assert isinstance(protect(), Guard)
+
+
+# --- what the messages say ---------------------------------------------------------------------
+
+
+def test_excluded_files_are_sent_unscanned_and_said_so(hub: HubServer, folder: Path,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    (folder / "big.log").write_text(f"token={SECRET}\n")
+    (folder / "logs" / "debug.txt").write_text("fine\n")
+    (folder / ".hfguard.toml").write_text('exclude = ["big.log"]\n')
+    with caplog.at_level(logging.INFO, logger="hfguard"):
+        safe_upload(folder_path=folder, repo_id="user/model", token=TOKEN)
+    assert "big.log" in hub.commits()[-1].files  # exclude skips the scan, not the upload
+    warnings = [r.getMessage() for r in caplog.records if r.name == "hfguard" and r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings  # once, not once per huggingface_hub choke point
+    assert "1 file(s) sent unscanned (excluded in config): big.log" in warnings[0]
+    assert "ignore_patterns" in warnings[0] and SECRET not in caplog.text
+
+
+def test_max_file_size_advice_and_no_repeated_not_scanned(hub: HubServer, folder: Path) -> None:
+    (folder / "logs" / "debug.txt").write_text("x" * 2000 + "\n")
+    (folder / ".hfguard.toml").write_text('max_file_size = "1KB"\n')
+    with pytest.raises(UploadBlocked) as exc:
+        safe_upload(folder_path=folder, repo_id="user/model", token=TOKEN)
+    message = str(exc.value)
+    assert message.count("not scanned") == 1, message
+    assert "to send it unscanned on purpose, add it to `exclude`" in message
+    assert "ignore_patterns" in message and "allow_unscanned=True" in message
+    assert hub.requests == []
+
+
+def test_fix_hint_fits_the_finding(hub: HubServer, tmp_path: Path) -> None:
+    ssn = "-".join(["219", "09", "9999"])  # noqa: FLY002 - not one literal: the self-scan reads this file
+    table = tmp_path / "people.csv"
+    table.write_text("name,ssn\n" + "".join(f"Person {i},{ssn[:-1]}{i}\n" for i in range(10)))
+    with pytest.raises(UploadBlocked) as exc:
+        safe_upload(path_or_fileobj=str(table), path_in_repo="data/people.csv", repo_id="user/model", token=TOKEN)
+    message = str(exc.value)
+    assert "hfguard: allow" not in message  # a CSV cell cannot carry a pragma
+    assert '[[allow]] with path = "data/people.csv", field = "ssn"' in message
+    with pytest.raises(UploadBlocked) as exc:
+        safe_upload(path_or_fileobj=f"token = {SECRET}\n".encode(), path_in_repo="a.py", repo_id="user/model",
+                    token=TOKEN)
+    assert "hfguard: allow <rule>" in str(exc.value) and "[[allow]]" not in str(exc.value)

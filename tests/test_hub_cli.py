@@ -4,11 +4,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hubserver import HubServer, serve_hub
+from hubserver import HubServer
 from secretgen import hf_token
 
 from hfguard.cli import main
@@ -98,3 +97,46 @@ def test_real_command_with_hf_endpoint_from_the_environment(tmp_path: Path, proj
         assert clean.returncode == 0, clean.stderr
         assert hub.commits()[-1].files["src/app.py"] == b"print('app')\n"
         assert TOKEN not in clean.stdout + clean.stderr
+
+
+def test_excluded_files_are_named_as_sent_unscanned(hub: HubServer, project: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "big.log").write_text(f"token {SECRET}\n")
+    (project / ".hfguard.toml").write_text('exclude = ["big.log"]\n')
+    assert main(["upload", "user/app", str(project), "--token", TOKEN, "--dry-run"]) == 0
+    err = capsys.readouterr().err
+    assert "3 item(s) checked, nothing blocks" in err  # app.py, notes.md, .hfguard.toml: not big.log
+    assert "1 file(s) would be sent unscanned (excluded in config): big.log" in err
+    assert "--exclude" in err and hub.requests == [] and SECRET not in err
+    assert main(["upload", "user/app", str(project), "--token", TOKEN]) == 0
+    err = capsys.readouterr().err
+    assert err.count("sent unscanned (excluded in config): big.log") == 1, err
+    assert "big.log" in hub.commits()[-1].files
+
+
+def test_unscannable_file_advice_names_the_cli_flag(hub: HubServer, project: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "notes.md").write_text("# Notes\n" + "x" * 2000 + "\n")
+    (project / ".hfguard.toml").write_text('max_file_size = "1KB"\n')
+    assert main(["upload", "user/app", str(project), "--token", TOKEN]) == 2
+    err = capsys.readouterr().err
+    assert "--allow-unscanned" in err and "allow_unscanned=True" not in err
+    assert "notes.md" in err and err.count("not scanned") == 1, err
+    assert "--exclude PATTERN" in err and hub.requests == []
+    assert main(["upload", "user/app", str(project), "--token", TOKEN, "--allow-unscanned"]) == 0
+    assert "notes.md" in hub.commits()[-1].files
+
+
+def test_scan_report_hint_for_data_values(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    ssn = "-".join(["219", "09", "9999"])  # noqa: FLY002 - not one literal: the self-scan reads this file
+    (tmp_path / "people.csv").write_text("name,ssn\n" + "".join(f"Person {i},{ssn[:-1]}{i}\n" for i in range(10)))
+    monkeypatch.chdir(tmp_path)
+    assert main(["scan", "people.csv"]) == 1
+    out = capsys.readouterr().out
+    assert "mark its line" not in out
+    assert '[[allow]] with path = "people.csv", field = "ssn", rules = ["pii-us-ssn"]' in out
+    (tmp_path / "app.py").write_text(f'T = "{SECRET}"\n')
+    assert main(["scan", "."]) == 1
+    out = capsys.readouterr().out
+    assert "mark its line with `hfguard: allow <rule>`" in out and "[[allow]] with path" in out

@@ -92,6 +92,10 @@ def test_dataset_with_personal_data_sends_nothing(ds_hub: HubServer) -> None:
     assert "pii-us-ssn" in rules, rules  # (Faker's emails use reserved example domains)
     assert all(f.path == "data/train-00000-of-00001.parquet" for f in exc.value.findings)
     assert "nothing was sent" in str(exc.value) and exc.value.already_uploaded == 0
+    # An in-memory dataset has no line to mark: the config and the baseline are the ways out.
+    assert "hfguard: allow" not in str(exc.value)
+    assert '[[allow]] with path = "data/train-00000-of-00001.parquet", field = ' in str(exc.value)
+    assert "hfguard baseline" in str(exc.value)
 
 
 def test_dataset_dict_with_personal_data_sends_nothing(ds_hub: HubServer) -> None:

@@ -6,12 +6,12 @@ import importlib
 import io
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hubserver import HubServer, serve_hub
+from hubserver import HubServer
 from secretgen import aws_key_id, hf_token
 
 TOKEN = "hf_" + "T" * 34  # the caller's (fake) token: must never show up anywhere
@@ -35,7 +35,6 @@ from huggingface_hub import (
 )
 
 from hfguard import UploadBlocked, protect
-
 
 
 def guard() -> Any:

@@ -89,3 +89,19 @@ def test_no_progress_bar_off_a_terminal(hub: HubServer, tmp_path: Path, terminal
     monkeypatch.setattr(_Terminal, "isatty", lambda self: False)
     _upload(tmp_path, terminal)
     assert terminal.getvalue() == ""
+
+
+def test_bytes_are_the_bytes_on_disk_as_the_guard_logs_them(hub: HubServer, tmp_path: Path,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    from hfguard.scanner import ScanOptions, scan_disk
+
+    table = tmp_path / "table.csv"
+    rows = "".join(f'{i},"item {i}",{i * 3}\r\n' for i in range(20_000))  # CRLF and quotes
+    table.write_bytes(("id,name,count\r\n" + rows).encode())
+    size = table.stat().st_size
+    report = scan_disk([str(table)], ScanOptions(pii=False))
+    assert report.stats.bytes == size
+    with caplog.at_level(logging.INFO, logger="hfguard"):
+        safe_upload(path_or_fileobj=str(table), path_in_repo="table.csv", repo_id="user/model", token=TOKEN, pii=False)
+    shown = f"{size / 1000:.1f} KB"
+    assert any("scanning 1 file(s)" in r.getMessage() and shown in r.getMessage() for r in caplog.records)
