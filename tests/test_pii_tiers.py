@@ -226,6 +226,21 @@ def test_the_north_american_phone_shortcut_agrees_with_phonenumbers() -> None:
         assert _nanp_valid(int(digits[:7])) == exact, digits
 
 
+def test_us_numbers_are_validated_all_at_once_as_phonenumbers_does_one_by_one() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from hfguard.pii import dense
+
+    rng = random.Random(9)
+    numbers = [f"{rng.randint(200, 999)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}" for _ in range(20000)]
+    verdicts = dense._valid_for_us(pa, pc, pa.array(numbers)).to_pylist()
+    for number, verdict in zip(numbers, verdicts):
+        expected = phonenumbers.is_valid_number_for_region(phonenumbers.parse(number, "US"), "US")
+        assert bool(verdict) == expected, number
+    assert 0 < sum(map(bool, verdicts)) < len(numbers)
+
+
 def test_a_dense_phone_column_is_counted_value_by_value() -> None:
     rng = random.Random(4)
     values = [f"({rng.randint(200, 999)}) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}" for _ in range(3000)]

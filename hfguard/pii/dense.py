@@ -101,11 +101,50 @@ def _email_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
     return pc.and_(pc.is_in(domain, value_set=pa.array(good, pa.string())), pc.invert(no_reply))
 
 
+# The number types phonenumbers tries (_number_type_helper): a number matching the general
+# pattern and one of these is valid for the region.
+_NUMBER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
+                 "fixed_line", "mobile")
+
+
+def _valid_for_us(pa: Any, pc: Any, numbers: Any) -> Any:
+    """phonenumbers.is_valid_number_for_region(number, "US") for an array of national numbers,
+    with the US metadata's own patterns; a number valid for the US is valid (see _nanp_valid)."""
+    from phonenumbers.phonemetadata import PhoneMetadata
+
+    metadata = PhoneMetadata.metadata_for_region("US")
+    if metadata is None:
+        return pa.nulls(len(numbers), pa.bool_())
+    length = pc.utf8_length(numbers)
+
+    def matching(desc: Any) -> Any:
+        if desc is None or not desc.national_number_pattern:
+            return None
+        found = pc.match_substring_regex(numbers, f"^(?:{desc.national_number_pattern})$")
+        if desc.possible_length:
+            found = pc.and_(found, pc.is_in(length, value_set=pa.array(list(desc.possible_length), length.type)))
+        return found
+
+    general = matching(metadata.general_desc)
+    typed = [m for m in (matching(getattr(metadata, name)) for name in _NUMBER_TYPES) if m is not None]
+    if general is None or not typed:
+        return pa.nulls(len(numbers), pa.bool_())
+    anyone = typed[0]
+    for other in typed[1:]:
+        anyone = pc.or_(anyone, other)
+    return pc.and_(general, anyone)
+
+
 def _phone_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
     digits = pc.replace_substring_regex(arr, r"\D", "")
     national = pc.if_else(pc.equal(pc.utf8_length(digits), 11), pc.utf8_slice_codeunits(digits, 1, 11), digits)
     prefixes = pc.utf8_slice_codeunits(national, 0, 7)
-    valid = [p for p in pc.unique(prefixes).to_pylist() if p and _nanp_valid(int(p))]
+    unique = pc.unique(prefixes)
+    try:  # the US verdict for all prefixes at once; the others one by one
+        us = pc.fill_null(_valid_for_us(pa, pc, pc.binary_join_element_wise(unique, "000", "")), False).to_pylist()
+    except pa.ArrowException:  # a pattern RE2 cannot read
+        us = [False] * len(unique)
+    valid = [p for p, ok in zip(unique.to_pylist(), us) if p and (ok or _nanp_valid(int(p)))]
     distinct = None
     for digit in "0123456789":
         present = pc.cast(pc.match_substring(digits, digit), pa.int8())

@@ -15,6 +15,7 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from hfguard.engine import lower_same_length
@@ -257,11 +258,7 @@ class FilePiiDetector:
         info = stat.info
         text = chunk.text
         values = text.split("\n")
-        starts = [0] * len(values)
-        pos = 0
-        for number, value in enumerate(values):
-            starts[number] = pos
-            pos += len(value) + 1
+        starts = [0, *accumulate(len(value) + 1 for value in values)]
         batch = dense.verdicts(kind, values) if len(values) >= dense.VECTOR_MIN else None
         if batch is not None:
             shaped, accepted, others = batch
@@ -275,7 +272,7 @@ class FilePiiDetector:
                     shaped += 1
                     if check(value):
                         accepted.append(number)
-        hint = bare_number_hint(lowered, info.words)
+        hint = bare_number_hint(lowered, info.words) if others else ""
         candidates: list[Candidate] = []
         for number in others:
             value = values[number]
