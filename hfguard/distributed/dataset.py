@@ -24,41 +24,45 @@ ROW_COLUMN = "__hfguard_row__"
 DEFAULT_BATCH_ROWS = 8192
 
 
-class ScanBatches:
-    """The map_batches function: an actor with one FileScanner, scanning Arrow batches."""
+_SCANNERS: dict[bytes, Any] = {}  # per worker process: one FileScanner per set of options
 
-    def __init__(self, options: Any, path: str) -> None:
+
+def scan_batch(table: Any, options: Any, path: str) -> dict[str, Any]:
+    """The map_batches function (Ray tasks, not an actor pool: actors holding every CPU would
+    starve the tasks that read the dataset). The FileScanner is built once per worker process."""
+    import numpy as np
+
+    key = pickle.dumps(options)
+    scanner = _SCANNERS.get(key)
+    if scanner is None:
         from hfguard.scanner import FileScanner
 
-        self.scanner = FileScanner(options)
-        self.path = path
+        _SCANNERS.clear()
+        scanner = _SCANNERS[key] = FileScanner(options)
+    rows = [int(r) for r in table.column(ROW_COLUMN).to_pylist()]
+    result = _scan_table(scanner, path, table.drop_columns([ROW_COLUMN]), rows)
+    out = np.empty(1, dtype=object)
+    out[:] = [pickle.dumps(result)]
+    return {"first": np.asarray([min(rows) if rows else 0], dtype=np.int64), "result": out}
 
-    def __call__(self, table: Any) -> dict[str, Any]:
-        import numpy as np
 
-        rows = [int(r) for r in table.column(ROW_COLUMN).to_pylist()]
-        result = self.scan(table.drop_columns([ROW_COLUMN]), rows)
-        out = np.empty(1, dtype=object)
-        out[:] = [pickle.dumps(result)]
-        return {"first": np.asarray([min(rows) if rows else 0], dtype=np.int64), "result": out}
+def _scan_table(scanner: Any, path: str, table: Any, rows: list[int]) -> Any:
+    from hfguard.scanner import FileResult, _safe_scan
 
-    def scan(self, table: Any, rows: list[int]) -> Any:
-        from hfguard.scanner import FileResult, _safe_scan
+    try:
+        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
-        try:
-            import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
-
-            sink = io.BytesIO()
-            with pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-            data = sink.getvalue()
-            result = _safe_scan(self.scanner, Blob(self.path, lambda: io.BytesIO(data), len(data)))
-        except Exception as exc:  # noqa: BLE001 - fail closed: the batch is an error, not a lost batch
-            span = f"rows {rows[0] + 1}-{rows[-1] + 1}" if rows else "an empty batch"
-            return FileResult(errors=[FileError(self.path, f"{span} could not be scanned ({type(exc).__name__})")])
-        result.findings = [_renumber(f, rows) for f in result.findings]
-        result.suppressed = [_renumber(f, rows) for f in result.suppressed]
-        return result
+        sink = io.BytesIO()
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        data = sink.getvalue()
+        result = _safe_scan(scanner, Blob(path, lambda: io.BytesIO(data), len(data)))
+    except Exception as exc:  # noqa: BLE001 - fail closed: the batch is an error, not a lost batch
+        span = f"rows {rows[0] + 1}-{rows[-1] + 1}" if rows else "an empty batch"
+        return FileResult(errors=[FileError(path, f"{span} could not be scanned ({type(exc).__name__})")])
+    result.findings = [_renumber(f, rows) for f in result.findings]
+    result.suppressed = [_renumber(f, rows) for f in result.suppressed]
+    return result
 
 
 def _renumber(finding: Any, rows: list[int]) -> Any:
@@ -86,9 +90,8 @@ def scan_dataset(ray_dataset: Any, columns: list[str] | None = None, *, options:
     dataset = ray_dataset.select_columns(columns) if columns else ray_dataset
     count = dataset.count()
     numbered = ray.data.range(count).rename_columns({"id": ROW_COLUMN}).zip(dataset)
-    cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
-    scanned = numbered.map_batches(ScanBatches, fn_constructor_args=(options, path), batch_size=batch_size,
-                                   batch_format="pyarrow", concurrency=max(1, cpus), num_cpus=1)
+    scanned = numbered.map_batches(scan_batch, fn_args=(options, path), batch_size=batch_size,
+                                   batch_format="pyarrow", num_cpus=1)
     report = Report()
     results: list[tuple[int, Any]] = []
     try:
