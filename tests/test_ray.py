@@ -176,3 +176,45 @@ def test_units_without_a_result_are_errors(tmp_path: Path) -> None:
     assert report.errors == [FileError(plan.units[1].shown, "not scanned: the Ray job stopped (RayTaskError)")]
     assert report.stats.files == 2
     assert isinstance(first, FileResult)
+
+
+def test_hf_paths_on_ray_equal_the_in_process_hf_scan(ray_instance: Any, lfs_hub: Any, tmp_path: Path) -> None:
+    """Workers read hf:// files themselves (by range), from the Hub and with the token the driver
+    uses (the workers' environment does not name the stand-in)."""
+    from test_hf_source import REPO, make_dataset, upload
+
+    from hfguard.distributed import scan_paths_ray
+    from hfguard.sources.hf import scan_hf
+
+    upload(lfs_hub, make_dataset(tmp_path / "repo"))
+    options = ScanOptions(jobs=1)
+    in_process = comparable(scan_hf([f"hf://datasets/{REPO}"], options))
+    lfs_hub.clear()
+    distributed = comparable(scan_paths_ray([f"hf://datasets/{REPO}"], options))
+    assert in_process["findings"] and not in_process["errors"]
+    assert distributed == in_process
+    assert any(r.headers.get("range") for r in lfs_hub.requests if r.path.endswith(".parquet"))
+
+
+def test_progress_counts_units_and_bytes(ray_instance: Any, shards: Path) -> None:
+    import io
+
+    from hfguard.distributed import scan_paths_ray
+    from hfguard.readers.progress import Progress
+
+    class Recording(Progress):
+        def __init__(self) -> None:
+            super().__init__(io.StringIO())
+            self.done: list[tuple[str, int]] = []
+
+        def file_done(self, path: str, size: int, files: int = 1) -> None:
+            super().file_done(path, size, files)
+            self.done.append((path, size))
+
+    progress = Recording()
+    report = scan_paths_ray([str(shards / "data")], ScanOptions(pii=False), progress=progress)
+    files = sorted(p for p in (shards / "data").iterdir())
+    assert progress.total_files == len(files) == len(progress.done)
+    assert progress.total_bytes == sum(p.stat().st_size for p in files) == sum(size for _, size in progress.done)
+    assert sorted(path for path, _ in progress.done) == sorted(str(p) for p in files)
+    assert report.stats.files == len(files)
