@@ -94,6 +94,7 @@ class ValueRedactor:
         self.plan = plan
         self.operators = operators
         self.counts: Counts = Counter()
+        self._fingerprints: dict[tuple[str, str], str] = {}
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -118,7 +119,7 @@ class ValueRedactor:
                 continue
             if self.plan.rules is not None and m.rule_id not in self.plan.rules:
                 continue  # the scan did not report it here (a column of IDs, noise)
-            if policy.suppression(m, self.path, policy.fingerprint(m.rule_id, m.secret, self.path)) is not None:
+            if policy.suppression(m, self.path, self._fingerprint(m)) is not None:
                 continue
             kept.append(m)
         kept.sort(key=lambda m: (m.start, -(m.end - m.start)))
@@ -128,6 +129,20 @@ class ValueRedactor:
                 continue
             taken.append(m)
         return taken
+
+    def _fingerprint(self, m: Match) -> str:
+        """Only a baseline needs it (the fingerprint is a deliberately slow hash): computed then,
+        once per distinct value."""
+        policy = self.scanner.policy
+        if policy.baseline is None and not policy.baseline_fingerprints:
+            return ""
+        key = (m.rule_id, m.secret)
+        fp = self._fingerprints.get(key)
+        if fp is None:
+            if len(self._fingerprints) >= 100_000:
+                self._fingerprints.clear()
+            fp = self._fingerprints[key] = policy.fingerprint(m.rule_id, m.secret, self.path)
+        return fp
 
     def _replacement(self, m: Match) -> tuple[str, str, Op]:
         if m.category is Category.SECRET:
