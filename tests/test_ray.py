@@ -218,3 +218,14 @@ def test_progress_counts_units_and_bytes(ray_instance: Any, shards: Path) -> Non
     assert progress.total_bytes == sum(p.stat().st_size for p in files) == sum(size for _, size in progress.done)
     assert sorted(path for path, _ in progress.done) == sorted(str(p) for p in files)
     assert report.stats.files == len(files)
+
+
+def test_ray_option_without_ray_installed_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    (tmp_path / "a.txt").write_text("fine\n")
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    assert main(["scan", str(tmp_path), "--ray"]) == 2
+    assert "pip install 'hfguard[ray]'" in capsys.readouterr().err
+    assert main(["scan", "--staged", "--ray"]) == 2
