@@ -143,13 +143,13 @@ def test_parquet_keeps_schema_row_groups_and_compression(tmp_path: Path) -> None
     assert back.column("plan").to_pylist() == table.column("plan").to_pylist()
     emails = set(back.column("email").to_pylist())
     assert emails == {"<EMAIL_ADDRESS>"}
-    assert not _sensitive(rows, ("name", "email", "ssn", "address")) & set(
-        v for c in back.columns for v in c.to_pylist() if isinstance(v, str))
+    assert not _sensitive(rows, ("name", "email", "ssn", "address")) & {
+        v for c in back.columns for v in c.to_pylist() if isinstance(v, str)}
 
 
 def test_arrow_feather_round_trip(tmp_path: Path) -> None:
     import pyarrow as pa
-    import pyarrow.feather as feather
+    from pyarrow import feather
 
     rows = _customers(120)
     table = pa.Table.from_pylist(rows)
