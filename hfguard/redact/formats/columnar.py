@@ -9,7 +9,7 @@ from typing import Any
 
 from hfguard.redact.formats import FormatError, Job, Outcome
 
-SLICE_ROWS = 65536
+SLICE_ROWS = 16384
 
 
 def _is_text(t: Any) -> bool:
