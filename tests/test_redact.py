@@ -230,6 +230,9 @@ def test_mask_and_drop(tmp_path: Path) -> None:
     assert report["files"][0]["dropped_columns"] == ["address"] and report["exit_code"] == 0
     text = json.dumps(report)
     _no_value_left(text, _sensitive(rows, ("name", "email", "ssn", "address")))  # counts, never values
+    assert main(["redact", str(tmp_path / "c.csv"), "-o", str(tmp_path / "out2"), "--operator", "EMAIL_ADDRESS=drop",
+                 "--operator", "pii=drop"]) == 0  # every column the scan found personal data in
+    assert list(pd.read_csv(tmp_path / "out2" / "c.csv").columns) == ["id", "plan", "amount"]
 
 
 def test_secrets_are_always_replaced(tmp_path: Path) -> None:

@@ -44,15 +44,20 @@ class FilePlan:
 
     rules: frozenset[str] | None = None  # None: the scan was incomplete, redact all that is found
     whole: dict[str, tuple[str, str, Category]] = field(default_factory=dict)  # field key -> (entity, rule, category)
+    # field key -> what the scan reported in that column (for `drop`)
+    columns: dict[str, set[tuple[str, str, Category]]] = field(default_factory=dict)
 
     @classmethod
     def from_findings(cls, findings: Sequence[Finding], complete: bool) -> FilePlan:
         whole: dict[str, tuple[str, str, Category]] = {}
+        columns: dict[str, set[tuple[str, str, Category]]] = {}
         for f in findings:
             entity = entity_of(f.rule)
+            if f.field:
+                columns.setdefault(field_key(f.field), set()).add((entity, f.rule, f.category))
             if f.field and entity in WHOLE_COLUMN and _column_holds(classify(f.field), entity):
                 whole.setdefault(field_key(f.field), (entity, f.rule, f.category))
-        return cls(frozenset(f.rule for f in findings) if complete else None, whole)
+        return cls(frozenset(f.rule for f in findings) if complete else None, whole, columns)
 
 
 def _column_holds(info: Field, entity: str) -> bool:
@@ -152,12 +157,14 @@ class ValueRedactor:
         return apply(op, m.secret, entity, self.operators.key), entity, op
 
     def dropped(self, name: str) -> bool:
-        """Is this column dropped (the plan holds it as personal data, its operator is drop)?"""
-        whole = self.plan.whole.get(field_key(name))
-        if whole is None:
-            return False
-        entity, rule, category = whole
-        return self.operators.for_value(entity, rule, category) is Op.DROP
+        """Is this column dropped (the scan reported personal data in it whose operator is drop)?"""
+        key = field_key(name)
+        found = set(self.plan.columns.get(key, ()))
+        whole = self.plan.whole.get(key)
+        if whole is not None:
+            found.add(whole)
+        return any(self.operators.for_value(entity, rule, category) is Op.DROP
+                   for entity, rule, category in found if category is not Category.SECRET)
 
     # --- values ------------------------------------------------------------------------------
 
