@@ -357,3 +357,46 @@ def test_remaining_findings_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture
     blocking = [f for f in report["remaining"]["findings"] if f["blocking"]]
     assert blocking and all(f["path"] == str(tmp_path / "out" / "map.parquet") for f in blocking)
     assert not any(e in out for e in emails)
+
+
+def test_json_document_keeps_its_layout(tmp_path: Path) -> None:
+    rows = _customers(30)
+    src = tmp_path / "customers.json"
+    src.write_text(json.dumps({"source": "crm", "customers": rows}, indent=4) + "\n")
+    report = redact_paths([src], tmp_path / "out")
+    assert report.exit_code == 0, report.remaining.to_dict()
+    text = (tmp_path / "out" / "customers.json").read_text()
+    back = json.loads(text)
+    assert text.startswith('{\n    "source": "crm"') and text.endswith("}\n")
+    assert back["source"] == "crm" and len(back["customers"]) == 30
+    assert [list(r) for r in back["customers"]] == [list(r) for r in rows]
+    assert [r["amount"] for r in back["customers"]] == [r["amount"] for r in rows]
+    _no_value_left(text, _sensitive(rows, ("name", "email", "ssn", "address")))
+    assert {c.field for c in report.files[0].changes} >= {"customers[].email", "customers[].ssn"}
+
+
+def test_csv_encoding_and_line_endings_are_kept(tmp_path: Path) -> None:
+    rows = _customers(40)
+    rows[0]["plan"] = "pro café"  # not ASCII: Latin-1 on disk
+    src = tmp_path / "legacy.csv"
+    with src.open("w", newline="", encoding="latin-1") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    report = redact_paths([src], tmp_path / "out")
+    assert report.exit_code == 0, report.remaining.to_dict()
+    data = (tmp_path / "out" / "legacy.csv").read_bytes()
+    assert "pro café".encode("latin-1") in data and data.count(b"\r\n") == len(rows) + 1
+    assert data.count(b"\n") == data.count(b"\r\n")
+    _no_value_left(data.decode("latin-1"), _sensitive(rows, ("email", "ssn")))
+
+
+def test_text_file_values_replaced_in_place(tmp_path: Path) -> None:
+    people = [f"person{i}.lastname@gmail.com" for i in range(25)]
+    src = tmp_path / "contacts.txt"
+    src.write_text("".join(f"Line {i}: write to {e} about order {i}\n" for i, e in enumerate(people)))
+    assert main(["scan", str(src)]) == 1
+    report = redact_paths([src], tmp_path / "out")
+    assert report.exit_code == 0, report.remaining.to_dict()
+    lines = (tmp_path / "out" / "contacts.txt").read_text().splitlines()
+    assert lines == [f"Line {i}: write to <EMAIL_ADDRESS> about order {i}" for i in range(25)]
