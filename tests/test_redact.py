@@ -400,3 +400,19 @@ def test_text_file_values_replaced_in_place(tmp_path: Path) -> None:
     assert report.exit_code == 0, report.remaining.to_dict()
     lines = (tmp_path / "out" / "contacts.txt").read_text().splitlines()
     assert lines == [f"Line {i}: write to <EMAIL_ADDRESS> about order {i}" for i in range(25)]
+
+
+def test_baselined_column_is_kept(tmp_path: Path) -> None:
+    import pandas as pd
+
+    rows = _customers(40)
+    _write_csv(tmp_path / "c.csv", [{"id": r["id"], "email": r["email"], "plan": r["plan"]} for r in rows])
+    baseline = tmp_path / ".hfguard-baseline.json"
+    assert main(["baseline", str(tmp_path / "c.csv"), "-o", str(baseline), "--no-gitattributes"]) == 0
+    _write_csv(tmp_path / "c.csv", [{"id": r["id"], "email": r["email"], "ssn": r["ssn"], "plan": r["plan"]} for r in rows])
+    assert main(["scan", str(tmp_path / "c.csv")]) == 1  # the SSNs are new
+    report = redact_paths([tmp_path / "c.csv"], tmp_path / "out")  # the baseline is found next to the file
+    assert report.exit_code == 0, report.remaining.to_dict()
+    back = pd.read_csv(tmp_path / "out" / "c.csv")
+    assert back["email"].tolist() == [r["email"] for r in rows]  # accepted: kept
+    assert set(back["ssn"]) == {"<US_SSN>"}

@@ -195,6 +195,7 @@ def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators
         raise FormatError(f"{inner_reader} files cannot be redacted (extract or convert them first)")
     plan = FilePlan.from_findings(result.findings, complete=not result.errors)
     plan.whole.update(extra)
+    plan.accept(result.suppressed)
     redactor = ValueRedactor(scanner, shown, plan, ops)
     fd, tmp = tempfile.mkstemp(prefix=".hfguard-redact-", dir=dest.parent)
     try:

@@ -46,6 +46,12 @@ class FilePlan:
     whole: dict[str, tuple[str, str, Category]] = field(default_factory=dict)  # field key -> (entity, rule, category)
     # field key -> what the scan reported in that column (for `drop`)
     columns: dict[str, set[tuple[str, str, Category]]] = field(default_factory=dict)
+    # (rule, field key) of column findings the config or baseline accepts: a baseline holds one
+    # entry for "300 emails in this column", and all of them are accepted, not only the first
+    accepted: set[tuple[str, str]] = field(default_factory=set)
+
+    def accept(self, suppressed: Sequence[Finding]) -> None:
+        self.accepted.update((f.rule, field_key(f.field)) for f in suppressed if f.field and f.row is not None)
 
     @classmethod
     def from_findings(cls, findings: Sequence[Finding], complete: bool) -> FilePlan:
@@ -124,6 +130,8 @@ class ValueRedactor:
                 continue
             if self.plan.rules is not None and m.rule_id not in self.plan.rules:
                 continue  # the scan did not report it here (a column of IDs, noise)
+            if m.chunk.row is not None and m.chunk.field and (m.rule_id, field_key(m.chunk.field)) in self.plan.accepted:
+                continue
             if policy.suppression(m, self.path, self._fingerprint(m)) is not None:
                 continue
             kept.append(m)
