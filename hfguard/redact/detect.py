@@ -213,6 +213,8 @@ class ValueRedactor:
                     out[i] = None if clear else apply(op, value, entity, self.operators.key)
                     self.counts[(name, entity, label)] += 1
             return out
+        if self.plan.rules is not None and field_key(name) not in self.plan.columns:
+            return out  # the scan of the whole file reported nothing in this column: left as it is
         lines: list[str] = []
         index: list[int] = []
         for i, value in enumerate(values):
