@@ -188,3 +188,22 @@ def test_hf_token_is_sent(lfs_hub: HubServer, tmp_path: Path, monkeypatch: pytes
     scan_hf([f"hf://datasets/{REPO}/data/notes.jsonl"], ScanOptions(jobs=1, pii=False))
     reads = [r for r in lfs_hub.requests if "/resolve/" in r.path]
     assert reads and all(r.headers.get("authorization") == f"Bearer {token}" for r in reads)
+
+
+@pytest.mark.parametrize(("repo_type", "prefix"), [("model", ""), ("space", "spaces/")])
+def test_models_and_spaces(hub: HubServer, tmp_path: Path, repo_type: str, prefix: str,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    from huggingface_hub import HfApi
+
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / "app.py").write_text(f'HF_TOKEN = "{hf_token("hf-src-" + repo_type)}"\n')
+    (folder / "config.json").write_text('{"model_type": "bert"}\n')
+    api = HfApi()
+    api.create_repo("org/thing", repo_type=repo_type, **({"space_sdk": "gradio"} if repo_type == "space" else {}))
+    api.upload_folder(folder_path=str(folder), repo_id="org/thing", repo_type=repo_type)
+    code = main(["scan", f"hf://{prefix}org/thing", "--format", "json", "--no-pii"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1, doc
+    found = [(f["path"], f["line"]) for f in doc["findings"] if f["category"] == "secret"]
+    assert found == [(f"hf://{prefix}org/thing@main/app.py", 1)]
