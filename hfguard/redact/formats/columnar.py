@@ -4,7 +4,6 @@ time). String columns are redacted in slices as the scan reads them; other colum
 back as they were read. Peak memory: about one row group (or batch), whatever the file size."""
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from hfguard.redact.formats import FormatError, Job, Outcome
@@ -140,6 +139,37 @@ def redact_parquet(job: Job) -> Outcome:
     return outcome
 
 
+_LZ4_FRAME = b"\x04\x22\x4d\x18"
+_ZSTD_FRAME = b"\x28\xb5\x2f\xfd"
+
+
+def _ipc_codec(job: Job, file_format: bool) -> str | None:
+    """The buffer compression of an Arrow IPC file (Feather v2 uses LZ4 by default): pyarrow does
+    not expose it, so the first record batch message is read: a body whose size differs from its
+    buffers' (padded) sizes is compressed, and the codec is told by its frame magic."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    from pyarrow import ipc  # type: ignore[import-untyped,unused-ignore]
+
+    with job.src() as stream:
+        if file_format:
+            stream.seek(8)  # "ARROW1\0\0"
+        messages = ipc.MessageReader.open_stream(pa.PythonFile(stream, mode="r"))
+        schema = ipc.read_schema(messages.read_next_message())
+        while True:
+            message = messages.read_next_message()
+            if message.type == "record batch":
+                break
+        batch = ipc.read_record_batch(message, schema)
+        plain = sum((b.size + 7) // 8 * 8 for col in batch.columns for b in col.buffers() if b is not None)
+        body = message.body.to_pybytes()
+    if len(body) == plain:
+        return None
+    lz4, zstd = body.find(_LZ4_FRAME), body.find(_ZSTD_FRAME)
+    if zstd >= 0 and (lz4 < 0 or zstd < lz4):
+        return "zstd"
+    return "lz4"
+
+
 def redact_arrow(job: Job) -> Outcome:
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
     from pyarrow import ipc  # type: ignore[import-untyped,unused-ignore]
@@ -149,26 +179,20 @@ def redact_arrow(job: Job) -> Outcome:
     outcome = Outcome()
     try:
         with job.src() as stream:
-            size = os.fstat(stream.fileno()).st_size
             try:
                 reader: Any = ipc.open_file(stream)
                 batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
-                count = reader.num_record_batches
                 file_format = True
             except pa.ArrowInvalid:
                 stream.seek(0)
                 reader = ipc.open_stream(stream)
                 batches = iter(reader)
-                count = 0
                 file_format = False
             schema = reader.schema
             keep, out_schema = _kept(job, schema, outcome)
             first = next(batches, None)
-            # Feather v2 compresses its buffers (LZ4 by default); pyarrow does not say with
-            # what, so a file much smaller than its first batch times the batch count is
-            # written back LZ4-compressed.
-            compressed = first is not None and file_format and size < 0.7 * first.nbytes * max(1, count)
-            options = ipc.IpcWriteOptions(compression="lz4" if compressed else None)
+            codec = _ipc_codec(job, file_format) if first is not None else None
+            options = ipc.IpcWriteOptions(compression=codec)
             new = ipc.new_file if file_format else ipc.new_stream
             with new(job.dst, out_schema, options=options) as writer:
                 row = 1
