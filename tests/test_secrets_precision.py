@@ -113,3 +113,11 @@ def test_csrf_form_tokens_and_credential_ids_are_quiet(engine: SecretEngine) -> 
     assert _ids(engine, f'<input type="hidden" name="authenticity_token" value="{value}==" />\n', "a.html") == []
     assert _ids(engine, f'{{"credentialId": "{rand("b64url", 43, "cred")}"}}\n') == []
     assert _ids(engine, f'credential = "{rand("b64url", 43, "cred2")}"\n') != []
+
+
+def test_token_before_an_at_sign_is_not_also_an_email(tmp_path: Path) -> None:
+    """With personal-data detection on: `ghp_...@github.com` is a token, not a token and an email."""
+    path = tmp_path / "notes.txt"
+    path.write_text(f"see {github_pat('email')}@github.com for access\n", encoding="utf-8")
+    findings = scan_disk([str(path)], ScanOptions(jobs=1)).findings
+    assert [(f.rule, f.category.value) for f in findings] == [("github-pat", "secret")]
