@@ -427,3 +427,15 @@ def test_baselined_column_is_kept(tmp_path: Path) -> None:
     back = pd.read_csv(tmp_path / "out" / "c.csv")
     assert back["email"].tolist() == [r["email"] for r in rows]  # accepted: kept
     assert set(back["ssn"]) == {"<US_SSN>"}
+
+
+def test_redact_table_in_pyproject_is_validated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = _customers(20)
+    _write_csv(tmp_path / "c.csv", rows)
+    (tmp_path / "pyproject.toml").write_text('[tool.hfguard.redact]\ndefault = "mask"\nkey_flie = "k"\n')
+    assert main(["redact", str(tmp_path / "c.csv"), "-o", str(tmp_path / "out")]) == 2
+    assert "'tool.hfguard.redact.key_flie' is not a known key" in capsys.readouterr().err
+    (tmp_path / "pyproject.toml").write_text('[tool.hfguard.redact]\ndefault = "mask"\n')
+    assert main(["redact", str(tmp_path / "c.csv"), "-o", str(tmp_path / "out")]) == 0
+    assert "***-**-" in (tmp_path / "out" / "c.csv").read_text()
+    assert main(["scan", str(tmp_path / "c.csv")]) == 1  # the scan accepts the table too
