@@ -140,3 +140,12 @@ def test_scan_report_hint_for_data_values(tmp_path: Path, capsys: pytest.Capture
     assert main(["scan", "."]) == 1
     out = capsys.readouterr().out
     assert "mark its line with `hfguard: allow <rule>`" in out and "[[allow]] with path" in out
+
+
+def test_lfs_pointer_note_says_how_to_fetch_the_content(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    oid = "a" * 64
+    (tmp_path / "model.safetensors").write_text(
+        f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 12345\n")
+    assert main(["scan", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Git LFS pointer" in out and "`git lfs pull`" in out
