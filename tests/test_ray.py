@@ -229,3 +229,12 @@ def test_ray_option_without_ray_installed_is_a_usage_error(tmp_path: Path, monke
     assert main(["scan", str(tmp_path), "--ray"]) == 2
     assert "pip install 'hfguard[ray]'" in capsys.readouterr().err
     assert main(["scan", "--staged", "--ray"]) == 2
+
+
+def test_a_batch_that_cannot_be_scanned_is_an_error_naming_its_rows() -> None:
+    from hfguard.distributed.dataset import _scan_table
+    from hfguard.scanner import FileScanner
+
+    result = _scan_table(FileScanner(ScanOptions(pii=False)), "dataset.arrow", object(), [99, 100, 101])
+    assert result.errors == [FileError("dataset.arrow", "rows 100-102 could not be scanned (AttributeError)")]
+    assert not result.findings

@@ -88,17 +88,25 @@ def scan_dataset(ray_dataset: Any, columns: list[str] | None = None, *, options:
     options = options if options is not None else ScanOptions()
     path = name if name.endswith(".arrow") else f"{name}.arrow"
     dataset = ray_dataset.select_columns(columns) if columns else ray_dataset
-    count = dataset.count()
-    numbered = ray.data.range(count).rename_columns({"id": ROW_COLUMN}).zip(dataset)
-    scanned = numbered.map_batches(scan_batch, fn_args=(options, path), batch_size=batch_size,
-                                   batch_format="pyarrow", num_cpus=1)
+    # Row numbers: a range zipped on. zip pairs rows by position, so the dataset's order must be
+    # kept while it runs (Ray Data does not keep it by default).
+    execution = ray.data.DataContext.get_current().execution_options
+    kept_order = execution.preserve_order
+    execution.preserve_order = True
     report = Report()
     results: list[tuple[int, Any]] = []
+    count = 0
     try:
+        count = dataset.count()
+        numbered = ray.data.range(count).rename_columns({"id": ROW_COLUMN}).zip(dataset)
+        scanned = numbered.map_batches(scan_batch, fn_args=(options, path), batch_size=batch_size,
+                                       batch_format="pyarrow", num_cpus=1)
         for row in scanned.iter_rows():
             results.append((int(row["first"]), pickle.loads(row["result"])))
     except Exception as exc:  # noqa: BLE001 - fail closed: the job failed after Ray's retries
         results.append((count, FileResult(errors=[FileError(path, f"not fully scanned: the Ray job stopped ({type(exc).__name__})")])))
+    finally:
+        execution.preserve_order = kept_order
     for _, result in sorted(results, key=lambda item: item[0]):
         _merge(report, result)
     report.stats.files = 1 if count else 0
