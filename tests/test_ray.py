@@ -48,6 +48,8 @@ def make_shards(root: Path, shards: int = 8, rows: int = 400, seed: int = 18) ->
                 if i == 5 + s:
                     record["msg"] = f"patient {names[i]} SSN 219-09-{1000 + s:04d} diagnosed with E11.9 type 2 diabetes"
                 fh.write(json.dumps(record) + "\n")
+            if s in (2, 5):  # a line that is not JSON: scanned as text, and a note says so
+                fh.write('{"id": 9999, "msg": "cut off\n')
     good = (data / "train-00000-of-00008.parquet").read_bytes() if shards == 8 else b"PAR1"
     (data / "train-broken.parquet").write_bytes(good[: len(good) // 2])  # no footer: an error
     packed = gzip.compress((data / "chat-00000.jsonl").read_bytes())
@@ -93,6 +95,7 @@ def test_distributed_report_equals_local(ray_instance: Any, shards: Path) -> Non
     assert sum(f["rule"] == "huggingface-access-token" for f in expected["findings"]) == 8
     assert {Path(e["path"]).name for e in expected["errors"]} == {"train-broken.parquet", "chat-broken.jsonl.gz"}
     assert expected["stats"]["files"] == 19
+    assert len(expected["stats"]["notes"]) == 2  # notes merged in the local scan's order too
     assert comparable(distributed) == expected
 
 
