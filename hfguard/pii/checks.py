@@ -1,7 +1,6 @@
 """Pure checks (no Presidio): checksums and look-alike filters for personal and health identifiers.
 
-Used by our own recognisers, by the post-filter after Presidio, and to count values of a column
-that sampling already proved to hold one kind of identifier.
+Used by our own recognisers, by the detector's rules after them, and by the dense-column checks.
 """
 from __future__ import annotations
 

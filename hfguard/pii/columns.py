@@ -1,6 +1,6 @@
 """What a column (CSV header, JSON key path) says it holds, and what its values look like.
 
-Used to aggregate findings per column, to give Presidio the column name as context, to find
+Used to aggregate findings per column, to give the recognisers the column name as context, to find
 columns that no pattern can recognise (names, dates of birth, addresses, diagnoses) and to tell
 which records join a person with health data.
 """
@@ -63,7 +63,7 @@ _ADDRESS_VALUE = re.compile(r"\d+[A-Za-z]?(?: [A-Za-z0-9.'-]+){1,8}|[A-Za-z0-9.'
 @dataclass(frozen=True)
 class Field:
     key: str  # the column identity used to aggregate (indices removed)
-    words: str  # normalised header words ("customer_email"), also Presidio context
+    words: str  # normalised header words ("customer_email"), also the recognisers' context
     entity: str | None  # what the header says the values are
     health: str | None  # "strong" or "weak" when the header says health data
     plain_name: bool  # "name"/"author": a person name only next to other personal columns

@@ -509,7 +509,7 @@ class FilePiiDetector:
         self, name: str, score: float, chunk: Chunk, start: int, end: int, info: Field | None, lowered: str,
         ner: bool = False,
     ) -> bool:
-        """Presidio's verdict, then ours. `lowered` is the lower-cased text the offsets refer to
+        """The recogniser's score, then our rules. `lowered` is the lower-cased text the offsets refer to
         (unused for NER results, which need only a non-trivial span)."""
         entity = ENTITIES.get(name)
         if entity is None or not self.parent.enabled(entity):
@@ -779,7 +779,7 @@ def _single_severity(entity: Entity, kind: ChunkKind, people_file: bool) -> Seve
 def _value_ok(
     name: str, value: str, chunk: Chunk, lowered: str, start: int, end: int, words: str, info: Field | None
 ) -> bool:
-    """Our own look-alike filters on top of Presidio's validation."""
+    """Our own look-alike filters on top of the recognisers' validation."""
     if checks.documentation_example(value):
         return False
     if name == "US_DRIVER_LICENSE":

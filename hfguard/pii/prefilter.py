@@ -1,6 +1,6 @@
 """Fast candidate search: which spans of a text could be personal or health data, and which
-Presidio entities to try on a window around each. Plain `re` and one Aho-Corasick pass; no
-Presidio, no spaCy.
+entities (Presidio's names) to try on a window around each. Plain `re` and one Aho-Corasick
+pass; no Presidio, no spaCy.
 
 Every regex here starts with a character class and has no leading look-behind, so `re` can skip
 ahead quickly (each runs at 60-200 MB/s here); word boundaries are checked in Python on the few
@@ -32,7 +32,7 @@ _SPACE = re.compile(r"\s")
 _TWO_DIGITS = re.compile(r"\d\d")
 _FOUR_DIGITS = re.compile(r"\d{4}")
 
-WINDOW_BEFORE = 48  # chars before a candidate: enough for Presidio's five context words
+WINDOW_BEFORE = 48  # chars before a candidate: enough for the five context words
 WINDOW_AFTER = 16
 CONTEXT_AFTER = 24
 
@@ -86,7 +86,7 @@ CONTEXT_RES: dict[str, re.Pattern[str]] = {
 
 
 _KEYWORDS = list(_TRIGGERS)
-# Candidates from a context keyword span the text after it, not a value: Presidio must look.
+# Candidates from a context keyword span the text after it, not a value: the recognisers must look.
 TRIGGER_SETS = frozenset(_TRIGGERS.values())
 # Byte automatons over an ASCII copy ("?" for anything else: offsets stay character offsets) run
 # several times faster than over str.
@@ -385,7 +385,7 @@ def merge_windows(text: str, found: list[Candidate], clip_lines: bool = False) -
             last.entities.update(entities)
         else:
             windows.append(Window(ws, we, set(entities)))
-    # snap to whitespace so no token is cut in half (Presidio's regexes use \b)
+    # snap to whitespace so no token is cut in half (the recognisers' regexes use \b)
     for w in windows:
         if w.start and not text[w.start - 1].isspace():
             space = max(text.rfind(" ", max(0, w.start - 16), w.start), text.rfind("\n", max(0, w.start - 16), w.start))
