@@ -126,12 +126,22 @@ def redact_parquet(job: Job) -> Outcome:
                                       version=meta.format_version if meta.format_version in ("1.0", "2.4", "2.6") else "2.6")
             try:
                 row = 1
+                pool = pa.default_memory_pool()
                 for g in range(meta.num_row_groups):
-                    table = pf.read_row_group(g)
-                    table = _redact_table(job, table, row, keep, outcome).replace_schema_metadata(out_schema.metadata)
+                    # Read in batches: each batch's input is freed once redacted, so a row group
+                    # is held once (its redacted columns), not twice.
+                    pieces: list[list[Any]] = [[] for _ in keep]
+                    for batch in pf.iter_batches(batch_size=SLICE_ROWS, row_groups=[g], use_threads=False):
+                        part = _redact_table(job, pa.Table.from_batches([batch]), row, keep, outcome)
+                        for j, column in enumerate(part.columns):
+                            pieces[j].extend(column.chunks)
+                        row += batch.num_rows
+                        del batch, part
+                    columns = [pa.chunked_array(chunks, type=out_schema.field(j).type) for j, chunks in enumerate(pieces)]
+                    table = pa.Table.from_arrays(columns, schema=out_schema)
                     writer.write_table(table, row_group_size=max(1, table.num_rows))
-                    row += table.num_rows
-                    del table
+                    del table, columns, pieces
+                    pool.release_unused()  # give freed Arrow memory back between row groups
             finally:
                 writer.close()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
