@@ -4,8 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hfguard.baseline import load_baseline
-from hfguard.config import Config, load_config
+from hfguard.policy.baseline import load_baseline
+from hfguard.policy.config import Config
+from hfguard.policy.discover import load_config
 from hfguard.scanner import ScanOptions, scan_disk
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from hfguard import __version__
-from hfguard.config import PRECEDENCE
 from hfguard.errors import (
     EXIT_BLOCKING,
     EXIT_INTERNAL,
@@ -20,8 +19,9 @@ from hfguard.errors import (
     EXIT_USAGE,
     HfguardError,
 )
-from hfguard.hub_cli import add_upload_parser, cmd_upload
+from hfguard.hub.cli import add_upload_parser, cmd_upload
 from hfguard.models import Report
+from hfguard.policy.config import PRECEDENCE
 
 SUPPRESSION_HELP = (
     "Suppressing a finding: `hfguard: allow [RULE]` on its line (or `hfguard: allow-next-line` "
@@ -161,7 +161,7 @@ def _open_repo(args: argparse.Namespace) -> Any:
         raise HfguardError("--range and --pre-push take no PATH")
     if getattr(args, "ray", None) is not None:
         raise HfguardError("--ray scans files and folders, not --staged/--range/--pre-push")
-    from hfguard.gitsource import open_repo
+    from hfguard.sources.git import open_repo
 
     return open_repo()
 
@@ -179,8 +179,7 @@ def _scan_report(args: argparse.Namespace, options: Any, repo: Any) -> Report:
         if any(is_hf_path(p) for p in paths):  # hf://datasets/ORG/NAME[@REV]/path: HfFileSystem
             return scan_mixed(paths, options, progress=_progress(args))
         return scan_disk(paths, options, progress=_progress(args))
-    from hfguard import gitsource
-
+    from hfguard.sources import git as gitsource
     if args.staged:
         return gitsource.scan_staged(repo, options, args.paths or None)
     spec = args.range if args.range is not None else gitsource.pre_push_range(os.environ)
@@ -194,13 +193,13 @@ def _progress(args: argparse.Namespace) -> Any:
         return None
     if getattr(args, "format", "text") != "text" and not getattr(args, "output", None):
         return None
-    from hfguard.readers.progress import Progress
+    from hfguard.report.progress import Progress
 
     return Progress(sys.stderr)
 
 
 def _load_config(args: argparse.Namespace, repo: Any = None) -> Any:
-    from hfguard.config import load_config
+    from hfguard.policy.discover import load_config
 
     if repo is not None:  # git scans: the config at the top of the repository
         return load_config(Path(args.config) if args.config else None, repo.root)
@@ -211,7 +210,7 @@ def _load_config(args: argparse.Namespace, repo: Any = None) -> Any:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        from hfguard.baseline import write_atomically
+        from hfguard.policy.baseline import write_atomically
 
         write_atomically(Path(output), text)
     else:
@@ -228,7 +227,7 @@ def _exit_code(report: Report) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from hfguard.baseline import load_baseline
+    from hfguard.policy.baseline import load_baseline
     from hfguard.scanner import ScanOptions
 
     repo = _open_repo(args)
@@ -264,12 +263,12 @@ def _write_report(report: Report, args: argparse.Namespace, config: Any) -> None
     if args.format == "json":
         text = json.dumps(report.to_dict(show_suppressed=args.show_suppressed), indent=2) + "\n"
     elif args.format == "sarif":
-        from hfguard.report_sarif import format_sarif
+        from hfguard.report.sarif import format_sarif
         from hfguard.scanner import build_ruleset
 
         text = json.dumps(format_sarif(report, build_ruleset(config).by_id()), indent=2) + "\n"
     else:
-        from hfguard.report_text import format_text
+        from hfguard.report.text import format_text
         from hfguard.scanner import build_ruleset
 
         colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -281,7 +280,7 @@ def _write_report(report: Report, args: argparse.Namespace, config: Any) -> None
 
 def _default_baseline(args: argparse.Namespace, repo: Any) -> Path | None:
     """.hfguard-baseline.json in the scanned folder, else at the root of its repository."""
-    from hfguard.baseline import find_baseline_file
+    from hfguard.policy.baseline import find_baseline_file
 
     if repo is not None:
         return find_baseline_file(Path(repo.root))
@@ -290,7 +289,7 @@ def _default_baseline(args: argparse.Namespace, repo: Any) -> Path | None:
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
-    from hfguard import baseline as bl
+    from hfguard.policy import baseline as bl
     from hfguard.scanner import ScanOptions
 
     repo = _open_repo(args)

@@ -105,7 +105,7 @@ HOOKS: dict[str, str] = {"pre-commit": PRE_COMMIT, "pre-push": PRE_PUSH}
 
 def hooks_dir(start: Path | None = None) -> Path:
     """Where git looks for hooks: core.hooksPath when set, else .git/hooks (shared by worktrees)."""
-    from hfguard.gitsource import run_git
+    from hfguard.sources.git import run_git
 
     cwd = (start or Path.cwd()).resolve()
     out = run_git(["rev-parse", "--git-path", "hooks"], cwd).stdout.decode("utf-8", "surrogateescape").strip()
@@ -254,7 +254,7 @@ def run_git_lfs_pre_push(env: Mapping[str, str], cwd: Path | None = None) -> int
                            "would not be uploaded)")
     local_sha = env.get("PRE_COMMIT_TO_REF")
     if not local_sha:  # a push that includes a root commit: pre-commit sets no FROM/TO_REF
-        from hfguard.gitsource import run_git
+        from hfguard.sources.git import run_git
 
         local_sha = run_git(["rev-parse", "--verify", f"{local_ref}^{{commit}}"], (cwd or Path.cwd()).resolve()) \
             .stdout.decode("ascii", "replace").strip()

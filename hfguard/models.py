@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 
 class Category(str, enum.Enum):
@@ -187,3 +187,19 @@ class Report:
         if show_suppressed:
             data["suppressed"] = [f.to_dict() for f in self.suppressed]
         return data
+
+
+# --- detector protocols: what scanner.py feeds chunks to (secrets, pii, hygiene) ---
+
+
+class FileDetector(Protocol):
+    """Detects in one file: fed its chunks in order, then finished (grouped results)."""
+
+    def feed(self, chunk: Chunk) -> list[Match]: ...
+    def finish(self) -> list[Match]: ...
+
+
+class Detector(Protocol):
+    """Made once per process; gives a FileDetector per file."""
+
+    def for_file(self, path: str) -> FileDetector: ...

@@ -11,22 +11,33 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from typing import IO
 
-from hfguard.baseline import Baseline
 from hfguard.budget import BASE_SECONDS, BudgetExceeded, file_budget, time_budget
-from hfguard.config import DEFAULT_CONFIG, Config
-from hfguard.engine import SecretEngine, drop_covered
 from hfguard.hygiene import make_detector as make_hygiene_detector
-from hfguard.lfs import parse_pointer as parse_lfs_pointer
-from hfguard.lfs import pointer_note as lfs_pointer_note
 from hfguard.masking import longest_first, mask, redact, redact_ordered
-from hfguard.models import Blob, Category, Chunk, FileError, Finding, Match, Report, Severity
-from hfguard.policy import Policy
+from hfguard.models import (
+    Blob,
+    Category,
+    Chunk,
+    Detector,
+    FileDetector,
+    FileError,
+    Finding,
+    Match,
+    Report,
+    Severity,
+)
+from hfguard.policy.baseline import Baseline
+from hfguard.policy.config import DEFAULT_CONFIG, Config
+from hfguard.policy.judge import Policy
 from hfguard.readers import READERS, LocatedChunk, ReadContext, Reader, ReaderError, choose_reader
-from hfguard.readers.progress import Progress
-from hfguard.rules import RuleSet, load_default_rules, parse_rule
-from hfguard.walk import open_regular, walk_paths
+from hfguard.report.progress import Progress
+from hfguard.secrets.engine import SecretEngine, drop_covered
+from hfguard.secrets.rules import RuleSet, load_default_rules, parse_rule
+from hfguard.sources.lfs import parse_pointer as parse_lfs_pointer
+from hfguard.sources.lfs import pointer_note as lfs_pointer_note
+from hfguard.sources.walk import open_regular, walk_paths
 
 HEAD_BYTES = 8192
 MAX_MATCHES_PER_RULE = 1000  # per file; more are counted in a note, not kept in memory
@@ -37,13 +48,6 @@ GUARANTEED_CHARS = 256 * 1024
 FINISH_MIN_SECONDS = 30.0  # PII results are completed after a stop, within this much at least
 
 
-class FileDetector(Protocol):
-    def feed(self, chunk: Chunk) -> list[Match]: ...
-    def finish(self) -> list[Match]: ...
-
-
-class Detector(Protocol):
-    def for_file(self, path: str) -> FileDetector: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class ScanOptions:
     pii: bool = True
     jobs: int | None = None
     baseline_fingerprints: frozenset[str] = frozenset()  # report fingerprints that do not block
-    baseline: Baseline | None = None  # a baseline file (hfguard.baseline.load_baseline)
+    baseline: Baseline | None = None  # a baseline file (hfguard.policy.baseline.load_baseline)
     max_rows: int | None = None
     # Seconds one file may take (plus budget.SECONDS_PER_MB per MB); None: no limit.
     file_time_budget: float | None = BASE_SECONDS

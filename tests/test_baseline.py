@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from secretgen import hf_token
 
-from hfguard.baseline import END_LINE, load_baseline
+from hfguard.policy.baseline import END_LINE, load_baseline
 from hfguard.cli import main
 from hfguard.masking import mask
 

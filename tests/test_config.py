@@ -9,7 +9,8 @@ import pytest
 from secretgen import hf_token, rand
 
 from hfguard.cli import main
-from hfguard.config import DEFAULT_CONFIG, Config, PiiConfig, load_config
+from hfguard.policy.config import DEFAULT_CONFIG, Config, PiiConfig
+from hfguard.policy.discover import load_config
 from hfguard.models import Severity
 
 TICKET = "tkt_" + rand("hex", 24, "ticket")

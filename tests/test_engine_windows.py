@@ -6,10 +6,10 @@ shared keywords, non-ASCII keywords of custom rules, multi-line rules.
 """
 from __future__ import annotations
 
-from hfguard import engine as engine_module
-from hfguard.engine import SecretEngine
+from hfguard.secrets import engine as engine_module
+from hfguard.secrets.engine import SecretEngine
 from hfguard.models import Chunk
-from hfguard.rules import RuleSet, parse_rule
+from hfguard.secrets.rules import RuleSet, parse_rule
 from secretgen import rand
 
 

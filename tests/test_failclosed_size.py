@@ -18,7 +18,7 @@ from secretgen import hf_token, rand
 
 from hfguard import UploadBlocked, budget, protect, safe_upload
 from hfguard.cli import main
-from hfguard.config import Config
+from hfguard.policy.config import Config
 from hfguard.scanner import MAX_MATCHES_PER_RULE, ScanOptions, scan_disk
 
 TOKEN = hf_token("size")

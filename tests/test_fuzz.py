@@ -21,12 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hfguard.cli import main
-from hfguard.engine import SecretEngine
+from hfguard.secrets.engine import SecretEngine
 from hfguard.masking import mask
 from hfguard.models import Blob, Chunk, ChunkKind, Report
 from hfguard.readers import EXTENSION_READERS, READERS
-from hfguard.report_text import format_text
-from hfguard.rules import load_default_rules
+from hfguard.report.text import format_text
+from hfguard.secrets.rules import load_default_rules
 from hfguard.scanner import FileScanner, ScanOptions, _merge
 from secretgen import hf_token
 

@@ -21,7 +21,7 @@ from pyarrow import ipc
 from secretgen import hf_token
 
 from hfguard.cli import main
-from hfguard.lfs import MAX_POINTER_BYTES, Pointer, parse_pointer
+from hfguard.sources.lfs import MAX_POINTER_BYTES, Pointer, parse_pointer
 
 TOKENS = {name: hf_token(f"lfs-{name}") for name in ("safetensors", "parquet", "jsonl", "log")}
 PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.pkl", "*.parquet", "*.arrow", "*.jsonl", "*.csv", "*.log")

@@ -10,7 +10,7 @@ from gitutil import Repo, make_repo
 from secretgen import hf_token
 
 from hfguard.cli import main
-from hfguard.gitsource import pre_push_range
+from hfguard.sources.git import pre_push_range
 
 TOKEN = hf_token("range")
 OTHER = hf_token("range-other")
@@ -217,7 +217,7 @@ def test_lfs_content_counts_whole(repo: Repo, capsys: pytest.CaptureFixture[str]
 
 
 def test_keep_lines_keeps_numbers() -> None:
-    from hfguard.gitsource import keep_lines
+    from hfguard.sources.git import keep_lines
 
     data = b"1\n2\n3\n4\n5\n6\n7"
     assert keep_lines(data, [(4, 1), (7, 1)]) == b"\n\n3\n4\n\n6\n7"

@@ -210,8 +210,7 @@ def test_not_a_repository_is_a_usage_error(tmp_path: Path, git_env: dict[str, st
 
 
 def test_large_blobs_are_streamed_not_held(repo: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from hfguard import gitsource
-
+    from hfguard.sources import git as gitsource
     monkeypatch.setattr(gitsource, "STREAM_BYTES", 64)  # everything counts as large
     repo.write("big.py", "x = 1\n" * 50 + f'T = "{TOKEN}"\n')
     repo.write("small.py", "y = 2\n")

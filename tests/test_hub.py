@@ -13,7 +13,8 @@ from hubserver import HubServer
 from huggingface_hub import HfApi, upload_file  # imported before any guard
 from secretgen import hf_token
 
-from hfguard import UploadBlocked, hub_hooks, protect, safe_upload
+from hfguard import UploadBlocked, protect, safe_upload
+from hfguard.hub import hooks as hub_hooks
 from hfguard.hub import Guard, GuardUnavailable, installed
 
 TOKEN = "hf_" + "Q" * 34

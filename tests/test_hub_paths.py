@@ -176,8 +176,7 @@ def test_choke_points_alone_stop_the_content(upload: Upload, hub: HubServer, tmp
     """Defence in depth: with the entry gate (validate_hf_hub_args) switched off, the hooks on
     _fetch_upload_modes, _validate_yaml, pipelined_upload, _send_commit and RepoCard.validate
     still stop the secret before any request carries it, and no commit is made."""
-    from hfguard import hub_hooks
-
+    from hfguard.hub import hooks as hub_hooks
     monkeypatch.setattr(hub_hooks, "ENTRY_GATES", {})
     with guard(), pytest.raises(UploadBlocked) as exc:
         upload(tmp_path, SECRET)
@@ -333,7 +332,7 @@ def test_direct_preupload_lfs_files_alias(hub: HubServer) -> None:
 
 
 def _pii_ready() -> bool:
-    from hfguard.config import DEFAULT_CONFIG
+    from hfguard.policy.config import DEFAULT_CONFIG
     from hfguard.pii import make_detector
 
     try:

@@ -47,7 +47,7 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> _Terminal:
     """A terminal for stderr (set by _upload: pytest's capture resets sys.stderr after fixtures),
     progress bars allowed, and the bar shown at once."""
     stream = _Terminal()
-    monkeypatch.setattr("hfguard.readers.progress.SHOW_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr("hfguard.report.progress.SHOW_AFTER_SECONDS", 0.0)
     monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
     monkeypatch.setattr(importlib.import_module("huggingface_hub.utils.tqdm"), "HF_HUB_DISABLE_PROGRESS_BARS", None)
     return stream

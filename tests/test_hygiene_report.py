@@ -14,7 +14,7 @@ from secretgen import hf_token
 
 from hfguard.cli import main
 from hfguard.hygiene import RULES
-from hfguard.report_text import HYGIENE_HEADING
+from hfguard.report.text import HYGIENE_HEADING
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 HYGIENE_IDS = {

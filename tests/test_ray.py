@@ -203,7 +203,7 @@ def test_progress_counts_units_and_bytes(ray_instance: Any, shards: Path) -> Non
     import io
 
     from hfguard.distributed import scan_paths_ray
-    from hfguard.readers.progress import Progress
+    from hfguard.report.progress import Progress
 
     class Recording(Progress):
         def __init__(self) -> None:

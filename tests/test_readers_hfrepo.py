@@ -21,7 +21,7 @@ import hfguard.readers.compressed as compressed
 from hfguard.cli import main
 from hfguard.models import Blob, ChunkKind
 from hfguard.readers import READERS, choose_reader
-from hfguard.readers.progress import Progress
+from hfguard.report.progress import Progress
 from hfguard.scanner import ScanOptions, scan_disk
 from secretgen import hf_token
 
@@ -118,7 +118,7 @@ def test_safetensors_metadata_only(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_progress_bar_draws_and_clears(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import hfguard.readers.progress as progress
+    import hfguard.report.progress as progress
 
     monkeypatch.setattr(progress, "SHOW_AFTER_SECONDS", 0.0)
     monkeypatch.setattr(progress, "REDRAW_SECONDS", 0.0)

@@ -21,10 +21,10 @@ import pytest
 
 import hfguard
 from hfguard import scanner as scanner_module
-from hfguard.baseline import write_atomically
+from hfguard.policy.baseline import write_atomically
 from hfguard.budget import BudgetExceeded, time_budget
 from hfguard.cli import main
-from hfguard.config import Config
+from hfguard.policy.config import Config
 from hfguard.models import Blob, Chunk
 from hfguard.scanner import FileScanner, ScanOptions, scan_blobs
 from secretgen import hf_token

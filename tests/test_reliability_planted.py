@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hfguard.rules import Rule, expand_example, load_default_rules
+from hfguard.secrets.rules import Rule, expand_example, load_default_rules
 
 # File names tried, in order, for a rule that only applies to some paths (`path = ...`).
 _PATH_CANDIDATES = (

@@ -17,9 +17,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from hfguard.engine import SecretEngine
+from hfguard.secrets.engine import SecretEngine
 from hfguard.models import Chunk
-from hfguard.rules import Rule, RuleSet, expand_example, load_default_rules
+from hfguard.secrets.rules import Rule, RuleSet, expand_example, load_default_rules
 
 try:  # the regex parser behind `re`, to learn which characters a rule's classes accept
     from re import _compiler as sre_compile  # type: ignore[attr-defined]

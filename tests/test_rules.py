@@ -14,9 +14,9 @@ import pytest
 
 import hfguard
 from hfguard.cli import main
-from hfguard.engine import SecretEngine
+from hfguard.secrets.engine import SecretEngine
 from hfguard.models import Chunk
-from hfguard.rules import (
+from hfguard.secrets.rules import (
     Rule,
     RuleError,
     RuleSet,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from secretgen import github_pat, rand
 
-from hfguard.engine import SecretEngine, drop_covered
-from hfguard.heuristics import looks_like_placeholder, repeated_groups
+from hfguard.secrets.engine import SecretEngine, drop_covered
+from hfguard.secrets.heuristics import looks_like_placeholder, repeated_groups
 from hfguard.models import Category, Chunk, Match, Severity
-from hfguard.rules import load_default_rules
+from hfguard.secrets.rules import load_default_rules
 from hfguard.scanner import ScanOptions, scan_disk
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from hfguard.distributed.units import HF, Plan, Unit, plan_units, unit_blob
 from hfguard.errors import HfguardError
 from hfguard.models import FileError, Report
-from hfguard.readers.progress import Progress
+from hfguard.report.progress import Progress
 
 LOCAL = "local"  # --ray without an address: a Ray instance on this machine, for this scan
 MAX_BLOCKS = 10_000  # units per block beyond this many (one unit per block below it)

@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from hfguard.config import Config
 from hfguard.models import Blob, FileError
-from hfguard.walk import walk_paths
+from hfguard.policy.config import Config
+from hfguard.sources.walk import walk_paths
 
 DISK = "disk"
 HF = "hf"

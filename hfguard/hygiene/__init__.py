@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from hfguard.config import Config
 from hfguard.hygiene.cards import CardChecker
 from hfguard.hygiene.code import CodeChecker
 from hfguard.hygiene.pickles import COMPRESSED_SUFFIXES, PICKLE_EXTENSIONS, check_pickle_file
 from hfguard.hygiene.registry import RULES, HygieneRule, descriptions
 from hfguard.models import Blob, Category, Chunk, Match
+from hfguard.policy.config import Config
 
 __all__ = ["RULES", "HygieneDetector", "HygieneRule", "descriptions", "make_detector"]
 

@@ -18,10 +18,10 @@ from hfguard.pii.detector import FilePiiDetector
 from hfguard.pii.entities import ENTITIES, Entity
 
 if TYPE_CHECKING:
-    from hfguard.config import Config
+    from hfguard.models import Detector
     from hfguard.pii.presidio_adapter import PresidioAnalyzer
     from hfguard.pii.recognizers import RecognizerResult
-    from hfguard.scanner import Detector
+    from hfguard.policy.config import Config
 
 
 class Analyzer(Protocol):

@@ -8,7 +8,7 @@ import ipaddress
 import re
 from functools import lru_cache
 
-from hfguard.validators import iban, luhn_checksum_ok
+from hfguard.secrets.validators import iban, luhn_checksum_ok
 
 _NON_DIGITS = re.compile(r"\D")
 

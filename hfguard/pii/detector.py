@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from hfguard.engine import lower_same_length
 from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import checks, dense
 from hfguard.pii.columns import Field, classify, count_fits, free_text, is_empty, value_fits
@@ -32,6 +31,7 @@ from hfguard.pii.prefilter import (
     has_context,
     merge_windows,
 )
+from hfguard.secrets.engine import lower_same_length
 
 if TYPE_CHECKING:
     from hfguard.pii import PiiDetector

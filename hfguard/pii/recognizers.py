@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from hfguard.pii import checks
-from hfguard.validators import luhn_checksum_ok
+from hfguard.secrets.validators import luhn_checksum_ok
 
 MAX_SCORE = 1.0
 CONTEXT_FACTOR = 0.35  # Presidio's context_similarity_factor

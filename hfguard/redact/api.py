@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from hfguard.config import Config, load_config
 from hfguard.models import Blob, Category, FileError, Report
+from hfguard.policy.config import Config
+from hfguard.policy.discover import load_config
 from hfguard.redact.detect import FilePlan, ValueRedactor
 from hfguard.redact.formats import FormatError, Job, Outcome, handlers
 from hfguard.redact.formats import compress as compression
@@ -73,7 +74,7 @@ def redact_paths(
 ) -> RedactReport:
     """Write redacted copies of `paths` under `output`; the report says what changed (counts,
     never values) and what the scan of the copies still finds. Originals are never modified."""
-    from hfguard.baseline import find_baseline_file, load_baseline
+    from hfguard.policy.baseline import find_baseline_file, load_baseline
     from hfguard.scanner import FileScanner, ScanOptions
 
     names = [os.fspath(p) for p in paths] or ["."]
@@ -121,7 +122,7 @@ def redact_paths(
 def _rescan(scanner: Any, shown: str, dest: str) -> Any:
     """Scan the copy under the original's name (the config's path patterns and the baseline
     still apply)."""
-    from hfguard.walk import open_regular
+    from hfguard.sources.walk import open_regular
 
     blob = Blob(shown, lambda: open_regular(dest), os.path.getsize(dest))
     try:
@@ -144,7 +145,7 @@ def _merge(report: Report, result: Any, dest: str) -> None:
 
 
 def _files(names: list[str], config: Config, out_root: Path, report: RedactReport) -> list[tuple[str, str, str]]:
-    from hfguard.walk import walk_paths
+    from hfguard.sources.walk import walk_paths
 
     root = str(config.root or os.getcwd())
     out_abs = os.path.abspath(out_root) + os.sep
@@ -166,7 +167,7 @@ def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators
     from hfguard.readers import choose_reader
     from hfguard.readers.text import extension
     from hfguard.scanner import disk_blob
-    from hfguard.walk import open_regular
+    from hfguard.sources.walk import open_regular
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     result = scanner.scan_blob(disk_blob(shown, disk))
@@ -250,7 +251,7 @@ def upload_redacted(args: argparse.Namespace, upload: Callable[[argparse.Namespa
             args.path_in_repo = os.path.basename(local)
         config = args.config
         if config is None:  # the copy lies elsewhere: keep the original's config for the upload check
-            from hfguard.config import find_config_file
+            from hfguard.policy.discover import find_config_file
 
             start = Path(local)
             found = find_config_file(start if start.is_dir() else start.parent)

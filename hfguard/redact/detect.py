@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from hfguard.engine import drop_covered
 from hfguard.models import Category, Chunk, ChunkKind, Finding, Match, Severity
 from hfguard.pii import PiiDetector
 from hfguard.pii.columns import Field, classify, is_empty
@@ -23,6 +22,7 @@ from hfguard.pii.detector import FieldStat, FilePiiDetector
 from hfguard.pii.entities import ENTITIES
 from hfguard.redact.operators import Op, Operators, apply, secret_tag
 from hfguard.scanner import FileScanner
+from hfguard.secrets.engine import drop_covered
 
 _BY_RULE = {e.rule_id: e.name for e in ENTITIES.values()}
 # Entities a column is found to hold from its header and the shape of its values.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hfguard.config import Config, ConfigError
+from hfguard.policy.config import Config, ConfigError
 from hfguard.redact.operators import Op, parse_op
 
 if sys.version_info >= (3, 11):

@@ -1,1 +1,2 @@
-"""Sources: where the blobs to scan come from (folders, git, uploads, Hub repositories)."""
+"""Sources: what a scan reads, as blobs with a path to show: a folder walk, the git index and
+commit ranges (Git LFS objects resolved), what an upload sends, and `hf://` Hub repositories."""

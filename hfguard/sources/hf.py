@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 from hfguard.errors import HfguardError
 from hfguard.models import Blob, FileError, Report
-from hfguard.readers.progress import Progress
-from hfguard.walk import filtered
+from hfguard.report.progress import Progress
+from hfguard.sources.walk import filtered
 
 HF_PREFIX = "hf://"
 # Bytes fetched per range request: Parquet column chunks are read as pyarrow asks for them,

@@ -5,7 +5,7 @@ from typing import Any
 
 from hfguard import __version__
 from hfguard.models import Report
-from hfguard.rules import Rule
+from hfguard.secrets.rules import Rule
 
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.0", "low": "2.0"}

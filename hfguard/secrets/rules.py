@@ -135,10 +135,10 @@ class RuleSet:
 
 def default_rules_dir() -> Path:
     """The rules shipped in the wheel (hfguard/_rules), else the checkout's top-level rules/."""
-    packaged = Path(__file__).parent / "_rules"
+    packaged = Path(__file__).resolve().parent.parent / "_rules"
     if packaged.is_dir() and any(packaged.glob("*.toml")):
         return packaged
-    return Path(__file__).resolve().parent.parent / "rules"
+    return Path(__file__).resolve().parent.parent.parent / "rules"
 
 
 def _compile(pattern: Any, where: str, what: str) -> re.Pattern[str]:
@@ -234,7 +234,7 @@ def parse_rule(data: Any, source: str, require_examples: bool = True) -> Rule:
         raise RuleError(f"{where}: entropy must be a number")
     validator = data.get("validator")
     if validator is not None:
-        from hfguard.validators import VALIDATORS
+        from hfguard.secrets.validators import VALIDATORS
 
         if validator not in VALIDATORS:
             raise RuleError(f"{where}: unknown validator {validator!r} (known: {sorted(VALIDATORS)})")

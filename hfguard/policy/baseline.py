@@ -46,9 +46,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hfguard.config import repo_root
 from hfguard.errors import HfguardError
 from hfguard.models import Finding
+from hfguard.policy.discover import repo_root
 
 BASELINE_VERSION = 1
 DEFAULT_NAME = ".hfguard-baseline.json"

@@ -22,11 +22,11 @@ from __future__ import annotations
 import os
 import re
 
-from hfguard.baseline import Baseline, IdentityPaths
-from hfguard.config import AllowEntry, Config
-from hfguard.globs import field_matches, matches
 from hfguard.masking import fingerprint as make_fingerprint
 from hfguard.models import ChunkKind, Match, Severity
+from hfguard.policy.baseline import Baseline, IdentityPaths
+from hfguard.policy.config import AllowEntry, Config
+from hfguard.policy.paths import field_matches, matches
 
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 _PRAGMA_RE = re.compile(

@@ -9,9 +9,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from hfguard.config import AllowEntry, Config, ConfigError, PiiConfig
-from hfguard.globs import PatternError, compile_pattern
 from hfguard.models import Category, Severity
+from hfguard.policy.config import AllowEntry, Config, ConfigError, PiiConfig
+from hfguard.policy.paths import PatternError, compile_pattern
 
 _TOP_KEYS = (
     "exclude", "include", "disable", "fail_on", "categories", "max_file_size", "allowlist",
@@ -175,7 +175,7 @@ def _custom_rules(value: Any, where: _Where) -> tuple[dict[str, Any], ...]:
     """Rules in the schema of rules/*.toml; examples (`tps`, `fps`), when given, must hold."""
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise where.error("rules", f"must be an array of tables ([[{where.prefix}rules]])")
-    from hfguard.rules import RuleError, parse_rule
+    from hfguard.secrets.rules import RuleError, parse_rule
 
     seen: set[str] = set()
     for i, table in enumerate(value):
@@ -194,9 +194,9 @@ def _custom_rules(value: Any, where: _Where) -> tuple[dict[str, Any], ...]:
 def _check_examples(rule: Any, label: str) -> None:
     if not rule.tps and not rule.fps:
         return
-    from hfguard.engine import SecretEngine
     from hfguard.models import Chunk
-    from hfguard.rules import RuleSet, expand_example, load_default_rules
+    from hfguard.secrets.engine import SecretEngine
+    from hfguard.secrets.rules import RuleSet, expand_example, load_default_rules
 
     engine = SecretEngine(RuleSet((dataclasses.replace(rule, path=None),), load_default_rules().global_allowlist))
     for kind, examples, want in (("tps", rule.tps, True), ("fps", rule.fps, False)):

@@ -13,10 +13,10 @@ from typing import Any
 
 import ahocorasick_rs
 
-from hfguard.heuristics import looks_like_placeholder
 from hfguard.models import Category, Chunk, Match
-from hfguard.rules import Rule, RuleSet
-from hfguard.validators import ENTROPY_ONLY_VALIDATORS, VALIDATORS, shannon_entropy
+from hfguard.secrets.heuristics import looks_like_placeholder
+from hfguard.secrets.rules import Rule, RuleSet
+from hfguard.secrets.validators import ENTROPY_ONLY_VALIDATORS, VALIDATORS, shannon_entropy
 
 LINE_WINDOW = 1024  # chars kept on each side of a keyword hit on a long line
 MULTILINE_WINDOW = 16384  # chars after a hit that a multi-line rule (PEM block) may span

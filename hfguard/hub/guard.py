@@ -24,9 +24,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from hfguard.config import Config
-from hfguard.hub_gate import GateOptions, GuardUnavailable, UploadBlocked, check, make_options
-from hfguard.hub_hooks import (
+from hfguard.hub.gate import GateOptions, GuardUnavailable, UploadBlocked, check, make_options
+from hfguard.hub.hooks import (
     activate,
     deactivate,
     ensure_supported,
@@ -34,7 +33,8 @@ from hfguard.hub_hooks import (
     reset_context_options,
     set_context_options,
 )
-from hfguard.hub_outgoing import Outgoing, folder_items, source_item, texts
+from hfguard.policy.config import Config
+from hfguard.sources.upload import Outgoing, folder_items, source_item, texts
 
 __all__ = ["Guard", "GuardUnavailable", "UploadBlocked", "installed", "protect", "safe_upload"]
 

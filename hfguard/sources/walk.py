@@ -8,8 +8,8 @@ import stat
 from dataclasses import dataclass, field
 from typing import IO
 
-from hfguard.globs import matches
 from hfguard.models import FileError
+from hfguard.policy.paths import matches
 
 # Folders that are never published content (or that huggingface_hub never uploads).
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache",

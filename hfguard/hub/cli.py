@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from hfguard.errors import EXIT_OK, EXIT_USAGE, HfguardError
 
 if TYPE_CHECKING:
-    from hfguard.hub_gate import UploadBlocked
+    from hfguard.hub.gate import UploadBlocked
 
 
 def add_upload_parser(sub: argparse._SubParsersAction, config_help: str) -> None:  # type: ignore[type-arg]
@@ -45,9 +45,9 @@ def add_upload_parser(sub: argparse._SubParsersAction, config_help: str) -> None
 
 def cmd_upload(args: argparse.Namespace) -> int:
     from hfguard.hub import Guard
-    from hfguard.hub_gate import UploadBlocked, check, make_options, unscanned_excluded
-    from hfguard.hub_hooks import ensure_supported
-    from hfguard.hub_outgoing import file_item, folder_items, texts
+    from hfguard.hub.gate import UploadBlocked, check, make_options, unscanned_excluded
+    from hfguard.hub.hooks import ensure_supported
+    from hfguard.sources.upload import file_item, folder_items, texts
 
     if getattr(args, "redact", False):  # explicit only: the copy is checked and uploaded in its place
         from hfguard.redact.api import upload_redacted

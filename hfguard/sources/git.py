@@ -10,7 +10,7 @@ here, on the first git command, so a scan of files on disk never pays for it.
 (hunks of `git log -p -U0`), so line numbers are those of the blob in that commit, and a secret
 added in one commit and deleted in a later one is still found.
 
-A Git LFS pointer (hfguard.lfs) stands for its object in the local LFS store: that file, checked
+A Git LFS pointer (hfguard.sources.lfs) stands for its object in the local LFS store: that file, checked
 against the pointer's sha256 and size, is scanned whole under the pointer's path, since it is what
 git-lfs uploads with the push. An object that is not on this machine is a note (a push from here
 cannot send it); an object that does not match its pointer is an error.
@@ -28,12 +28,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from hfguard import lfs
 from hfguard.errors import HfguardError
 from hfguard.models import Blob, Finding, Report
 from hfguard.readers import choose_reader
 from hfguard.scanner import ScanOptions, scan_blobs
-from hfguard.walk import filtered
+from hfguard.sources import lfs
+from hfguard.sources.walk import filtered
 
 if TYPE_CHECKING:
     from git.cmd import Git

@@ -184,7 +184,7 @@ def base64_secret(value: str) -> bool:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
         return len(raw) >= 16  # binary: key material
-    from hfguard.heuristics import looks_like_placeholder
+    from hfguard.secrets.heuristics import looks_like_placeholder
 
     return len(text) >= 4 and text.isprintable() and not looks_like_placeholder(text)
 

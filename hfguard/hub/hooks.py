@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from hfguard.hub_gate import (
+from hfguard.hub.gate import (
     GateOptions,
     GuardUnavailable,
     check,
@@ -41,7 +41,7 @@ from hfguard.hub_gate import (
     remember_uploading,
     uploaded,
 )
-from hfguard.hub_outgoing import (
+from hfguard.sources.upload import (
     Outgoing,
     bucket_items,
     folder_items,

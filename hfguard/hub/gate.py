@@ -32,14 +32,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-from hfguard.baseline import find_baseline_file, load_baseline
-from hfguard.config import Config, load_config
 from hfguard.errors import EXIT_BLOCKING, EXIT_USAGE, HfguardError
-from hfguard.hub_outgoing import Outgoing, content_key, sha256_key
 from hfguard.masking import printable
 from hfguard.models import Blob, FileError, Finding, Report
-from hfguard.readers.progress import Progress
+from hfguard.policy.baseline import find_baseline_file, load_baseline
+from hfguard.policy.config import Config
+from hfguard.policy.discover import load_config
+from hfguard.report.progress import Progress
 from hfguard.scanner import ScanOptions, scan_blobs
+from hfguard.sources.upload import Outgoing, content_key, sha256_key
 
 logger = logging.getLogger("hfguard")
 
@@ -272,7 +273,7 @@ def check(items: Sequence[Outgoing], options: GateOptions, target: str | None = 
     """Scan `items`; raise UploadBlocked if any would publish something that blocks. Returns the
     paths sent unscanned because the config excludes them, also logged as a WARNING once per
     upload (unless `log_excluded` is False: the caller says it)."""
-    from hfguard.walk import filtered
+    from hfguard.sources.walk import filtered
 
     config = options.config
     todo = []

@@ -1,0 +1,2 @@
+"""Reports: a scan's findings as text for people, JSON (the version 1 contract) and SARIF 2.1.0.
+"""
