@@ -261,7 +261,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def _write_report(report: Report, args: argparse.Namespace, config: Any) -> None:
     if args.format == "json":
-        text = json.dumps(report.to_dict(show_suppressed=args.show_suppressed), indent=2) + "\n"
+        from hfguard.report.json import format_json
+
+        text = format_json(report, show_suppressed=args.show_suppressed)
     elif args.format == "sarif":
         from hfguard.report.sarif import format_sarif
         from hfguard.scanner import build_ruleset
