@@ -94,6 +94,27 @@ class Match:
     message: str | None = None
     # Absolute column/line overrides (used by aggregated column findings).
     count: int | None = None
+    # A grouped match (a column or file full of personal data): where each value it covers is,
+    # as (chunk, offset into chunk.text), in order, the first MAX_OCCURRENCES; `count` says how
+    # many in all. The match's own chunk/start are the first of them.
+    places: tuple[tuple[Chunk, int], ...] | None = None
+
+
+MAX_OCCURRENCES = 1000  # places a grouped finding lists (JSON `occurrences`); `count` has them all
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One value a grouped finding covers, located as a finding's top-level fields are."""
+
+    line: int | None
+    column: int | None
+    row: int | None
+    cell: int | None
+    field: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "row": self.row, "cell": self.cell, "field": self.field}
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,10 @@ class Finding:
     blocking: bool
     message: str | None = None
     suppressed: str | None = None  # why it does not count: "baseline", "inline", "config"
+    # A finding that groups many values (a column or file full of personal data): how many in
+    # all, and where each is (the first MAX_OCCURRENCES); None for a finding of one value.
+    count: int | None = None
+    occurrences: tuple[Occurrence, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -134,6 +159,9 @@ class Finding:
             data["message"] = self.message
         if self.suppressed:
             data["suppressed"] = self.suppressed
+        if self.count is not None:
+            data["count"] = self.count
+            data["occurrences"] = [o.to_dict() for o in self.occurrences or ()]
         return data
 
 

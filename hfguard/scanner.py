@@ -25,6 +25,7 @@ from hfguard.models import (
     FileError,
     Finding,
     Match,
+    Occurrence,
     Report,
     Severity,
 )
@@ -278,6 +279,8 @@ class FileScanner:
                 blocking=reason is None and self.policy.blocks(match.severity),
                 message=redact_ordered(match.message, secrets),
                 suppressed=reason,
+                count=match.count,
+                occurrences=occurrences(match.places, secrets) if match.count is not None else None,
             )
             (result.suppressed if reason else result.findings).append(finding)
 
@@ -308,6 +311,56 @@ class _MatchCap:
             f"{path}: {count} more match(es) of {rule} not listed (over {MAX_MATCHES_PER_RULE} in one file)"
             for rule, count in sorted(self.dropped.items())
         ]
+
+
+def occurrences(places: tuple[tuple[Chunk, int], ...] | None, secrets: tuple[str, ...]) -> tuple[Occurrence, ...]:
+    """Where each value of a grouped match is (as a finding's own fields say it). Places come in
+    order, those of one chunk together and by offset: each chunk's text is walked once."""
+    if not places:
+        return ()
+    found: list[Occurrence] = []
+    fields: dict[str | None, str | None] = {}
+    i = 0
+    while i < len(places):
+        chunk = places[i][0]
+        j = i + 1
+        while j < len(places) and places[j][0] is chunk:
+            j += 1
+        for line, column, row, field_name in _locate_all(chunk, [offset for _, offset in places[i:j]]):
+            if field_name not in fields:
+                fields[field_name] = redact_ordered(field_name, secrets)
+            found.append(Occurrence(line, column, row, chunk.cell, fields[field_name]))
+        i = j
+    return tuple(found)
+
+
+def _locate_all(chunk: Chunk, offsets: list[int]) -> Iterator[tuple[int | None, int | None, int | None, str | None]]:
+    """(line, column, row, field) of each offset into one chunk, as `locate` and
+    LocatedChunk.where give them, counting the chunk's newlines once (offsets ascending)."""
+    text = chunk.text
+    newlines, pos = 0, 0
+    located = chunk if isinstance(chunk, LocatedChunk) else None
+    for offset in offsets:
+        if offset < pos:  # out of order: count afresh
+            newlines, pos = 0, 0
+        newlines += text.count("\n", pos, offset)
+        pos = offset
+        begin = text.rfind("\n", 0, offset) + 1
+        if located is not None:
+            if located.index is not None and located.starts is None:
+                end = text.find("\n", offset)
+                where = located.index.where(newlines, offset - begin, text[begin : end if end >= 0 else len(text)])
+            else:
+                where = located.where(offset)
+            yield where.line, where.column, where.row, where.field
+            continue
+        column = (offset - begin + 1) if newlines else (chunk.column + offset)
+        if chunk.line is None:
+            yield None, None, chunk.row, chunk.field
+        elif chunk.line_map is not None:
+            yield chunk.line_map[min(newlines, len(chunk.line_map) - 1)], column, chunk.row, chunk.field
+        else:
+            yield chunk.line + newlines, column, chunk.row, chunk.field
 
 
 def locate(chunk: Chunk, offset: int) -> tuple[int | None, int | None]:

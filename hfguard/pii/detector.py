@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from hfguard.models import Category, Chunk, ChunkKind, Match, Severity
+from hfguard.models import MAX_OCCURRENCES, Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import checks, dense
 from hfguard.pii.columns import Field, classify, count_fits, free_text, is_empty, value_fits
 from hfguard.pii.entities import ENTITIES, PERSON_IDENTIFIERS, Entity
@@ -95,6 +95,7 @@ class ColumnStat:
     count: int = 0
     distinct: set[str] = field(default_factory=set)
     first: Hit | None = None
+    places: list[Hit] = field(default_factory=list)  # the first MAX_OCCURRENCES (see keep_places)
 
     def add(self, hit: Hit) -> None:
         self.count += 1
@@ -102,6 +103,22 @@ class ColumnStat:
             self.distinct.add(hit.value)
         if self.first is None or hit.order < self.first.order:
             self.first = hit
+        keep_places(self.places, (hit,))
+
+
+def keep_places(places: list[Hit], new: Iterator[Hit] | tuple[Hit, ...] | list[Hit]) -> None:
+    """Add hits to `places`, which keeps (at least) the MAX_OCCURRENCES first by order: trimmed
+    to them whenever it grows past twice that (hits arrive nearly in order)."""
+    places.extend(new)
+    if len(places) > 2 * MAX_OCCURRENCES:
+        places.sort(key=lambda h: h.order)
+        del places[MAX_OCCURRENCES:]
+
+
+def first_places(places: list[Hit]) -> tuple[tuple[Chunk, int], ...]:
+    """The MAX_OCCURRENCES first places, in order, as Match.places."""
+    ordered = sorted(places, key=lambda h: h.order)[:MAX_OCCURRENCES]
+    return tuple((h.chunk, h.start) for h in ordered)
 
 
 @dataclass
@@ -113,6 +130,7 @@ class FieldStat:
     fits: int = 0  # values (all of them) that look like `shape`
     fits_sampled: int = 0  # of the sampled ones
     first_fit: Hit | None = None
+    fit_places: list[Hit] = field(default_factory=list)  # values that fit, the first MAX_OCCURRENCES
     ner_chars: int = 0
     tried: dict[str, int] = field(default_factory=dict)  # entity -> candidates looked at
     kind: str | None = None  # dense.KINDS of its values, decided on its first batch
@@ -295,6 +313,13 @@ class FilePiiDetector:
         first, start = accepted[0], starts[accepted[0]]
         if column.first is None or (seq, start) < column.first.order:
             column.first = Hit(chunk, start, start + len(values[first]), values[first], (seq, start))
+        if len(column.places) < MAX_OCCURRENCES:
+            # the place of each accepted value (their numbers come from the verdicts); the places
+            # kept so far are all of earlier batches, so a full list takes no more
+            keep_places(column.places, [
+                Hit(chunk, starts[n], starts[n] + len(values[n]), values[n], (seq, starts[n]))
+                for n in accepted[:MAX_OCCURRENCES]
+            ])
         if (stat.shape or info.entity) in PERSON_IDENTIFIERS or kind == "PHONE_NUMBER":
             return candidates, candidates  # joins take the whole column, or look for emails/SSNs only
         entities = (kind,)
@@ -391,7 +416,7 @@ class FilePiiDetector:
         counted = None
         if (
             not sampling and stat.shape is not None and stat.first_fit is not None
-            and getattr(chunk, "starts", None) is None and chunk.text.count("\n") >= dense.VECTOR_MIN
+            and len(stat.fit_places) >= MAX_OCCURRENCES and getattr(chunk, "starts", None) is None and chunk.text.count("\n") >= dense.VECTOR_MIN
         ):
             counted = count_fits(stat.shape, chunk.text.split("\n"), info.plain_name)  # all at once
             stat.fits += counted or 0
@@ -409,8 +434,10 @@ class FilePiiDetector:
                 if stat.shape is not None and value_fits(stat.shape, value, info.plain_name):
                     stat.fits += 1
                     stat.fits_sampled += in_sample
-                    if stat.first_fit is None:
-                        stat.first_fit = Hit(chunk, offset, offset + len(value), value, (seq, offset))
+                    if stat.first_fit is None or len(stat.fit_places) < MAX_OCCURRENCES:
+                        hit = Hit(chunk, offset, offset + len(value), value, (seq, offset))
+                        stat.first_fit = stat.first_fit or hit
+                        stat.fit_places.append(hit)
         if self._join_chars > JOIN_CHARS:
             return  # records further on are not joined (a file this large blocks anyway)
         header = stat.shape or info.entity
@@ -604,7 +631,7 @@ class FilePiiDetector:
             entity = ENTITIES[name]
             if not self.parent.enabled(entity):
                 continue
-            column = ColumnStat(count=fstat.fits, first=fstat.first_fit)
+            column = ColumnStat(count=fstat.fits, first=fstat.first_fit, places=fstat.fit_places)
             matches.append(self._aggregate(entity, column, key, False, full=fstat.fits >= COLUMN_FULL))
         matches.sort(key=lambda m: (m.chunk.row or 0, m.start))
         return matches
@@ -620,12 +647,12 @@ class FilePiiDetector:
                 person_fields.setdefault(record, key)
         joined = ColumnStat()
         pairs: tuple[str, str] | None = None
-        for chunk, numbers, key in self._health_sources:
+        for source, (chunk, numbers, key) in enumerate(self._health_sources):
             for record, number, offset, value in self._records(chunk, numbers):
                 person = person_fields.get(record)
                 if person is None or person == key or is_empty(value):
                     continue
-                joined.add(Hit(chunk, offset, offset + len(value), value, (0, offset)))
+                joined.add(Hit(chunk, offset, offset + len(value), value, (source, offset)))
                 pairs = pairs or (person, key)
         if joined.first is None or pairs is None:
             return []
@@ -661,7 +688,7 @@ class FilePiiDetector:
         message = f"{stat.count:,} {noun} {where}"
         return Match(
             entity.rule_id, entity.category, severity, first.chunk, first.start, first.end, first.value,
-            message=message, count=stat.count,
+            message=message, count=stat.count, places=first_places(stat.places) if stat.places else None,
         )
 
     def _text_matches(self) -> list[Match]:
@@ -761,6 +788,7 @@ def _file_match(entity: Entity, hits: list[Hit], count: int, distinct: int) -> M
     return Match(
         entity.rule_id, entity.category, Severity.HIGH, first.chunk, first.start, first.end, first.value,
         message=f"{count:,} {entity.plural} in this file ({distinct:,} distinct)", count=count,
+        places=first_places(hits),
     )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 from hfguard import __version__
+from hfguard.masking import printable
 from hfguard.models import Report
 from hfguard.secrets.rules import Rule
 
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.0", "low": "2.0"}
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+MAX_LOCATIONS = 100  # values of a grouped finding given as its result's locations
 
 
 def format_sarif(report: Report, rules: dict[str, Rule]) -> dict[str, Any]:
@@ -38,24 +40,22 @@ def format_sarif(report: Report, rules: dict[str, Rule]) -> dict[str, Any]:
         descriptors.append(descriptor)
     results = []
     for f in report.findings:
-        region: dict[str, Any] = {}
-        if f.line is not None:
-            region["startLine"] = f.line
-            if f.column is not None:
-                region["startColumn"] = f.column
-        location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": f.path.replace("\\", "/")}}}
-        if region:
-            location["physicalLocation"]["region"] = region
+        uri = f.path.replace("\\", "/")
+        if f.occurrences:  # a grouped finding: each value it covers (the first MAX_LOCATIONS)
+            locations = [_location(uri, o.line, o.column, o.row, o.cell, o.field) for o in f.occurrences[:MAX_LOCATIONS]]
+        else:
+            locations = [_location(uri, f.line, f.column)]
         where = f" ({f.location})" if f.location else ""
         results.append({
             "ruleId": f.rule,
             "ruleIndex": rule_index[f.rule],
             "level": _LEVEL[f.severity.value],
             "message": {"text": f"{f.category.value}: {f.rule} {f.preview}{where}" + (f" - {f.message}" if f.message else "")},
-            "locations": [location],
+            "locations": locations,
             "partialFingerprints": {"hfguardFingerprint/v1": f.fingerprint},
             "properties": {"category": f.category.value, "severity": f.severity.value, "blocking": f.blocking,
-                           "cell": f.cell, "row": f.row, "field": f.field},
+                           "cell": f.cell, "row": f.row, "field": f.field,
+                           **({"count": f.count} if f.count is not None else {})},
         })
     invocation: dict[str, Any] = {"executionSuccessful": not report.errors}
     if report.errors:
@@ -74,6 +74,24 @@ def format_sarif(report: Report, rules: dict[str, Rule]) -> dict[str, Any]:
             "invocations": [invocation],
         }],
     }
+
+
+def _location(uri: str, line: int | None, column: int | None, row: int | None = None, cell: int | None = None,
+              field: str | None = None) -> dict[str, Any]:
+    """A SARIF location: the file, the line and column where there is one, and (for a value of a
+    grouped finding) its cell, row and field as the location's message."""
+    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": uri}}}
+    if line is not None:
+        region: dict[str, Any] = {"startLine": line}
+        if column is not None:
+            region["startColumn"] = column
+        location["physicalLocation"]["region"] = region
+    parts = [f"cell {cell}"] if cell is not None else []
+    parts += [f"row {row}"] if row is not None else []
+    parts += [f"field {printable(field)}"] if field is not None else []
+    if parts:
+        location["message"] = {"text": ", ".join(parts)}
+    return location
 
 
 def _pii_descriptions() -> dict[str, str]:

@@ -69,6 +69,30 @@ def _where(f: Finding) -> str:
     return printable(where + (f" ({', '.join(extras)})" if extras else ""))
 
 
+SHOWN_PLACES = 10  # places of a grouped finding named on its line; the rest is "…"
+
+
+def _places(f: Finding) -> str | None:
+    """`rows 2, 5, 9, … (40 in all)`: where the values of a grouped finding are (rows of a data
+    file, else lines, else JSON key paths); None for a finding of one value."""
+    found = f.occurrences or ()
+    if f.count is None or f.count < 2 or len(found) < 2:
+        return None
+    labels: list[str]
+    if all(o.row is not None for o in found):
+        noun, labels = "rows", [str(o.row) for o in found]
+    elif all(o.line is not None for o in found):
+        noun, labels = "lines", [str(o.line) for o in found]
+    elif all(o.field is not None for o in found):
+        noun, labels = "fields", [str(o.field) for o in found]
+    else:
+        return None
+    distinct = [label for i, label in enumerate(labels) if i == 0 or labels[i - 1] != label]
+    shown = ", ".join(distinct[:SHOWN_PLACES])
+    more = ", \u2026" if len(distinct) > SHOWN_PLACES or len(found) < f.count else ""
+    return printable(f"{noun} {shown}{more} ({f.count:,} in all)")
+
+
 def format_text(report: Report, colour: bool = False, show_suppressed: bool = False, hints: dict[str, str] | None = None,
                 quiet: bool = False) -> str:
     """The text report. `quiet` (--quiet): nothing when nothing blocks and nothing failed; else
@@ -87,6 +111,9 @@ def format_text(report: Report, colour: bool = False, show_suppressed: bool = Fa
         lines.append(f"{_where(f)}: {tag} {f.rule}  {printable(f.preview)}{mark}")
         if f.message:
             lines.append(f"    {printable(f.message)}")
+        places = _places(f)
+        if places:
+            lines.append(f"    {places}")
         hint = (hints or {}).get(f.rule)
         if hint:
             lines.append(f"    fix: {hint}")
