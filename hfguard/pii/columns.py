@@ -39,10 +39,15 @@ _HEADER_ENTITIES: list[tuple[re.Pattern[str], str]] = [
                 r"billing_?address|shipping_?address|addr)(?:_|$)"), "STREET_ADDRESS"),
 ]
 # Headers that say health data by themselves (strong), or only next to a person identifier (weak).
+# Whole header words only: `rx_bytes`, `gau_icdf`, `river_discharge_m3s` and `patients` (a count)
+# say nothing about health.
 _HEALTH_STRONG = re.compile(
-    r"(?:^|_)(?:diagnos[ie]s|diagnosis|dx|icd\w*|mrn|medical_?record\w*|patient\w*|medications?|"
-    r"prescriptions?|rx|npi|mbi|medicare\w*|hiv\w*|allerg(?:y|ies)|lab_?results?|blood_?type|"
-    r"comorbidit(?:y|ies)|chief_?complaint|discharge\w*)(?:_|$)"
+    r"(?:^|_)(?:diagnos[ie]s|diagnosis|diagnosis_?(?:codes?|desc\w*|names?)|dx(?:_?codes?)?|"
+    r"icd(?:_?(?:9|10))?(?:_?cm)?(?:_?codes?)?|mrn|medical_?records?(?:_?(?:number|no|id))?|"
+    r"patient_?(?:diagnos[ie]s|diagnosis|conditions?|notes?|history)|medications?|"
+    r"prescriptions?|rx(?:_?(?:names?|drugs?|codes?))?|npi|mbi|medicare_?(?:id|number|no)|hiv(?:_?status)?|"
+    r"allerg(?:y|ies)|lab_?results?|blood_?type|comorbidit(?:y|ies)|chief_?complaint|"
+    r"discharge_?(?:diagnos[ie]s|diagnosis|summary|notes?))$"
 )
 _HEALTH_WEAK = re.compile(
     r"(?:^|_)(?:(?:medical|health)_?(?:conditions?|history|notes?|status)|diseases?|symptoms?|treatments?|"
@@ -98,6 +103,8 @@ def value_fits(entity: str, value: str, full_name: bool = False) -> bool:
         return len(value) <= 40 and bool(_DATE_VALUE.fullmatch(value))
     if entity == "STREET_ADDRESS":
         return 6 <= len(value) <= 200 and bool(_ADDRESS_VALUE.match(value)) and any(c.isalpha() for c in value)
+    if entity == "HEALTH_FIELD":  # a diagnosis, a drug, a code: a number alone is a count or a measure
+        return not is_empty(value) and any(c.isalpha() for c in value)
     return not is_empty(value)
 
 
@@ -138,4 +145,6 @@ def count_fits(entity: str, values: list[str], full_name: bool = False) -> int |
             fits = pc.and_(fits, pc.match_substring_regex(stripped, r"\pL"))
         if entity == "PERSON" and full_name:
             fits = pc.and_(fits, pc.match_substring(stripped, " "))
+    if entity == "HEALTH_FIELD":
+        fits = pc.and_(fits, pc.match_substring_regex(stripped, r"\pL"))
     return int(pc.sum(pc.cast(fits, pa.int64())).as_py() or 0)
