@@ -231,3 +231,42 @@ def test_notebook_output_table_lists_its_places(tmp_path: Path, capsys: pytest.C
     for p, line in zip(places, table[1:]):
         planted = line.split()[-1]
         assert planted in disk[p["line"] - 1]
+
+
+def test_header_named_columns_list_their_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Names and dates of birth (columns known by their header, counted at once past a sample)."""
+    rng = random.Random(11)
+    total = 5000
+    names = [f"{rng.choice(FIRST).title()} {rng.choice(FIRST).title()}son" for _ in range(total)]
+    births = [f"19{rng.randrange(40, 99)}-0{rng.randrange(1, 9)}-1{rng.randrange(0, 9)}" for _ in range(total)]
+    emails = [email(rng, i) for i in range(total)]
+    pq.write_table(pa.table({"name": names, "email": emails, "dob": births}), tmp_path / "people.parquet")
+    code, out = scan(capsys, "json", str(tmp_path / "people.parquet"))
+    assert code == 1
+    found = by_field(json.loads(out))
+    for column in ("name", "dob"):
+        f = found[column]
+        assert f["count"] == total
+        assert [p["row"] for p in f["occurrences"]] == list(range(1, 1001))
+
+
+def test_ray_report_carries_the_same_occurrences(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install '.[ray]'")
+    from hfguard.distributed import scan_paths_ray
+    from hfguard.scanner import ScanOptions, scan_disk
+
+    records, rows = planted_table()
+    write(tmp_path / "a.parquet", records)
+    write(tmp_path / "b.jsonl", records)
+    options = ScanOptions(jobs=1)
+    local = scan_disk([str(tmp_path)], options).to_dict()
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        distributed = scan_paths_ray([str(tmp_path)], options).to_dict()
+    finally:
+        ray.shutdown()
+    for doc in (local, distributed):
+        doc["stats"].pop("seconds")
+    ssn = [f for f in distributed["findings"] if f["rule"] == "pii-us-ssn"]
+    assert len(ssn) == 2 and all([p["row"] for p in f["occurrences"]] == rows["ssn"] for f in ssn)
+    assert distributed == local

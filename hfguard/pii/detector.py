@@ -50,6 +50,10 @@ NOISE_RATIO = 0.6  # ...confirmed less often than this: the column holds IDs, no
 STATS_SAMPLE = 2000  # values per column looked at to tell free text from identifiers
 JOIN_VALUES = 200_000  # values per column looked at when joining people with health data
 JOIN_CHARS = 64 * 1024 * 1024  # column text kept per side for the join (bounds memory)
+# Chunk text the places of grouped findings may keep alive per file (each place points into its
+# chunk until finish() locates it): a column with a value every few thousand rows of a huge file
+# lists fewer places past this, never more memory; `count` stays whole.
+PLACES_CHARS = 64 * 1024 * 1024
 
 # Files that list a project's people on purpose (public contributor information).
 _PEOPLE_FILES = re.compile(
@@ -97,13 +101,14 @@ class ColumnStat:
     first: Hit | None = None
     places: list[Hit] = field(default_factory=list)  # the first MAX_OCCURRENCES (see keep_places)
 
-    def add(self, hit: Hit) -> None:
+    def add(self, hit: Hit, place: bool = True) -> None:
         self.count += 1
         if len(self.distinct) < 10000:
             self.distinct.add(hit.value)
         if self.first is None or hit.order < self.first.order:
             self.first = hit
-        keep_places(self.places, (hit,))
+        if place:
+            keep_places(self.places, (hit,))
 
 
 def keep_places(places: list[Hit], new: Iterator[Hit] | tuple[Hit, ...] | list[Hit]) -> None:
@@ -199,6 +204,8 @@ class FilePiiDetector:
         self._text_counts: dict[str, int] = {}
         self._text_line_total = 0
         self._recorded: set[tuple[int, int, str]] = set()
+        self._place_chunks: dict[int, Chunk] = {}  # chunks places point into (PLACES_CHARS)
+        self._place_chars = 0
         # records joining a person with health data: (chunk, value numbers or None for all, key)
         self._person_sources: list[tuple[Chunk, list[int] | None, str]] = []
         self._health_sources: list[tuple[Chunk, list[int] | None, str]] = []
@@ -313,7 +320,7 @@ class FilePiiDetector:
         first, start = accepted[0], starts[accepted[0]]
         if column.first is None or (seq, start) < column.first.order:
             column.first = Hit(chunk, start, start + len(values[first]), values[first], (seq, start))
-        if len(column.places) < MAX_OCCURRENCES:
+        if len(column.places) < MAX_OCCURRENCES and self._may_place(chunk):
             # the place of each accepted value (their numbers come from the verdicts); the places
             # kept so far are all of earlier batches, so a full list takes no more
             keep_places(column.places, [
@@ -324,6 +331,17 @@ class FilePiiDetector:
             return candidates, candidates  # joins take the whole column, or look for emails/SSNs only
         entities = (kind,)
         return candidates, candidates + [(starts[n], starts[n] + len(values[n]), entities) for n in accepted]
+
+    def _may_place(self, chunk: Chunk) -> bool:
+        """Whether a place may point into `chunk` (kept alive until finish()): chunks already
+        pointed into may, others while their text fits in PLACES_CHARS."""
+        if id(chunk) in self._place_chunks:
+            return True
+        if self._place_chars + len(chunk.text) > PLACES_CHARS:
+            return False
+        self._place_chunks[id(chunk)] = chunk
+        self._place_chars += len(chunk.text)
+        return True
 
     def _field_stat(self, info: Field) -> FieldStat:
         stat = self._fields.get(info.key)
@@ -416,7 +434,10 @@ class FilePiiDetector:
         counted = None
         if (
             not sampling and stat.shape is not None and stat.first_fit is not None
-            and len(stat.fit_places) >= MAX_OCCURRENCES and getattr(chunk, "starts", None) is None and chunk.text.count("\n") >= dense.VECTOR_MIN
+            and getattr(chunk, "starts", None) is None and chunk.text.count("\n") >= dense.VECTOR_MIN
+            # one by one while the places of a column that will be reported are still wanted
+            and (len(stat.fit_places) >= MAX_OCCURRENCES or stat.fits_sampled < 0.6 * stat.cells
+                 or not self._may_place(chunk))
         ):
             counted = count_fits(stat.shape, chunk.text.split("\n"), info.plain_name)  # all at once
             stat.fits += counted or 0
@@ -437,7 +458,8 @@ class FilePiiDetector:
                     if stat.first_fit is None or len(stat.fit_places) < MAX_OCCURRENCES:
                         hit = Hit(chunk, offset, offset + len(value), value, (seq, offset))
                         stat.first_fit = stat.first_fit or hit
-                        stat.fit_places.append(hit)
+                        if self._may_place(chunk):
+                            stat.fit_places.append(hit)
         if self._join_chars > JOIN_CHARS:
             return  # records further on are not joined (a file this large blocks anyway)
         header = stat.shape or info.entity
@@ -561,7 +583,7 @@ class FilePiiDetector:
         hit = Hit(chunk, start, end, chunk.text[start:end], (seq, start))
         if chunk.kind is ChunkKind.DATA:
             key = info.key if info is not None else ""
-            self._columns.setdefault((key, name), ColumnStat()).add(hit)
+            self._columns.setdefault((key, name), ColumnStat()).add(hit, self._may_place(chunk))
             return
         kept = self._text_hits.setdefault(name, [])
         if len(kept) < MAX_KEPT_HITS:
