@@ -223,6 +223,7 @@ def test_notebook_output_table_lists_its_places(tmp_path: Path, capsys: pytest.C
     path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
     code, out = scan(capsys, "json", str(path))
     (f,) = [f for f in json.loads(out)["findings"] if f["rule"] == "pii-email"]
+    assert code == 1 and f["severity"] == "high"
     assert f["count"] == 25
     places = f["occurrences"]
     assert len(places) == 25 and {p["cell"] for p in places} == {2}
