@@ -25,9 +25,15 @@ TEST_CARDS = frozenset(
 )
 
 
+# 12-digit cards are Maestro's (50, 56-69, 0604).
+_MAESTRO_12 = re.compile(r"5[06-9]\d{10}|6\d{11}|0604\d{8}")
+
+
 def card_ok(value: str) -> bool:
     digits = digits_of(value)
-    return 13 <= len(digits) <= 19 and luhn_checksum_ok(digits) and digits not in TEST_CARDS and len(set(digits)) > 2
+    if len(digits) == 12 and _MAESTRO_12.fullmatch(digits) is None:
+        return False
+    return 12 <= len(digits) <= 19 and luhn_checksum_ok(digits) and digits not in TEST_CARDS and len(set(digits)) > 2
 
 
 # Values printed in standards and official documentation as examples (IBAN registry, CMS):

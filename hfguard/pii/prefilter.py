@@ -21,7 +21,7 @@ _NUMBER = re.compile(r"\d[\d ()\-]{7,26}\d")
 _DOTTED = re.compile(r"\d{1,4}\.\d{1,3}\.\d{1,4}(?:\.\d{1,3}(?:/\d{1,2})?)?")
 _EMAIL_DOMAIN = re.compile(r"@[\w-]+(?:\.[\w-]+)+")
 _EMAIL_LOCAL = re.compile(r"[\w.!#$%&'*+=?^`{|}~-]{1,64}$")
-_IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?")
+_IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?!\w)")  # not into "Quien"
 _BTC = re.compile(r"[13][a-km-zA-HJ-NP-Z1-9]{25,34}")
 _BECH32 = re.compile(r"bc1[02-9ac-hj-np-z]{25,59}")
 _IBAN_START = re.compile(r"[A-Z]{2}\d{2}")
@@ -80,7 +80,10 @@ CONTEXT_RES: dict[str, re.Pattern[str]] = {
         "UK_NHS": r"<nhs>",
         "US_SSN": r"<ssn|social[\s_-]*security|<ss#",
         "CREDIT_CARD": r"card|visa|master|amex|<cc>|credit|debit|payment|<pan>",
-        "PHONE_NUMBER": r"phone|mobile|<cell|<tel>|<fax>|<call|text me|whatsapp",
+        "PHONE_NUMBER": (
+            r"phone|mobile|<cell|<tel>|<fax>|<call|text me|whatsapp|<telefon|<handy>|<cellulare|<portable>|"
+            r"<m[oó]vil>|<my number>|<num[eé]ro de t[eé]l|<reach me"
+        ),
     }.items()
 }
 
@@ -125,7 +128,8 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
     "UK_NHS": ("nhs",),
     "US_SSN": ("ssn", "social", "ss#"),
     "CREDIT_CARD": ("card", "visa", "master", "amex", "cc", "credit", "debit", "payment", "pan"),
-    "PHONE_NUMBER": ("phone", "mobile", "cell", "tel", "fax", "call", "text me", "whatsapp"),
+    "PHONE_NUMBER": ("phone", "mobile", "cell", "tel", "fax", "call", "text me", "whatsapp", "telefon", "handy",
+                     "portable", "movil", "m\u00f3vil", "my number", "numero de", "num\u00e9ro de", "reach me"),
 }
 _ANCHOR_WORDS = sorted({a for anchors in _ANCHORS.values() for a in anchors})
 _ANCHOR_ENTITIES = {a: tuple(e for e, anchors in _ANCHORS.items() if a in anchors) for a in _ANCHOR_WORDS}
@@ -190,6 +194,7 @@ def _word_bounded(text: str, start: int, end: int) -> bool:
 
 
 _SSN_ONLY = ("US_SSN",)
+_SSN_PHONE = ("US_SSN", "PHONE_NUMBER")
 _PHONE_ONLY = ("PHONE_NUMBER",)
 _IP_ONLY = ("IP_ADDRESS",)
 _PHONE_CARD = ("PHONE_NUMBER", "CREDIT_CARD")
@@ -197,6 +202,19 @@ _CARD_ONLY = ("CREDIT_CARD",)
 _NONE: tuple[str, ...] = ()
 _DOTTED_PHONE = re.compile(r"\+?\(?\d{2,4}\)?[. ]\d{3}[. ]\d{4}")
 _SINGLE_DIGIT_GROUP = re.compile(r"(?:^|[ ()-])\d(?=[ ()-]|$)")
+_EXTENSION = re.compile(r" ?(?:x|ext\.?|extension) ?\d{1,6}(?![\w])", re.IGNORECASE)
+
+
+def _after(text: str, end: int) -> str:
+    """The character after a number, as the shape tests see it: a phone extension ("x412",
+    " ext. 12") ends the number like a space; "-" before a letter (a UUID's
+    head, "5332-eb12") continues the token like a letter."""
+    after = text[end] if end < len(text) else " "
+    if after.isalnum() and after in "xXeE" and _EXTENSION.match(text, end):
+        return " "
+    if after == "-" and end + 1 < len(text) and text[end + 1].isalnum():
+        return "a"
+    return after
 
 
 def _number_entities(text: str, start: int, end: int) -> tuple[int, int, tuple[str, ...]]:
@@ -206,7 +224,7 @@ def _number_entities(text: str, start: int, end: int) -> tuple[int, int, tuple[s
     if before == "+" or before == "(":
         start -= 1
         before = text[start - 1] if start else " "
-    after = text[end] if end < len(text) else " "
+    after = _after(text, end)
     if before.isalnum() or before in "_.-/:#" or after.isalnum() or after in "_/":
         return start, end, _NONE
     value = text[start:end]
@@ -216,14 +234,14 @@ def _number_entities(text: str, start: int, end: int) -> tuple[int, int, tuple[s
     n = length - value.count(" ") - value.count("-") - value.count("(") - value.count(")") - value.count("+")
     if n < 8:
         return start, end, _NONE
-    if " " in value and len(_SINGLE_DIGIT_GROUP.findall(value)) > 1:
+    if " " in value and len(_SINGLE_DIGIT_GROUP.findall(value.replace("(0)", ""))) > 1:
         return start, end, _NONE  # "0 0 0 1 2 3": numbers in a row, not an identifier
     if n == 9:
-        return start, end, _SSN_ONLY
+        return start, end, _SSN_PHONE  # (nine-digit phone numbers: France, Italy, Spain)
     if n < 10:
         return start, end, _PHONE_ONLY if value[0] == "+" else _NONE
-    if n <= 12:
-        return start, end, _PHONE_ONLY
+    if n <= 11:
+        return start, end, _PHONE_ONLY  # (12 digits: a phone, or a Maestro card)
     if n <= 15:
         return start, end, _PHONE_CARD
     if n <= 19:
@@ -235,6 +253,8 @@ def _dotted_entities(text: str, start: int, end: int) -> tuple[str, ...]:
     """An IPv4 address or a dotted phone number; not a version, a decimal or a date."""
     before = text[start - 1] if start else " "
     after = text[end : end + 2]
+    if _EXTENSION.match(text, end):
+        after = " "
     if before.isalnum() or before in "_.-/:#" or (after[:1].isalnum() or (after and after[0] in "_/")):
         return _NONE  # ("" in "_/" is true: a value at the very end of a text was lost here)
     if after[:1] == "." and after[1:2].isdigit():
@@ -314,7 +334,7 @@ def find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate]
                 e -= 1
             if not (bare_ssn and bare_phone) and text[s:e].isdigit():
                 n = e - s
-                if (n == 9 and not bare_ssn) or (10 <= n <= 12 and not bare_phone):
+                if (n == 9 and not (bare_ssn or bare_phone)) or (10 <= n <= 11 and not bare_phone):
                     continue
             s, e, entities = _number_entities(text, s, e)
             if entities:

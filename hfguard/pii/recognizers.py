@@ -179,9 +179,11 @@ def email_ok(address: str) -> bool:
 # Presidio's regions for numbers written without a country code (it lists "UK" and "FE", which
 # phonenumbers does not know: GB and FR are meant). A number written with "+" or "00" is matched
 # whatever its country: phonenumbers reads the country code from it.
-PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")
-# Cheap candidates: a run of digits with the separators phone numbers use, 7 digits or more.
-_PHONE_CANDIDATE = re.compile(r"(?:\+|\b00)?\(?\d[\d \t().\-/]{5,24}\d")
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "IT", "ES")
+# Cheap candidates: a run of digits with the separators phone numbers use, 7 digits or more, and
+# an extension ("x412", " ext. 12") after it.
+_PHONE_CANDIDATE = re.compile(r"(?:\+|\b00)?\(?\d[\d \t().\-/]{5,24}\d(?:[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,6}\b)?")
+_EXTENSION = re.compile(r"[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,6}$")
 _NANP = re.compile(r"(?:\+?1[ .-]?)?\(?([2-9]\d\d)\)?[ .-]?([2-9]\d\d)[ .-]?(\d{4})")
 
 
@@ -226,17 +228,48 @@ class PhoneRecognizer(Recognizer):
             start, end = m.span()
             if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue
+            if end + 1 < len(text) and text[end] in "-." and text[end + 1].isalnum():
+                continue  # the head of a UUID, a version or a hyphenated code
             candidate = text[start:end]
-            nanp = _NANP.fullmatch(candidate)
-            if nanp is not None and candidate[:1] not in "+0":
+            extension = _EXTENSION.search(candidate)
+            core = candidate[: extension.start()] if extension is not None else candidate
+            nanp = _NANP.fullmatch(core)
+            if nanp is not None and core[:1] not in "+0":
                 # the common North American shape: validity from the first seven digits
                 digits = nanp.group(1) + nanp.group(2) + nanp.group(3)
                 if _nanp_valid(int(digits[:7])):
                     found.append(self.result(start, end, self.SCORE))
                 continue
-            for s, e in _matcher_spans(candidate):
+            spans = _matcher_spans(candidate)
+            if not spans and self._cued(text, start):
+                spans = _possible_spans(candidate)
+            for s, e in spans:
                 found.append(self.result(start + s, start + e, self.SCORE))
         return found
+
+    def _cued(self, text: str, start: int) -> bool:
+        """A phone word among the few words before: "Phone: 04 3421 438" is a phone number if it
+        has a possible length for its region, valid or not."""
+        words = context_words(text, start)[-3:]
+        return any(w.startswith(_PHONE_CUES) for w in words)
+
+
+# Words that announce a phone number (several languages): with one right before it, a number
+# that is possible (right length for its region) counts, valid or not.
+_PHONE_CUES = ("phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "handy", "telefon", "téléphone",
+               "portable", "cellulare", "móvil", "movil", "reach")
+
+
+@lru_cache(maxsize=16384)
+def _possible_spans(candidate: str) -> tuple[tuple[int, int], ...]:
+    """phonenumbers' matcher with leniency POSSIBLE, in Presidio's regions."""
+    import phonenumbers
+
+    for region in PHONE_REGIONS:
+        spans = tuple((m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(candidate, region, leniency=0))
+        if spans:
+            return spans
+    return ()
 
 
 # --- cards, national identifiers ---------------------------------------------------------------
@@ -280,7 +313,13 @@ def _stdnum(module: str) -> Callable[[str], bool]:
     return valid
 
 
-_iban_valid = _stdnum("iban")
+def _iban_valid(value: str) -> bool:
+    """The country's IBAN length and format and the mod-97 check digits; not the national
+    account number's own check digits (a Spanish IBAN with a wrong CCC is still someone's
+    account number as written, and what a generator or a typo produces)."""
+    from stdnum import iban
+
+    return bool(iban.is_valid(value, check_country=False))
 _nhs_valid = _stdnum("gb.nhs")
 _bitcoin_valid = _stdnum("bitcoin")
 
@@ -318,7 +357,23 @@ EMAIL = PatternRecognizer(
     "EmailRecognizer", "EMAIL_ADDRESS", [Pattern("Email (Medium)", _EMAIL, 0.5)], ["email"],
     validate=email_ok,
 )
-CREDIT_CARD = PatternRecognizer(
+_CARD_CUES = ("card", "credit", "debit", "visa", "master", "maestro", "amex", "pan", "paid", "payment", "charged",
+              "karte", "carte", "tarjeta", "carta")
+
+
+class CardRecognizer(PatternRecognizer):
+    """Presidio's card patterns and more; 12 digits are a (Maestro) card only with a card word
+    among the five words before."""
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        return [
+            r for r in super().find(text)
+            if len(checks.digits_of(text[r.start : r.end])) != 12
+            or any(w.startswith(_CARD_CUES) for w in context_words(text, r.start))
+        ]
+
+
+CREDIT_CARD = CardRecognizer(
     "CreditCardRecognizer", "CREDIT_CARD",
     [
         Pattern(
@@ -328,9 +383,14 @@ CREDIT_CARD = PatternRecognizer(
         ),
         # Mastercard's 2-series (2221-2720), which Presidio's pattern leaves out.
         Pattern("Mastercard 2-series", r"\b2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}\b", 0.3),
+        # JCB's 15-digit 2131/1800 numbers, and 18-19 digit PANs (UnionPay, Visa, Maestro), which
+        # Presidio's pattern leaves out; 12-digit Maestro (checks.card_ok: 50, 56-69 only).
+        Pattern("JCB 15", r"\b(?:2131|1800)\d{11}\b", 0.3),
+        Pattern("Long PAN", r"\b[3-6]\d{3}(?:[- ]?\d{4}){3}[- ]?\d{2,3}\b", 0.3),
+        Pattern("Maestro 12", r"\b(?:5[06-9]\d\d|6\d{3}|0604)[- ]?\d{4}[- ]?\d{4}\b", 0.3),
     ],
     ["credit", "card", "visa", "mastercard", "cc ", "amex", "discover", "jcb", "diners", "maestro", "instapayment"],
-    validate=_luhn,
+    validate=lambda v: _luhn(v) and (len(checks.digits_of(v)) != 12 or checks.card_ok(v)),
 )
 US_SSN = PatternRecognizer(
     "UsSsnRecognizer", "US_SSN",
