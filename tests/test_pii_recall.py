@@ -77,3 +77,47 @@ def test_per_row_recall_on_generated_tickets(locale: str) -> None:
     assert result.clean_flagged <= 0.01 * result.clean, result.lines()
     for entity in ("EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS"):
         assert result.share(entity) >= TARGET, (entity, result.lines())
+
+
+@pytest.mark.parametrize("text, value", [
+    ("DOB 07/24/1936", "07/24/1936"),
+    ("She was born on 12 March 1961 in Leeds.", "12 March 1961"),
+    ("date of birth: 1985-02-11", "1985-02-11"),
+    ("Geburtsdatum: 24.07.1936", "24.07.1936"),
+    ("date de naissance : 03/04/1950, Lyon", "03/04/1950"),
+    ("nato il 3 March 1950 a Roma", "3 March 1950"),
+])
+def test_dates_of_birth_after_a_cue(detector: PiiDetector, text: str, value: str) -> None:
+    assert found(detector, text, "pii-date-of-birth") == [value]
+
+
+def test_a_date_without_a_birth_cue_is_no_date_of_birth(detector: PiiDetector) -> None:
+    assert found(detector, "Released on 2020-01-01; build 07/24/1936.", "pii-date-of-birth") == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Patient: Lola del Quintero, seen today", "Lola del Quintero"),
+    ("Dear Anna Schmidt,\nthanks for your order", "Anna Schmidt"),
+    ("Name: Jean-Luc Dupont", "Jean-Luc Dupont"),
+    ("Pt Jürgen Müller reports pain", "Jürgen Müller"),
+    ("Patient name: Dipl.-Ing. Jürgen Öztürk", "Jürgen Öztürk"),
+])
+def test_names_after_clear_cues_without_ner(detector: PiiDetector, text: str, value: str) -> None:
+    assert found(detector, text, "pii-person") == [value]
+
+
+def test_no_name_after_weak_cues(detector: PiiDetector) -> None:
+    for text in ("Dear Sir or Madam,", "name: str = None", "Patient outcomes improved", "def name(self): pass"):
+        assert found(detector, text, "pii-person") == [], text
+
+
+def test_icd10_without_the_dot_in_a_diagnosis_context(detector: PiiDetector) -> None:
+    assert found(detector, "Diagnosis: E119 type 2 diabetes", "health-icd10") == ["E119"]
+    assert found(detector, "ruff: E501 line too long", "health-icd10") == []
+    assert found(detector, "model E119 widget, part E1190", "health-icd10") == []
+
+
+@pytest.mark.parametrize("locale", piigen.LOCALES)
+def test_per_row_recall_of_dates_of_birth_with_a_cue(locale: str) -> None:
+    result = piigen.measure(piigen.tickets(locale, 350), piigen.hfguard_spans)
+    assert result.share("DATE_OF_BIRTH") >= TARGET, result.lines()

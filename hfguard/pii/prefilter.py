@@ -53,6 +53,14 @@ for _words, _entities in [
     ("bank|account|acct|routing|checking|savings", ("US_BANK_NUMBER",)),
     ("itin|taxpayer", ("US_ITIN",)),
     ("nhs", ("UK_NHS",)),
+    (
+        (
+            "dob|d.o.b|date of birth|birthdate|birth date|birthday|born|geboren|geburtsdatum|naissance|nascita|"
+            "nacimiento|nato|nata|nacido|nacida"
+        ),
+        ("DATE_OF_BIRTH",),
+    ),
+    ("patient|pt|dear|name", ("PERSON",)),
 ]:
     for _w in _words.split("|"):
         _TRIGGERS[_w] = _TRIGGERS.get(_w, ()) + _entities
@@ -78,6 +86,12 @@ CONTEXT_RES: dict[str, re.Pattern[str]] = {
         "US_BANK_NUMBER": r"bank|account|<acct|routing|checking|savings",
         "US_ITIN": r"<itin>|taxpayer",
         "UK_NHS": r"<nhs>",
+        "DATE_OF_BIRTH": (
+            r"<dob>|d\.o\.b|date of birth|<birth[ ]?date|<birthday|<born>|<geboren>|<geburtsdatum|naissance|nascita|"
+            r"nacimiento|<nat[oa]>|<nacid[oa]>"
+        ),
+        # only where a name can follow: "Patient:", "Pt John", "Dear Ann", "Name: Ann"
+        "PERSON": r"(?:patient(?: name)?\s*:|pt\.?\s|dear\s|(?:full )?name\s*:)",
         "US_SSN": r"<ssn|social[\s_-]*security|<ss#",
         "CREDIT_CARD": r"card|visa|master|amex|<cc>|credit|debit|payment|<pan>",
         "PHONE_NUMBER": (
@@ -373,8 +387,10 @@ def find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate]
         stop = min(len(text), end + _TRIGGER_REACH)
         entities = _TRIGGERS[_KEYWORDS[index]]
         # every identifier these keywords announce has digits: two in a row for an ICD code
-        # ("I10"), four for the others
-        if (_TWO_DIGITS if "ICD10_CODE" in entities else _FOUR_DIGITS).search(text, end, stop) is None:
+        # ("I10"), four for the others (a year for a date of birth); a name has none
+        if "PERSON" not in entities and (
+            (_TWO_DIGITS if "ICD10_CODE" in entities else _FOUR_DIGITS).search(text, end, stop) is None
+        ):
             continue
         if not any(CONTEXT_RES[name].match(lowered, start) for name in entities):
             continue  # "License, Version 2.0" is no driver's licence: the same test as acceptance

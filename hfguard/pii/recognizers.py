@@ -469,9 +469,22 @@ CRYPTO = PatternRecognizer(
 
 # --- health identifiers (hfguard's own) -----------------------------------------------------------
 
-ICD10_CODE = PatternRecognizer(
+class Icd10Recognizer(PatternRecognizer):
+    """ICD-10-CM codes; written without the dot ("E119") only after a diagnosis word."""
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        return [
+            r for r in super().find(text)
+            if r.end - r.start <= 3 or text[r.start + 3] == "."
+            or any(c in w for w in context_words(text, r.start) for c in self.context)
+        ]
+
+
+ICD10_CODE = Icd10Recognizer(
     "Icd10Recognizer", "ICD10_CODE",
-    [Pattern("icd10_code", r"\b(?:[A-TV-Z]\d[0-9A-Z]|U0[79])(?:\.[0-9A-Z]{1,4})?\b", 0.5)],
+    [Pattern("icd10_code", r"\b(?:[A-TV-Z]\d[0-9A-Z]|U0[79])(?:\.[0-9A-Z]{1,4})?\b", 0.5),
+     # without the dot (CMS, MIMIC: "E119"): a diagnosis word must stand before it
+     Pattern("icd10_code_compact", r"\b[A-TV-Z]\d\d[0-9X][0-9A-Z]{0,3}\b", 0.4)],
     ["icd", "icd10", "diagnosis", "diagnoses", "dx", "diagnosed"],
     invalidate=lambda v: not checks.icd10_ok(v),
 )
@@ -495,6 +508,64 @@ MEDICARE_MBI = PatternRecognizer(
     invalidate=lambda v: not checks.mbi_ok(v),
 )
 
+# --- dates of birth and names after a cue (no NER) -------------------------------------------------
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE = (
+    rf"(?:\d{{1,2}}[./-]\d{{1,2}}[./-](?:1[89]|20)\d\d|(?:1[89]|20)\d\d[./-]\d{{1,2}}[./-]\d{{1,2}}|"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\.? (?:of )?)?{_MONTH} (?:\d{{1,2}}(?:st|nd|rd|th)?,? )?(?:1[89]|20)\d\d)"
+)
+_DOB_CUE = (
+    r"(?:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born(?: on| in)?|geboren(?: am)?|geburtsdatum|"
+    r"n[ée]e? le|date de naissance|nat[oa] il|data di nascita|fecha de nacimiento|nacid[oa] el)"
+)
+
+
+class DateOfBirthRecognizer(Recognizer):
+    """A date right after a birth cue ("DOB 07/24/1936", "born on 3 March 1961", "date of birth:
+    1985-02-11", and the German, French, Italian and Spanish cues). A date alone is no date of
+    birth."""
+
+    name = "DateOfBirthRecognizer"
+    supported_entities = ("DATE_OF_BIRTH",)
+    SCORE = 0.85
+    _REGEX = re.compile(rf"(?<![\w.]){_DOB_CUE}\s*[:=#-]?\s*({_DATE})(?![\w])", re.IGNORECASE)
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        return [self.result(m.start(1), m.end(1), self.SCORE) for m in self._REGEX.finditer(text)]
+
+
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-Ž"
+_LOWER = "a-zß-öø-ÿā-ž"
+_NAME_WORD = rf"[{_UPPER}][{_LOWER}]+(?:[-'][{_UPPER}][{_LOWER}]+)?"
+_PARTICLE = r"(?:de|del|della|di|da|dos|das|du|van|von|der|den|la|le|y|zu)"
+_PERSON_NAME = rf"{_NAME_WORD}(?: {_PARTICLE})*(?: {_NAME_WORD}){{1,3}}"
+_NOT_NAMES = frozenset({"sir", "madam", "customer", "team", "all", "colleagues", "friends", "support", "user", "client",
+                        "mr", "mrs", "ms", "dr", "the", "doctor", "hello", "thanks"})
+
+
+class CuedNameRecognizer(Recognizer):
+    """A person's name (two to four capitalised words, particles and accents allowed) right
+    after a clear cue: "Patient: Lola del Quintero", "Dear Anna Schmidt", "Name: Jean Dupont",
+    "Pt John Smith". Names elsewhere need NER."""
+
+    name = "CuedNameRecognizer"
+    supported_entities = ("PERSON",)
+    SCORE = 0.6
+    _REGEX = re.compile(
+        rf"(?<![\w])(?:[Pp]atient(?: [Nn]ame)?\s*:|[Pp]t\.?(?=\s)|Dear|[Nn]ame\s*:|[Ff]ull [Nn]ame\s*:|NAME\s*:|PATIENT\s*:)"
+        rf"\s*(?:(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|M|Sig|Sra?)\.? |Dipl\.-Ing\. )?({_PERSON_NAME})(?![\w])"
+    )
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        found: list[RecognizerResult] = []
+        for m in self._REGEX.finditer(text):
+            if m.group(1).split(" ")[0].lower() in _NOT_NAMES:
+                continue
+            found.append(self.result(m.start(1), m.end(1), self.SCORE))
+        return found
+
+
 # Explicit registry: entity -> its recogniser.
 RECOGNIZERS: dict[str, Recognizer] = {
     "EMAIL_ADDRESS": EMAIL,
@@ -515,6 +586,12 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "US_DEA": US_DEA,
     "MEDICARE_MBI": MEDICARE_MBI,
 }
+# Recognisers of values that only a cue makes personal data (no pattern of their own), outside
+# the registry hfguard hands to Presidio pipelines (PERSON there is NER's).
+CUE_RECOGNIZERS: dict[str, Recognizer] = {
+    "DATE_OF_BIRTH": DateOfBirthRecognizer(),
+    "PERSON": CuedNameRecognizer(),
+}
 HEALTH_RECOGNIZERS = ("ICD10_CODE", "MEDICAL_RECORD_NUMBER", "US_NPI", "US_DEA", "MEDICARE_MBI")
 
 
@@ -523,7 +600,9 @@ class PatternAnalyzer:
     does with pattern recognisers (without an NLP pipeline)."""
 
     def __init__(self, recognizers: Iterable[Recognizer] | None = None) -> None:
-        self.recognizers = list(RECOGNIZERS.values() if recognizers is None else recognizers)
+        self.recognizers = list(
+            [*RECOGNIZERS.values(), *CUE_RECOGNIZERS.values()] if recognizers is None else recognizers
+        )
         self.supported = frozenset(e for r in self.recognizers for e in r.supported_entities)
         self._chosen: dict[frozenset[str], list[Recognizer]] = {}
 
