@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -74,6 +75,36 @@ def write(path: Path, records: list[dict[str, str]]) -> None:
         pq.write_table(pa.Table.from_pylist(records), path, row_group_size=64)
 
 
+_PLACE = {"type": ["integer", "null"], "minimum": 1}
+# The version 1 report (DESIGN.md): a grouped finding adds `count` and `occurrences`, together.
+REPORT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["version", "findings", "errors", "stats"],
+    "properties": {
+        "version": {"const": 1},
+        "findings": {"type": "array", "items": {
+            "type": "object",
+            "required": ["rule", "category", "severity", "path", "line", "column", "cell", "row", "field", "location",
+                         "preview", "fingerprint", "blocking"],
+            "properties": {
+                "line": _PLACE, "column": _PLACE, "cell": _PLACE, "row": _PLACE,
+                "field": {"type": ["string", "null"]},
+                "count": {"type": "integer", "minimum": 1},
+                "occurrences": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["line", "column", "row", "cell", "field"],
+                    "properties": {"line": _PLACE, "column": _PLACE, "row": _PLACE, "cell": _PLACE,
+                                   "field": {"type": ["string", "null"]}},
+                }},
+            },
+            "dependentRequired": {"count": ["occurrences"], "occurrences": ["count"]},
+        }},
+        "errors": {"type": "array"},
+        "stats": {"type": "object"},
+    },
+}
+
+
 def scan(capsys: pytest.CaptureFixture[str], fmt: str, *args: str) -> tuple[int, str]:
     code = main(["scan", *args, "--format", fmt])
     return code, capsys.readouterr().out
@@ -95,6 +126,7 @@ def test_json_lists_every_row_of_a_grouped_column(tmp_path: Path, capsys: pytest
     write(path, records)
     code, out = scan(capsys, "json", str(path))
     assert code == 1
+    jsonschema.validate(json.loads(out), REPORT_SCHEMA)
     found = by_field(json.loads(out))
     assert set(found) == {"note", "email", "ssn"}
     for column, rule in (("note", "pii-credit-card"), ("email", "pii-email"), ("ssn", "pii-us-ssn")):
@@ -122,7 +154,7 @@ def test_findings_of_one_value_carry_no_occurrences(tmp_path: Path, capsys: pyte
     code, out = scan(capsys, "json", str(tmp_path))
     assert code == 1
     report = json.loads(out)
-    assert report["version"] == 1
+    jsonschema.validate(report, REPORT_SCHEMA)
     (finding,) = report["findings"]
     assert "count" not in finding and "occurrences" not in finding
 
@@ -147,6 +179,7 @@ def test_more_than_a_thousand_values_keep_a_thousand_places_and_the_full_count(
     code, out = scan(capsys, "json", str(tmp_path / "users.parquet"))
     assert code == 1
     assert calls and max(calls) >= dense.VECTOR_MIN  # the vectorised path ran
+    jsonschema.validate(json.loads(out), REPORT_SCHEMA)
     (f,) = [f for f in json.loads(out)["findings"] if f["rule"] == "pii-email"]
     assert f["count"] == total - 1
     assert len(f["occurrences"]) == 1000
