@@ -2,6 +2,9 @@
 column of tickets; and per-row recall on generated multi-locale tickets (tests/piigen.py)."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import piigen  # tests/piigen.py
 import pytest
 from faker import Faker
@@ -121,3 +124,54 @@ def test_icd10_without_the_dot_in_a_diagnosis_context(detector: PiiDetector) -> 
 def test_per_row_recall_of_dates_of_birth_with_a_cue(locale: str) -> None:
     result = piigen.measure(piigen.tickets(locale, 350), piigen.hfguard_spans)
     assert result.share("DATE_OF_BIRTH") >= TARGET, result.lines()
+
+
+def _frame_notebook(path: Path, form: str, rows: int = 40) -> dict[str, list[str]]:
+    """A notebook with one DataFrame output (df.head() text/plain, print(df), or text/html) of
+    generated customers; returns the planted values by rule."""
+    import phonenumbers
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    pd = pytest.importorskip("pandas")
+    fake = Faker("en_US")
+    fake.seed_instance(11)
+    people = []
+    while len(people) < rows:
+        phone = fake.phone_number()
+        if "x" in phone or not phonenumbers.is_valid_number(phonenumbers.parse(phone, "US")):
+            continue  # (Faker draws unassigned area codes: not what this test is about)
+        people.append({"name": fake.name(), "ssn": fake.ssn(), "card": fake.credit_card_number(card_type="visa16"),
+                       "phone": phone, "ip": fake.ipv4_public(), "city": fake.city()})
+    frame = pd.DataFrame(people)
+    with pd.option_context("display.width", 400, "display.max_columns", 50, "display.max_rows", 500):
+        if form == "html":
+            output = new_output("execute_result", data={"text/html": frame.to_html(), "text/plain": repr(frame)},
+                                execution_count=1)
+        elif form == "print":
+            output = new_output("stream", name="stdout", text=frame.to_string() + "\n")
+        else:
+            output = new_output("execute_result", data={"text/plain": repr(frame)}, execution_count=1)
+    cell = new_code_cell("df" if form != "print" else "print(df)", outputs=[output], execution_count=1)
+    path.write_text(json.dumps(new_notebook(cells=[cell])), encoding="utf-8")
+    return {"pii-us-ssn": [p["ssn"] for p in people], "pii-credit-card": [p["card"] for p in people],
+            "pii-phone": [p["phone"] for p in people], "pii-ip-address": [p["ip"] for p in people]}
+
+
+@pytest.mark.parametrize("form", ["plain", "print", "html"])
+def test_dataframe_outputs_in_notebooks_are_read_as_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    from hfguard.cli import main
+
+    path = tmp_path / "customers.ipynb"
+    planted = _frame_notebook(path, form)
+    main(["scan", str(path), "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    counts: dict[str, int] = {}
+    for finding in report["findings"]:
+        counts[finding["rule"]] = counts.get(finding["rule"], 0) + int(finding.get("count") or 1)
+    for rule, values in planted.items():
+        assert counts.get(rule, 0) >= 0.95 * len(values), (rule, counts)
+        assert counts.get(rule, 0) <= len(values), (rule, counts)  # each value once, not per output form
+    by_rule = {f["rule"]: f for f in report["findings"]}
+    assert by_rule["pii-us-ssn"]["field"] == "ssn" and by_rule["pii-us-ssn"]["severity"] == "high"

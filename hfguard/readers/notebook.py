@@ -8,9 +8,11 @@ A notebook that is not valid JSON is scanned as plain text, then reported as an 
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 from hfguard.models import Blob, Chunk, ChunkKind
@@ -134,6 +136,9 @@ def _chunks(document: Pairs, text: str) -> Iterator[Chunk]:
         elif head in _SKIPPED_CELL_KEYS:
             continue
     sources: dict[int, str] = {}
+    tabled: set[tuple[int, Any]] = set()
+    # an output's text/html before its text/plain: the HTML table is the exact one
+    groups = dict(sorted(groups.items(), key=lambda kv: kv[0][0] == "output" and kv[0][3] != "text/html"))
     for key, items in groups.items():
         if key[0] == "source":
             sources[key[1]] = "".join(leaf.value for _, leaf in items)
@@ -157,8 +162,18 @@ def _chunks(document: Pairs, text: str) -> Iterator[Chunk]:
         else:
             output = int(key[2]) + 1
             joiner = "\n" if key[3] == "traceback" else ""
-            yield _make_chunk(positions, parts, ChunkKind.OUTPUT, cell, f"cell {cell}, output {output}",
-                              joiner, None, scope or None)
+            location = f"cell {cell}, output {output}"
+            mime = key[3]
+            if mime == "text/plain" and (cell, key[2]) in tabled:
+                continue  # the text form of a DataFrame read from its HTML table
+            if mime in ("text/plain", "text/html", "text"):
+                tables = _table_chunks(positions, parts, mime, cell, location, scope or None)
+                if tables:
+                    if mime == "text/html":
+                        tabled.add((cell, key[2]))  # the same DataFrame's text/plain adds nothing
+                    yield from tables
+                    continue
+            yield _make_chunk(positions, parts, ChunkKind.OUTPUT, cell, location, joiner, None, scope or None)
 
 
 def _split_cell(path: Path, v3: bool) -> tuple[tuple[int, ...] | None, Path]:
@@ -207,3 +222,189 @@ def _make_chunk(positions: StringPositions, parts: list[_Leaf], kind: ChunkKind,
         text, kind, line=first_line, cell=cell, location=location,
         field=None, allow_scope=scope, index=index, starts=starts, separator=len(joiner),
     )
+
+
+# --- DataFrame outputs read as tables ------------------------------------------------------------
+
+_FOOTER = re.compile(r"^\[\d+ rows x \d+ columns\]$")
+_GAP = re.compile(r"  +")
+MAX_TABLE_CHARS = 8 * 1024 * 1024
+
+
+class _TableIndex:
+    """Where value `number` of a table column is: the cell's offset in the output's joined
+    text, then the JSON string (leaf) it came from."""
+
+    def __init__(self, positions: StringPositions, parts: list[_Leaf], part_starts: list[int],
+                 offsets: list[int], field: str, location: str) -> None:
+        self.positions, self.parts, self.part_starts = positions, parts, part_starts
+        self.offsets, self.field, self.location = offsets, field, location
+
+    def row_of(self, index: int) -> int:
+        return index + 1
+
+    def where(self, index: int, offset_in_value: int, value: str) -> Where:
+        at = self.offsets[min(index, len(self.offsets) - 1)] + offset_in_value
+        part = max(0, bisect.bisect_right(self.part_starts, at) - 1)
+        leaf = self.parts[part]
+        line, column = self.positions.where(leaf.ordinal, at - self.part_starts[part])
+        return Where(line, column, index + 1, self.field, self.location)
+
+
+def _table_chunks(positions: StringPositions, parts: list[_Leaf], mime: str, cell: int, location: str,
+                  scope: str | None) -> list[Chunk]:
+    """A DataFrame output (text/plain or print(df): aligned columns; text/html: a <table>) as
+    one DATA chunk per column, its header as the field: values no longer run into each other
+    across the column gaps, and the header is their context. [] when it is no table."""
+    text = "".join(leaf.value for leaf in parts)
+    if len(text) > MAX_TABLE_CHARS or (mime == "text/html" and "<table" not in text):
+        return []
+    columns = _html_columns(text) if mime == "text/html" else _text_columns(text)
+    if not columns:
+        return []
+    part_starts = value_starts((leaf.value for leaf in parts), 0)
+    first_line, _ = positions.where(parts[0].ordinal, 0)
+    chunks: list[Chunk] = []
+    for header, cells in columns:
+        if not cells:
+            continue
+        index = _TableIndex(positions, parts, part_starts, [o for o, _ in cells], header, location)
+        chunks.append(LocatedChunk(
+            "\n".join(v.replace("\n", " ") for _, v in cells), ChunkKind.DATA, line=first_line, row=1,
+            cell=cell, location=location, field=header, allow_scope=scope, index=index,
+        ))
+    return chunks
+
+
+def _text_columns(text: str) -> list[tuple[str, list[tuple[int, str]]]]:
+    """pandas' text layout: a header line, then one line a row, columns apart by two spaces or
+    more at the same places on every line (wide frames come in blocks, blank-line apart)."""
+    found: list[tuple[str, list[tuple[int, str]]]] = []
+    pos = 0
+    for block in re.split(r"(\n\s*\n)", text):
+        if block.strip() and not block.startswith("\n"):
+            found += _text_block(block, pos)
+        pos += len(block)
+    return found if found else []
+
+
+def _text_block(block: str, base: int) -> list[tuple[str, list[tuple[int, str]]]]:
+    lines: list[tuple[int, str]] = []
+    pos = base
+    for line in block.split("\n"):
+        if line.strip() and not _FOOTER.match(line.strip()):
+            lines.append((pos, line.rstrip().rstrip("\\").rstrip()))
+        pos += len(line) + 1
+    if len(lines) < 3 or any("\t" in line for _, line in lines):
+        return []
+    width = max(len(line) for _, line in lines)
+    blank = [True] * width
+    for _, line in lines:
+        for i, ch in enumerate(line):
+            if ch != " ":
+                blank[i] = False
+    # columns: runs of positions with text on some line, apart by two blank positions or more
+    spans: list[list[int]] = []
+    i = 0
+    while i < width:
+        if blank[i]:
+            i += 1
+            continue
+        j = i
+        while j < width and not (blank[j] and (j + 1 >= width or blank[j + 1])):
+            j += 1
+        spans.append([i, j])
+        i = j
+    if len(spans) < 2:
+        return []
+    header = lines[0][1]
+    rows = lines[1:]
+    names = [header[s:e].strip() for s, e in spans]
+    if sum(1 for n in names[1:] if n) < (len(spans) - 1) / 2:
+        return []
+    # a second header line (the index's name) has text in the first column only
+    if rows and not any(rows[0][1][s:e].strip() for s, e in spans[1:]):
+        rows = rows[1:]
+    if len(rows) < 2 or not all(line[spans[0][0] : spans[0][1]].strip() for _, line in rows):
+        return []  # every row starts with its index label
+    columns: list[tuple[str, list[tuple[int, str]]]] = []
+    for number, (s, e) in enumerate(spans):
+        name = names[number] or "index"
+        if name == "...":
+            continue
+        cells = []
+        for at, line in rows:
+            raw = line[s:e]
+            value = raw.strip()
+            if value and value != "...":
+                cells.append((at + s + raw.index(value[0]), value))
+        columns.append((name, cells))
+    return columns
+
+
+class _TableParser(HTMLParser):
+    """The cells of the <table>s of an HTML output, with their offsets in it."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.tables: list[tuple[list[list[tuple[int, str]]], list[list[tuple[int, str]]]]] = []
+        self.row: list[tuple[int, str]] | None = None
+        self.cell: list[str] | None = None
+        self.cell_at = 0
+        self.in_head = False
+        self.has_td = False
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append(([], []))
+        elif tag == "thead":
+            self.in_head = True
+        elif tag == "tbody":
+            self.in_head = False
+        elif tag == "tr" and self.tables:
+            self.row = []
+            self.has_td = False
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = []
+            self.cell_at = -1
+            self.has_td = self.has_td or tag == "td"
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            if self.cell_at < 0 and data.strip():
+                self.cell_at = self._offset() + (len(data) - len(data.lstrip()))
+            self.cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None and self.row is not None:
+            self.row.append((self.cell_at, "".join(self.cell).strip()))
+            self.cell = None
+        elif tag == "tr" and self.row is not None and self.tables:
+            head, body = self.tables[-1]
+            (head if self.in_head or (not self.has_td and not head and not body) else body).append(self.row)
+            self.row = None
+        elif tag == "thead":
+            self.in_head = False
+
+
+def _html_columns(text: str) -> list[tuple[str, list[tuple[int, str]]]]:
+    parser = _TableParser(text)
+    try:
+        parser.feed(text)
+        parser.close()
+    except (AssertionError, ValueError):
+        return []
+    columns: list[tuple[str, list[tuple[int, str]]]] = []
+    for head, body in parser.tables:
+        if not head or len(body) < 1:
+            continue
+        names = [name for _, name in head[0]]
+        for number, name in enumerate(names):
+            cells = [row[number] for row in body if number < len(row) and row[number][1] and row[number][0] >= 0]
+            columns.append((name or "index", [(at, v) for at, v in cells if v != "..."]))
+    return columns
