@@ -45,3 +45,41 @@ def test_a_diagnosis_column_next_to_names_still_blocks(detector: PiiDetector) ->
     dx = column("diagnosis", ["asthma", "type 2 diabetes", "hypertension", "flu", "migraine", "HIV"])
     rules = {rule for rule, _ in blocking(scan(detector, names, dx))}
     assert rules & {"health-column", "health-record"}
+
+
+@pytest.mark.parametrize("separator", ["  ", " ", "   ", "\t"])
+@pytest.mark.parametrize("kind", [ChunkKind.DATA, ChunkKind.PROSE])
+def test_whitespace_separated_numeric_tables_are_no_phones_cards_or_ssns(
+    detector: PiiDetector, separator: str, kind: ChunkKind
+) -> None:
+    """A table of numbers read as text (a CSV that did not parse, a printed array): runs across
+    its column gaps and the decimals of its numbers are no identifiers."""
+    rng = random.Random(2)
+    lines = [
+        separator.join(rng.choice([str(rng.randint(10**8, 10**12)), f"{rng.uniform(0, 1e4):.4f}",
+                                   str(rng.randint(0, 999)), str(rng.randint(0, 9999))]) for _ in range(6))
+        for _ in range(300)
+    ]
+    assert scan(detector, Chunk("\n".join(lines), kind), path="table.txt") == []
+
+
+def test_a_phone_number_alone_on_its_line_is_still_one(detector: PiiDetector) -> None:
+    matches = scan(detector, Chunk("Phone: 404 634 1925\n", ChunkKind.PROSE), path="a.md")
+    assert [m.secret for m in matches if m.rule_id == "pii-phone"] == ["404 634 1925"]
+
+
+def test_an_ssn_shape_is_no_phone_number(detector: PiiDetector) -> None:
+    matches = scan(detector, Chunk("ref 375-80-7193 in the ledger", ChunkKind.PROSE), path="a.md")
+    assert "pii-phone" not in {m.rule_id for m in matches}
+
+
+@pytest.mark.parametrize("text", [
+    "@Version 1.0.3.4", "ISBN 978-0-306-40615-7", "ISBN 0-306-40615-2", "NDC 0002-3227-30", "NDC 50090-2875-0",
+])
+def test_versions_isbns_and_drug_codes_are_not_ips_or_phones(detector: PiiDetector, text: str) -> None:
+    assert scan(detector, Chunk(text, ChunkKind.PROSE), path="a.md") == []
+
+
+def test_a_phone_after_from_accounting_is_a_phone_not_a_bank_account(detector: PiiDetector) -> None:
+    matches = scan(detector, Chunk("Please call from accounting 404-634-1925 today", ChunkKind.PROSE), path="a.md")
+    assert [m.rule_id for m in matches] == ["pii-phone"]

@@ -29,6 +29,27 @@ TEST_CARDS = frozenset(
 _MAESTRO_12 = re.compile(r"5[06-9]\d{10}|6\d{11}|0604\d{8}")
 
 
+_NUMERIC_TOKEN = re.compile(r"[-+]?(?:\d+(?:[.,:]\d+)*|\.\d+)(?:[eE][-+]?\d+)?%?")
+
+
+def across_number_columns(text: str, start: int, end: int) -> bool:
+    """text[start:end] holds whitespace and stands on a line of numbers only, among other
+    numbers: a run across the columns of a whitespace-separated numeric table (a CSV that did
+    not parse, a printed array), not one identifier. A line that is the value alone stays."""
+    value = text[start:end]
+    if " " not in value and "\t" not in value:
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if line_end - line_start > 4096:
+        return False
+    before, after = text[line_start:start].split(), text[end:line_end].split()
+    if not before and not after:
+        return False
+    return all(_NUMERIC_TOKEN.fullmatch(token) for token in before + after)
+
+
 def card_ok(value: str) -> bool:
     digits = digits_of(value)
     if len(digits) == 12 and _MAESTRO_12.fullmatch(digits) is None:

@@ -16,6 +16,8 @@ from typing import Any
 
 import ahocorasick_rs
 
+from hfguard.pii.checks import across_number_columns
+
 # Digit runs of nine characters or more (phones, cards, SSNs); dotted forms have their own.
 _NUMBER = re.compile(r"\d[\d ()\-]{7,26}\d")
 _DOTTED = re.compile(r"\d{1,4}\.\d{1,3}\.\d{1,4}(?:\.\d{1,3}(?:/\d{1,2})?)?")
@@ -351,7 +353,7 @@ def find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate]
                 if (n == 9 and not (bare_ssn or bare_phone)) or (10 <= n <= 11 and not bare_phone):
                     continue
             s, e, entities = _number_entities(text, s, e)
-            if entities:
+            if entities and not (" " in text[s:e] and across_number_columns(text, s, e)):
                 found.append((s, e, entities))
         if "." in text:
             for m in _dotted(text):

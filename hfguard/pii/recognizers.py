@@ -184,6 +184,14 @@ PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "IT", "ES")
 # an extension ("x412", " ext. 12") after it.
 _PHONE_CANDIDATE = re.compile(r"(?:\+|\b00)?\(?\d[\d \t().\-/]{5,24}\d(?:[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,6}\b)?")
 _EXTENSION = re.compile(r"[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,6}$")
+# ddd-dd-dddd (an SSN), NDC drug codes (4-4-2, 5-3-2, 5-4-1), hyphenated ISBNs (a one-digit
+# check group at the end): no phone number is written so.
+_NOT_PHONE_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}|\d{4,5}-\d{3,4}-\d{1,2}|(?:\d{1,5}-){2,4}\d")
+_CODE_LABELS = ("isbn", "issn", "ndc", "doi", "sku", "ean", "upc", "gtin")
+
+
+def _after_code_label(text: str, start: int) -> bool:
+    return any(w.startswith(_CODE_LABELS) for w in context_words(text, start)[-2:])
 _NANP = re.compile(r"(?:\+?1[ .-]?)?\(?([2-9]\d\d)\)?[ .-]?([2-9]\d\d)[ .-]?(\d{4})")
 
 
@@ -230,6 +238,10 @@ class PhoneRecognizer(Recognizer):
                 continue
             if end + 1 < len(text) and text[end] in "-." and text[end + 1].isalnum():
                 continue  # the head of a UUID, a version or a hyphenated code
+            if start >= 2 and text[start - 1] in ".," and text[start - 2].isdigit():
+                continue  # the decimals of a number
+            if _NOT_PHONE_SHAPE.fullmatch(text, start, end) or _after_code_label(text, start):
+                continue  # an SSN's, an NDC's or an ISBN's shape, or after such a label
             candidate = text[start:end]
             extension = _EXTENSION.search(candidate)
             core = candidate[: extension.start()] if extension is not None else candidate
@@ -614,4 +626,14 @@ class PatternAnalyzer:
         results: list[RecognizerResult] = []
         for recogniser in chosen:
             results += recogniser.analyze(text, wanted)
+        if any(r.entity_type in _NUMBER_ENTITIES for r in results):
+            results = [
+                r for r in results
+                if r.entity_type not in _NUMBER_ENTITIES or not checks.across_number_columns(text, r.start, r.end)
+            ]
         return remove_duplicates(results) if len(chosen) > 1 else results
+
+
+# Digit-run identifiers that a run across the columns of a numeric table can imitate.
+_NUMBER_ENTITIES = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN", "US_BANK_NUMBER", "UK_NHS",
+                              "US_DRIVER_LICENSE", "US_PASSPORT", "MEDICAL_RECORD_NUMBER", "US_NPI"})
