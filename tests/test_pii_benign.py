@@ -83,3 +83,33 @@ def test_versions_isbns_and_drug_codes_are_not_ips_or_phones(detector: PiiDetect
 def test_a_phone_after_from_accounting_is_a_phone_not_a_bank_account(detector: PiiDetector) -> None:
     matches = scan(detector, Chunk("Please call from accounting 404-634-1925 today", ChunkKind.PROSE), path="a.md")
     assert [m.rule_id for m in matches] == ["pii-phone"]
+
+
+def test_health_data_with_no_person_in_it_is_low(detector: PiiDetector) -> None:
+    """De-identified research rows, aggregates by state and month, an ICD code list, a drug
+    label: health values no person identifier ties to anyone are reported low, not blocking."""
+    rng = random.Random(4)
+    codes = ["E11.9", "I10", "J45.909", "Z99.89", "F32.9", "M54.5", "K21.9", "N39.0"]
+    research = [column("age", [str(rng.randint(18, 90)) for _ in range(200)]),
+                column("sex", [rng.choice("MF") for _ in range(200)]),
+                column("diagnosis", [rng.choice(["asthma", "type 2 diabetes", "hypertension"]) for _ in range(200)]),
+                column("icd10_code", [rng.choice(codes) for _ in range(200)]),
+                column("medication", [rng.choice(["metformin 500 mg", "salbutamol", "lisinopril"]) for _ in range(200)])]
+    aggregate = [column("state", ["CA", "TX", "NY", "FL", "WA", "OR"]), column("month", ["2024-01"] * 6),
+                 column("diagnosis", ["asthma", "COPD", "flu", "HIV", "sepsis", "stroke"]),
+                 column("discharges", ["120", "98", "77", "12", "40", "31"])]
+    reference = [column("code", codes), column("description", ["Type 2 diabetes"] * len(codes)),
+                 column("dx_code", codes)]
+    label = Chunk("Indicated for the maintenance treatment of asthma (ICD-10 J45) in adults.", ChunkKind.PROSE)
+    for chunks in (research, aggregate, reference, [label]):
+        matches = scan(detector, *chunks, path="health.csv")
+        assert matches, "the health values are still reported"
+        assert blocking(matches) == []
+
+
+def test_health_values_next_to_a_person_identifier_still_block(detector: PiiDetector) -> None:
+    note = Chunk("Patient: Ann Lee, DOB 07/24/1936\nDiagnosis: E119 type 2 diabetes", ChunkKind.PROSE)
+    assert ("health-icd10", "E119") in blocking(scan(detector, note, path="note.md"))
+    emails = column("email", [f"user{i}@gmail.com" for i in range(6)])
+    codes = column("icd10_code", ["E11.9", "I10", "J45.909", "Z99.89", "F32.9", "M54.5"])
+    assert {rule for rule, _ in blocking(scan(detector, emails, codes))} & {"health-icd10", "health-record"}

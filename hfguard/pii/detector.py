@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from hfguard.models import MAX_OCCURRENCES, Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import checks, dense
 from hfguard.pii.columns import Field, classify, count_fits, free_text, is_empty, value_fits
-from hfguard.pii.entities import ENTITIES, PERSON_IDENTIFIERS, Entity
+from hfguard.pii.entities import ENTITIES, PERSON_IDENTIFIERS, Entity, untie_health
 from hfguard.pii.prefilter import (
     TRIGGER_SETS,
     Candidate,
@@ -600,7 +600,7 @@ class FilePiiDetector:
             m.category is Category.HEALTH for m in matches
         ))
         matches += self._text_matches()
-        return matches
+        return untie_health(matches, bool(self._person_sources))  # (issue 14: health without a person is low)
 
     def notes(self) -> list[str]:
         if self.chars_total == 0:

@@ -2,9 +2,9 @@
 Presidio result must be, and whether context is required. Explicit registry: ENTITIES."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from hfguard.models import Category
+from hfguard.models import Category, Match, Severity
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,21 @@ PERSON_IDENTIFIERS = frozenset(
     {"EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "PERSON", "DATE_OF_BIRTH", "MEDICAL_RECORD_NUMBER",
      "MEDICARE_MBI", "UK_NHS", "US_PASSPORT", "US_DRIVER_LICENSE", "STREET_ADDRESS", "US_ITIN"}
 )
+
+
+# Health values that identify no patient by themselves (a code, a provider, a diagnosis): health
+# data about a person only where a person identifier (HIPAA Safe Harbor's 18) is in the same file;
+# without one (de-identified research tables, aggregates, code lists, a drug label) reported low.
+UNTIED_HEALTH_RULES = frozenset(ENTITIES[n].rule_id for n in ("ICD10_CODE", "US_NPI", "US_DEA", "HEALTH_FIELD"))
+PERSON_RULES = frozenset(ENTITIES[n].rule_id for n in PERSON_IDENTIFIERS | {"CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS"})
+
+
+def untie_health(matches: list[Match], person_elsewhere: bool) -> list[Match]:
+    """`matches` of one file, with health values that no person identifier in the file ties to
+    a person lowered to low."""
+    if person_elsewhere or any(m.rule_id in PERSON_RULES for m in matches):
+        return matches
+    return [replace(m, severity=Severity.LOW) if m.rule_id in UNTIED_HEALTH_RULES else m for m in matches]
 
 
 def rule_descriptions() -> dict[str, tuple[Category, str]]:
