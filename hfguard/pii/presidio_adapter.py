@@ -174,18 +174,48 @@ class PresidioAnalyzer:
         ]
 
     def analyze_ner(self, texts: Sequence[str]) -> list[list[RecognizerResult]]:
-        """Person names and places in each text (spaCy NER through Presidio's SpacyRecognizer)."""
+        """Person names and places in each text (spaCy NER through Presidio's SpacyRecognizer).
+        A long text goes in pieces (spaCy refuses texts over nlp.max_length, 1,000,000
+        characters: no input size may make a detector fail)."""
         if self.ner_engine is None:
             return [[] for _ in texts]
-        out: list[list[RecognizerResult]] = []
-        for item in self.ner_engine.process_batch([_no_surrogates(t) for t in texts], "en", batch_size=64):
+        pieces: list[tuple[int, int, str]] = []  # (text number, offset, piece)
+        for number, text in enumerate(texts):
+            pieces += [(number, start, piece) for start, piece in _pieces(_no_surrogates(text))]
+        out: list[list[RecognizerResult]] = [[] for _ in texts]
+        batch = self.ner_engine.process_batch([piece for _, _, piece in pieces], "en", batch_size=64)
+        for (number, shift, _), item in zip(pieces, batch):
             text, artifacts = item[0], item[1]
             results = self.engine.analyze(
                 text=text, language="en", entities=["PERSON", "LOCATION"], nlp_artifacts=artifacts,
                 score_threshold=0.0,
             )
-            out.append([RecognizerResult(r.entity_type, r.start, r.end, float(r.score)) for r in results])
+            out[number] += [RecognizerResult(r.entity_type, shift + r.start, shift + r.end, float(r.score)) for r in results]
         return out
+
+
+NER_PIECE_CHARS = 100_000  # well under spaCy's max_length, and its memory per character
+
+
+def _pieces(text: str) -> list[tuple[int, str]]:
+    """(offset, piece) of a text cut at line ends (else spaces) into pieces of at most
+    NER_PIECE_CHARS."""
+    size = NER_PIECE_CHARS
+    if len(text) <= size:
+        return [(0, text)]
+    out: list[tuple[int, str]] = []
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = text.rfind("\n", start + size // 2, end)
+            if cut < 0:
+                cut = text.rfind(" ", start + size // 2, end)
+            if cut > start:
+                end = cut + 1
+        out.append((start, text[start:end]))
+        start = end
+    return out
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
