@@ -146,3 +146,18 @@ def test_a_file_with_very_many_matches_is_capped_with_a_note(tmp_path: Path, cap
     by_rule = [f for f in report["findings"] if f["rule"] == "huggingface-access-token"]
     assert len(by_rule) == MAX_MATCHES_PER_RULE
     assert any("more match(es) of huggingface-access-token not listed" in n for n in report["stats"]["notes"])
+
+
+def test_the_cli_does_not_import_huggingface_hub_until_an_upload() -> None:
+    """`hfguard scan` is a hook that must feel instant: the Hub guard (huggingface_hub, httpx)
+    loads only for uploads, although the upload command's parser is part of the CLI."""
+    import subprocess
+    import sys
+
+    code = ("import sys, hfguard.cli\n"
+            "assert hfguard.cli.main(['rules']) == 0\n"
+            "print('huggingface_hub' in sys.modules)\n"
+            "from hfguard.hub import protect\n"
+            "print('huggingface_hub' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split()[-2:] == ["False", "True"]
