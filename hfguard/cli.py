@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 def _add_scan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="files and folders (default: .)")
     p.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
-    p.add_argument("--no-pii", action="store_true", help="secrets only (no personal or health data)")
+    p.add_argument("--no-pii", action="store_true", help="no personal or health data detection (secrets and hygiene checks still run)")
     p.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: CPU count for large scans)")
     git = p.add_mutually_exclusive_group()
     git.add_argument("--staged", action="store_true",
@@ -134,7 +134,7 @@ def _add_redact_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
     p.add_argument("--report", metavar="FILE", help="write the report here instead of stdout")
     p.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     p.add_argument("--baseline", metavar="FILE", help="findings recorded there are not redacted and do not block")
-    p.add_argument("--no-pii", action="store_true", help="secrets only (no personal or health data)")
+    p.add_argument("--no-pii", action="store_true", help="no personal or health data detection (secrets and hygiene checks still run)")
 
 
 def cmd_redact(args: argparse.Namespace) -> int:

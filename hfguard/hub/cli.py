@@ -35,7 +35,7 @@ def add_upload_parser(sub: argparse._SubParsersAction, config_help: str) -> None
     p.add_argument("--token", help="Hugging Face token (default: the saved one); never printed")
     p.add_argument("--config", metavar="FILE", help=config_help)
     p.add_argument("--baseline", metavar="FILE", help="findings recorded there do not block")
-    p.add_argument("--no-pii", action="store_true", help="secrets only (no personal or health data)")
+    p.add_argument("--no-pii", action="store_true", help="no personal or health data detection (secrets and hygiene checks still run)")
     p.add_argument("--allow-unscanned", action="store_true", help="send files that cannot be scanned")
     p.add_argument("--dry-run", action="store_true", help="check what would be sent, send nothing")
     p.add_argument("--redact", action="store_true",
