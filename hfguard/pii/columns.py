@@ -56,13 +56,34 @@ _HEALTH_WEAK = re.compile(
 _PLAIN_NAME = re.compile(r"^(?:name|names|author|reviewer|reviewer_?name|username|user)$")
 
 _EMPTY_VALUES = frozenset({"", "none", "null", "nan", "n/a", "na", "-", "unknown", "0", "false", "no", "[]", "{}"})
-_NAME_VALUE = re.compile(r"[A-Z][a-zA-Z'\u00c0-\u024f-]+(?:\.? [A-Z][a-zA-Z'\u00c0-\u024f.-]*){0,3}")
+# Person names in many languages: titles (Dr., Sig.ra, Univ.Prof., Dipl.-Ing.), particles (del,
+# van der, de la), accents, initials, degrees after (B.Sc., PhD). Letters spelled as ranges (not
+# \w) so RE2 (count_fits) reads the same pattern.
+_L = "A-Za-z\u00c0-\u024f"
+_UP = "A-Z\u00c0-\u00de"
+_TITLE = (
+    r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Univ\.Prof|Dipl\.-[A-Z][a-z]+(?:\.\(FH\))?|Sig|Sig\.ra|Sr|Sra|Mme|Mlle|"
+    r"Herr|Frau|Ing|Dott|Dott\.ssa|Mag|Lic)\.? )"
+)
+_PARTICLE = r"(?:de|del|della|delle|dei|degli|di|da|dal|dos|das|do|du|des|van|von|der|den|ten|ter|la|le|y|i|zu|zur|af|av)"
+_NAME_WORD = rf"[{_UP}][{_L}'-]*\.?"
+_SUFFIX = r"(?:B\.Sc\.|M\.Sc\.|B\.A\.|M\.A\.|B\.Eng\.|M\.Eng\.|MBA|PhD|Jr\.|Sr\.|MD|DDS|DVM|II|III|IV)"
+_NAME_PATTERN = rf"{_TITLE}*{_NAME_WORD}(?: (?:{_PARTICLE} )*{_NAME_WORD}){{0,5}}(?:,? {_SUFFIX})?"
+_NAME_VALUE = re.compile(_NAME_PATTERN)
 _DATE_VALUE = re.compile(
     r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[T ][\d:.Z+-]*)?|"
     r"(?:\d{1,2} )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}|\d{8}",
     re.IGNORECASE,
 )
-_ADDRESS_VALUE = re.compile(r"\d+[A-Za-z]?(?: [A-Za-z0-9.'-]+){1,8}|[A-Za-z0-9.' -]+ \d+[A-Za-z]?")
+# A house number then the street ("12 Main St", "34, rue de Godard"), or the street then the
+# number ("Hauptstr. 5", "Via Roma, 12", "Plaza de Belén Gómez 66").
+# a street word then its name, no number ("rue de Dupuy", "chemin de Le Roux").
+_ADDRESS_PATTERN = (
+    rf"\d+[A-Za-z]?,?(?: [{_L}0-9.'-]+){{1,8}}|[{_L}0-9.' -]+,? \d+[A-Za-z]?|"
+    rf"(?i:rue|avenue|boulevard|chemin|impasse|allée|quai|via|viale|piazza|corso|calle|avenida|paseo|"
+    rf"camino|rua|straße|strasse|weg|gasse)(?: [{_L}'-]+){{1,6}}"
+)
+_ADDRESS_VALUE = re.compile(_ADDRESS_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -98,7 +119,7 @@ def value_fits(entity: str, value: str, full_name: bool = False) -> bool:
     `full_name`: a first and a last name (for a bare "name" column, which may name anything)."""
     value = value.strip()
     if entity == "PERSON":
-        return len(value) <= 60 and bool(_NAME_VALUE.fullmatch(value)) and (not full_name or " " in value)
+        return len(value) <= 80 and bool(_NAME_VALUE.fullmatch(value)) and (not full_name or " " in value)
     if entity == "DATE_OF_BIRTH":
         return len(value) <= 40 and bool(_DATE_VALUE.fullmatch(value))
     if entity == "STREET_ADDRESS":
@@ -115,10 +136,15 @@ def free_text(value: str) -> bool:
 
 # The same tests for a whole batch with pyarrow.compute (RE2 spellings of the regexes above).
 _WHITESPACE = "".join(c for c in map(chr, range(0x3000 + 1)) if c.isspace())  # what str.strip() strips
+def _re2(pattern: str) -> str:
+    """A pattern of this module in RE2's spelling (characters beyond ASCII as \\x{...})."""
+    return "".join(f"\\x{{{ord(c):04x}}}" if ord(c) > 127 else c for c in pattern)
+
+
 _FITS_RE2: dict[str, tuple[str, int, int]] = {  # entity -> (regex on the stripped value, min length, max length)
-    "PERSON": (r"^(?:[A-Z][a-zA-Z'\x{00c0}-\x{024f}-]+(?:\.? [A-Z][a-zA-Z'\x{00c0}-\x{024f}.-]*){0,3})$", 0, 60),
+    "PERSON": ("^(?:" + _re2(_NAME_PATTERN) + ")$", 0, 80),
     "DATE_OF_BIRTH": ("(?i)^(?:" + _DATE_VALUE.pattern + ")$", 0, 40),
-    "STREET_ADDRESS": ("^(?:" + _ADDRESS_VALUE.pattern + ")", 6, 200),  # and a letter anywhere
+    "STREET_ADDRESS": ("^(?:" + _re2(_ADDRESS_PATTERN) + ")", 6, 200),  # and a letter anywhere
 }
 
 
