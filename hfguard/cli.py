@@ -276,8 +276,20 @@ def _write_report(report: Report, args: argparse.Namespace, config: Any) -> None
         colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         # Rules are loaded again only when there is something to explain (a clean commit stays fast).
         hints = {r.id: r.remediation for r in build_ruleset(config).rules if r.remediation} if report.findings else {}
-        text = format_text(report, colour=colour, show_suppressed=args.show_suppressed, hints=hints, quiet=args.quiet)
+        text = format_text(report, colour=colour, show_suppressed=args.show_suppressed, hints=hints, quiet=args.quiet,
+                           allow_root=_allow_root(args, config))
     _emit(text, args.output)
+
+
+def _allow_root(args: argparse.Namespace, config: Any) -> Path | None:
+    """The folder whose config the [[allow]] hints are written for: the loaded config's, else the
+    scanned folder (where a new .hfguard.toml would be found); git scans name root-relative paths."""
+    if config.source is not None and config.root is not None:
+        return Path(config.root)
+    if getattr(args, "staged", False) or getattr(args, "range", None) or getattr(args, "pre_push", False):
+        return None
+    first = Path((getattr(args, "paths", None) or ["."])[0])
+    return first if first.is_dir() else first.parent
 
 
 def _default_baseline(args: argparse.Namespace, repo: Any) -> Path | None:

@@ -38,6 +38,7 @@ from hfguard.models import Blob, FileError, Finding, Report
 from hfguard.policy.baseline import find_baseline_file, load_baseline
 from hfguard.policy.config import Config
 from hfguard.policy.discover import load_config
+from hfguard.report.hints import allow_entry, has_no_line
 from hfguard.report.progress import Progress
 from hfguard.scanner import ScanOptions, scan_blobs
 from hfguard.sources.upload import Outgoing, content_key, sha256_key
@@ -117,22 +118,15 @@ class UploadBlocked(HfguardError):
 def _resolve_findings(findings: Sequence[Finding]) -> str:
     """The ways out, for the kinds of findings there are: a line can carry `hfguard: allow`, a value
     in a data file (a row or field: Parquet/CSV cells, an in-memory dataset's shards) cannot."""
-    cells = [f for f in findings if f.row is not None or (f.field is not None and f.line is None)]
+    cells = [f for f in findings if has_no_line(f)]
     ways = ["Remove the values (a published secret must be rotated)"]
     if len(cells) < len(findings):
         ways.append("mark a false positive on its line with `hfguard: allow <rule>`")
     if cells:
-        f = cells[0]
-        field_part = f', field = "{_toml(f.field)}"' if f.field is not None else ""
-        ways.append(f'allow a data value by path and field in the config: [[allow]] with path = "{_toml(f.path)}"'
-                    f'{field_part}, rules = ["{_toml(f.rule)}"] (in .hfguard.toml, or [[tool.hfguard.allow]] '
-                    "in pyproject.toml, where the upload runs)")
+        ways.append(f"allow a data value or binary file by path in the config: {allow_entry(cells[0], relative=False)} "
+                    "(in .hfguard.toml, or [[tool.hfguard.allow]] in pyproject.toml, where the upload runs)")
     ways.append("accept it in a baseline (`hfguard baseline`)")
     return ", ".join(ways[:-1]) + ", or " + ways[-1] + "."
-
-
-def _toml(text: str) -> str:
-    return printable(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _where(f: Finding) -> str:

@@ -1,8 +1,11 @@
 """Human-readable report: path:line, rule, severity, masked preview and how to get out."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from hfguard.masking import printable
 from hfguard.models import Category, Finding, Report
+from hfguard.report.hints import allow_entry, has_no_line
 
 # Hygiene findings (licence, model card, pinned revisions, pickles) come last, under this heading.
 HYGIENE_HEADING = "Before you publish (licence, model card, pinned revisions, pickles):"
@@ -21,32 +24,21 @@ _RESOLVE = (
 )
 
 
-def _is_cell(f: Finding) -> bool:
-    """A value in a data file (CSV/Parquet cell, JSON value): no line of its own to mark."""
-    return f.row is not None or (f.field is not None and f.line is None)
-
-
-def _resolve(blocking: list[Finding]) -> list[str]:
-    """The ways out, step 2 fitted to the findings: a pragma on a line, or [[allow]] by path and
-    field for values in data files (a CSV cell cannot carry a comment)."""
+def _resolve(blocking: list[Finding], allow_root: Path | None = None) -> list[str]:
+    """The ways out, step 2 fitted to the findings: a pragma on a line, or [[allow]] by path (and
+    field) for values in data files and binary files (no line to mark)."""
     lines = list(_RESOLVE)
-    cells = [f for f in blocking if _is_cell(f)]
+    cells = [f for f in blocking if has_no_line(f)]
     if not cells:
         return lines
-    f = cells[0]
-    field = f', field = "{_toml(f.field)}"' if f.field is not None else ""
-    allow = (f'[[allow]] with path = "{_toml(f.path)}"{field}, rules = ["{_toml(f.rule)}"] in the config '
-             "(.hfguard.toml; [[tool.hfguard.allow]] in pyproject.toml)")
+    allow = (f"{allow_entry(cells[0], root=allow_root)} in the config (.hfguard.toml; [[tool.hfguard.allow]] in pyproject.toml;"
+             " paths relative to its folder)")
     if len(cells) == len(blocking):
-        lines[2] = f"  2. or, if it is not sensitive, allow it by path and field: {allow};"
+        lines[2] = f"  2. or, if it is not sensitive, allow it by path: {allow};"
     else:
         lines[2] = (f"  2. or, if it is not sensitive, mark its line with `hfguard: allow <rule>` (values in data "
-                    f"files: by path and field, {allow});")
+                    f"and binary files: by path, {allow});")
     return lines
-
-
-def _toml(text: str) -> str:
-    return printable(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _where(f: Finding) -> str:
@@ -94,9 +86,10 @@ def _places(f: Finding) -> str | None:
 
 
 def format_text(report: Report, colour: bool = False, show_suppressed: bool = False, hints: dict[str, str] | None = None,
-                quiet: bool = False) -> str:
+                quiet: bool = False, allow_root: Path | None = None) -> str:
     """The text report. `quiet` (--quiet): nothing when nothing blocks and nothing failed; else
-    the findings, the errors, the summary line and the ways out, without notes."""
+    the findings, the errors, the summary line and the ways out, without notes. `allow_root`:
+    the folder of the config the [[allow]] hints are written for (paths relative to it)."""
     if quiet and not report.blocking and not report.errors:
         return ""
     lines: list[str] = []
@@ -134,5 +127,5 @@ def format_text(report: Report, colour: bool = False, show_suppressed: bool = Fa
     for note in [] if quiet else s.notes:
         lines.append(printable(f"note: {note}"))
     if blocking:
-        lines.extend(_resolve(report.blocking))
+        lines.extend(_resolve(report.blocking, allow_root))
     return "\n".join(lines) + "\n"
