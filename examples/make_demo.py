@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import pickle
 import random
+import shutil
 import string
 import sys
 from pathlib import Path
@@ -25,7 +26,14 @@ def main(argv: list[str]) -> int:
     hf = "hf" + "_" + _rand(string.ascii_letters, 34, rng)
     aws_id = "AK" + "IA" + _rand(string.ascii_uppercase + "234567", 16, rng)  # base32, as AWS issues them
     aws_secret = _rand(string.ascii_letters + string.digits + "+/", 40, rng)
+    marker = target / ".hfguard-demo"
+    if target.exists() and any(target.iterdir()):
+        if not marker.exists():
+            print(f"{target} exists and is not an earlier demo: choose an empty or new folder", file=sys.stderr)
+            return 2
+        shutil.rmtree(target)  # an earlier demo: start afresh (a baseline or config left there would change the scan)
     target.mkdir(parents=True, exist_ok=True)
+    marker.write_text("written by examples/make_demo.py; the folder is replaced when it is run again\n")
     (target / "train.py").write_text(
         "import os\n\n"
         'HF_TOKEN = os.environ["HF_TOKEN"]  # fine: read from the environment\n'
