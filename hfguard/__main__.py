@@ -1,3 +1,3 @@
-from hfguard.cli import main
+from hfguard.cli import run
 
-raise SystemExit(main())
+run()

@@ -417,3 +417,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("HFGUARD_DEBUG"):
             raise
         return EXIT_INTERNAL
+
+
+def run() -> None:
+    """The `hfguard` command: main() as the process's exit code. After an interrupt (the report
+    or baseline was not written, workers are stopped) the process ends at once: the interpreter's
+    shutdown joins pool threads, and a Ctrl-C landing there printed a traceback."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)
+
