@@ -304,3 +304,30 @@ def test_ray_report_carries_the_same_occurrences(tmp_path: Path) -> None:
     ssn = [f for f in distributed["findings"] if f["rule"] == "pii-us-ssn"]
     assert len(ssn) == 2 and all([p["row"] for p in f["occurrences"]] == rows["ssn"] for f in ssn)
     assert distributed == local
+
+
+def test_places_past_the_memory_bound_are_left_out_the_count_is_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Places point into the text they were found in until the file is done: past
+    detector.PLACES_CHARS of such text, a column lists fewer places (its first always)."""
+    from hfguard.pii import detector
+
+    rng = random.Random(9)
+    total = 400
+    rows = sorted(rng.sample(range(1, total + 1), 40))
+    values = [ssn(rng) if r in rows else "" for r in range(1, total + 1)]
+    path = tmp_path / "sparse.jsonl"
+    path.write_text("".join(json.dumps({"id": r, "ssn": v}) + "\n" for r, v in enumerate(values, 1)), encoding="utf-8")
+    code, out = scan(capsys, "json", str(path))
+    (whole,) = [f for f in json.loads(out)["findings"] if f["rule"] == "pii-us-ssn"]
+    assert code == 1 and [p["row"] for p in whole["occurrences"]] == rows
+
+    monkeypatch.setattr(detector, "PLACES_CHARS", 1)  # no text may be kept for places
+    code, out = scan(capsys, "json", str(path))
+    report = json.loads(out)
+    jsonschema.validate(report, REPORT_SCHEMA)
+    (bounded,) = [f for f in report["findings"] if f["rule"] == "pii-us-ssn"]
+    assert bounded["count"] == 40
+    assert [p["row"] for p in bounded["occurrences"]] == rows[:1]  # the finding's own place
+    assert bounded["row"] == rows[0]

@@ -120,10 +120,13 @@ def keep_places(places: list[Hit], new: Iterator[Hit] | tuple[Hit, ...] | list[H
         del places[MAX_OCCURRENCES:]
 
 
-def first_places(places: list[Hit]) -> tuple[tuple[Chunk, int], ...]:
-    """The MAX_OCCURRENCES first places, in order, as Match.places."""
-    ordered = sorted(places, key=lambda h: h.order)[:MAX_OCCURRENCES]
-    return tuple((h.chunk, h.start) for h in ordered)
+def first_places(places: list[Hit], first: Hit | None = None) -> tuple[tuple[Chunk, int], ...]:
+    """The MAX_OCCURRENCES first places, in order, as Match.places; `first` (the finding's own
+    place) leads them even where the memory bound left it out."""
+    ordered = sorted(places, key=lambda h: h.order)
+    if first is not None and (not ordered or first.order < ordered[0].order):
+        ordered.insert(0, first)
+    return tuple((h.chunk, h.start) for h in ordered[:MAX_OCCURRENCES])
 
 
 @dataclass
@@ -710,7 +713,7 @@ class FilePiiDetector:
         message = f"{stat.count:,} {noun} {where}"
         return Match(
             entity.rule_id, entity.category, severity, first.chunk, first.start, first.end, first.value,
-            message=message, count=stat.count, places=first_places(stat.places) if stat.places else None,
+            message=message, count=stat.count, places=first_places(stat.places, first),
         )
 
     def _text_matches(self) -> list[Match]:
