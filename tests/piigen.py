@@ -28,7 +28,8 @@ _CUES = {
 }
 _FILLER = ("Hello, I have a problem with my order #{n}.", "The app crashes on version {a}.{b}.{c}.",
            "It happened at {h}:{m} on {d}.", "Thanks for your help!", "The invoice total was {p} EUR.",
-           "I ordered {k} items.")
+           "I ordered {k} items.", "Tracking number: {t}", "Order ID {o}, invoice INV-{y}-{n:06d}.",
+           "Build {y}{mm}{dd}.{k} fails on 10.{k}.{b}.{c}.", "Ref {o} / {n}-{k}")
 _DOB_FORMATS = ("%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d", "%d.%m.%Y", "%B %d, %Y", "%d %B %Y")
 
 
@@ -68,7 +69,8 @@ def tickets(locale: str, n: int, seed: int = 14, clean_share: float = 0.3) -> li
         filler = rng.choice(_FILLER).format(
             n=rng.randint(1000, 99999), a=rng.randint(1, 9), b=rng.randint(0, 20), c=rng.randint(0, 99),
             h=rng.randint(0, 23), m=f"{rng.randint(0, 59):02d}", d=fake.date(), p=f"{rng.uniform(5, 999):.2f}",
-            k=rng.randint(1, 40),
+            k=rng.randint(1, 40), t=rng.randint(10**11, 10**12 - 1), o=rng.randint(10**9, 10**10 - 1),
+            y=rng.randint(2015, 2025), mm=f"{rng.randint(1, 12):02d}", dd=f"{rng.randint(1, 28):02d}",
         )
         if rng.random() < clean_share:
             out.append(Ticket(f"{filler} {fake.sentence()}", None))

@@ -187,7 +187,7 @@ def context_distance(entity: str, lowered: str, start: int, end: int, extra: str
     nearest: int | None = None
     i = bisect.bisect_left(starts, start - reach)
     while i < len(starts) and starts[i] < start:
-        if ends[i] <= start:
+        if ends[i] <= start and not _other_line(lowered, ends[i], start):
             nearest = start - ends[i]
         i += 1
     if nearest is not None:
@@ -196,6 +196,15 @@ def context_distance(entity: str, lowered: str, start: int, end: int, extra: str
     if i < len(starts) and ends[i] <= end + CONTEXT_AFTER:
         return CONTEXT_AFTER
     return None
+
+
+_LABEL_GAP = re.compile(r"[\s:=#.\-()]*")
+
+
+def _other_line(lowered: str, end: int, start: int) -> bool:
+    """A context word on an earlier line with other text between: another row's or another
+    sentence's word ("Call me ...\nRef 7374595313"), not a label above its value ("Phone:\n...")."""
+    return "\n" in lowered[end:start] and _LABEL_GAP.fullmatch(lowered, end, start) is None
 
 
 def has_context(entity: str, lowered: str, start: int, end: int, extra: str = "") -> bool:

@@ -234,8 +234,8 @@ class PhoneRecognizer(Recognizer):
         found: list[RecognizerResult] = []
         for m in _PHONE_CANDIDATE.finditer(text):
             start, end = m.span()
-            if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
-                continue
+            if start and (text[start - 1].isalnum() or text[start - 1] in "_-/#"):
+                continue  # the tail of a code ("INV-2016-084791", "ref/2016-084791")
             if end + 1 < len(text) and text[end] in "-." and text[end + 1].isalnum():
                 continue  # the head of a UUID, a version or a hyphenated code
             if start >= 2 and text[start - 1] in ".," and text[start - 2].isdigit():
@@ -249,7 +249,7 @@ class PhoneRecognizer(Recognizer):
             if nanp is not None and core[:1] not in "+0":
                 # the common North American shape: validity from the first seven digits
                 digits = nanp.group(1) + nanp.group(2) + nanp.group(3)
-                if _nanp_valid(int(digits[:7])):
+                if _nanp_valid(int(digits[:7])) or (not core.isdigit() and self._cued(text, start)):
                     found.append(self.result(start, end, self.SCORE))
                 continue
             spans = _matcher_spans(candidate)
@@ -260,12 +260,16 @@ class PhoneRecognizer(Recognizer):
         return found
 
     def _cued(self, text: str, start: int) -> bool:
-        """A phone word among the few words before: "Phone: 04 3421 438" is a phone number if it
-        has a possible length for its region, valid or not."""
+        """A phone word among the few words before: "Phone: 04 3421 438", "call me at 822-614-9935"
+        is a phone number if it has a possible length for its region, valid or not (unassigned
+        area codes: made-up or mistyped numbers are still written as someone's number)."""
+        if _LABEL_ONLY.fullmatch(text, 0, start):
+            return False  # "phone: <value>": a column's name before its value, not a cue in a text
         words = context_words(text, start)[-3:]
-        return any(w.startswith(_PHONE_CUES) for w in words)
+        return any(w.startswith(_PHONE_CUES) for w in words) or "my number" in " ".join(words)
 
 
+_LABEL_ONLY = re.compile(r"[\w ]{1,80}: ")
 # Words that announce a phone number (several languages): with one right before it, a number
 # that is possible (right length for its region) counts, valid or not.
 _PHONE_CUES = ("phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "handy", "telefon", "téléphone",
