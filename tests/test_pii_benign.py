@@ -3,6 +3,7 @@ stay free of blocking findings, each kind with its own case (real detector, no m
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +135,48 @@ def test_a_text_longer_than_spacys_limit_is_read_in_pieces(monkeypatch: pytest.M
     matches = scan(ner, Chunk(text, ChunkKind.PROSE), path="big.md")
     names = {(m.rule_id, m.secret, text[m.start : m.end]) for m in matches}
     assert ("pii-person", "John Smith", "John Smith") in names and ("pii-person", "Mary Jones", "Mary Jones") in names
+
+
+def test_a_labelled_whitespace_table_is_no_phones_or_cards(detector: PiiDetector) -> None:
+    """R's .dat layout (statsmodels' scotvote): a quoted row label, then numbers."""
+    rng = random.Random(6)
+    header = " ".join(f'"Var{i}"' for i in range(20))
+    rows = [f'"Area_{i}" ' + " ".join(rng.choice([str(rng.randint(1, 9999)), f"{rng.uniform(0, 500):.1f}", "NA"])
+                                      for _ in range(20)) for i in range(40)]
+    assert scan(detector, Chunk("\n".join([header, *rows]), ChunkKind.DATA), path="votes.dat") == []
+
+
+# Data files that public packages ship, in packages the test extra installs.
+_DATA_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".rst", ".dat", ".csv.gz")
+_PACKAGES = ("vega_datasets", "numpy", "stdnum", "datasets", "pyarrow", "pandas", "sklearn", "statsmodels")
+# Real people's personal data, rightly blocking: the people killed in the 1992 Los Angeles riots.
+_REAL_PEOPLE = {("la-riots.csv", "pii-person")}
+
+
+def test_data_files_shipped_in_public_packages_give_no_blocking_finding(tmp_path: Path) -> None:
+    import importlib.util
+    import shutil
+
+    from hfguard.scanner import ScanOptions, scan_disk
+
+    pytest.importorskip("vega_datasets")
+    copied = 0
+    for name in _PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        root = Path(next(iter(spec.submodule_search_locations)))
+        for path in root.rglob("*"):
+            if path.is_file() and path.name.endswith(_DATA_SUFFIXES):
+                target = tmp_path / name / path.relative_to(root)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+                copied += 1
+    assert copied >= 30  # vega_datasets alone ships ~17 data files, numpy ~30
+    report = scan_disk([str(tmp_path)], ScanOptions(jobs=1))
+    blocking_found = [
+        (Path(f.path).name, f.rule, f.field, f.message) for f in report.findings
+        if f.category.value in ("pii", "health") and f.severity.value in ("high", "medium")
+    ]
+    assert {(name, rule) for name, rule, _, _ in blocking_found} <= _REAL_PEOPLE, blocking_found
+    assert ("la-riots.csv", "pii-person") in {(name, rule) for name, rule, _, _ in blocking_found}

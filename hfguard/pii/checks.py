@@ -29,25 +29,30 @@ TEST_CARDS = frozenset(
 _MAESTRO_12 = re.compile(r"5[06-9]\d{10}|6\d{11}|0604\d{8}")
 
 
-_NUMERIC_TOKEN = re.compile(r"[-+]?(?:\d+(?:[.,:]\d+)*|\.\d+)(?:[eE][-+]?\d+)?%?")
+_NUMERIC_TOKEN = re.compile(r"[-+]?(?:\d+(?:[.,:]\d+)*|\.\d+)(?:[eE][-+]?\d+)?%?|NA|NaN|nan|null|NULL|-|\.|\?")
+_ROW_LABEL = re.compile(r"\"[^\"]*\"|'[^']*'|[A-Za-z_][\w.-]*")
 
 
 def across_number_columns(text: str, start: int, end: int) -> bool:
-    """text[start:end] holds whitespace and stands on a line of numbers only, among other
-    numbers: a run across the columns of a whitespace-separated numeric table (a CSV that did
-    not parse, a printed array), not one identifier. A line that is the value alone stays."""
+    """text[start:end] holds whitespace and stands on a line of numbers (and missing-value
+    marks, after at most a row label such as "Aberdeen_City"), among other numbers: a run across
+    the columns of a whitespace-separated numeric table (a CSV that did not parse, R's .dat, a
+    printed array), not one identifier. A value alone on its line, or after a label only
+    ("Tel 404 634 1925"), stays."""
     value = text[start:end]
     if " " not in value and "\t" not in value:
         return False
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    if line_end - line_start > 4096:
+    if line_end - line_start > 65536:
         return False
     before, after = text[line_start:start].split(), text[end:line_end].split()
-    if not before and not after:
+    labelled = bool(before) and _NUMERIC_TOKEN.fullmatch(before[0]) is None and _ROW_LABEL.fullmatch(before[0]) is not None
+    others = before[1:] + after if labelled else before + after
+    if not others or not all(_NUMERIC_TOKEN.fullmatch(token) for token in others):
         return False
-    return all(_NUMERIC_TOKEN.fullmatch(token) for token in before + after)
+    return not labelled or len(others) >= 2
 
 
 def card_ok(value: str) -> bool:
