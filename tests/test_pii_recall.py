@@ -201,3 +201,9 @@ def test_columns_of_names_and_addresses_in_six_locales(detector: PiiDetector, lo
     assert counts.get("pii-street-address:address", 0) >= 0.95 * n, counts
     for entity, values in (("PERSON", columns["full_name"]), ("STREET_ADDRESS", columns["address"])):
         assert count_fits(entity, values) == sum(value_fits(entity, v) for v in values)
+
+
+def test_an_ip_in_an_html_table_cell(detector: PiiDetector) -> None:
+    assert found(detector, "<tr><td>81.2.69.160</td><td class='x'>81.2.69.161</td></tr>", "pii-ip-address") == [
+        "81.2.69.160", "81.2.69.161"]
+    assert found(detector, "requires pkg>=81.2.69.160", "pii-ip-address") == []

@@ -119,11 +119,14 @@ _VERSION_BEFORE = re.compile(
 )
 
 
+_TAG_BEFORE = re.compile(r"<[A-Za-z][^<>]*>\s*$")  # "<td>1.2.3.4</td>": a table cell, not ">=1.2.3.4"
+
+
 def version_like(text: str, start: int, end: int) -> bool:
     """An IPv4-shaped string that is really a version (v1.2.3.4, ==2.0.0.1, 1.2.3.4.5)."""
     before = text[max(0, start - 16) : start]
     after = text[end : end + 2]
-    if _VERSION_BEFORE.search(before):
+    if _VERSION_BEFORE.search(before) and _TAG_BEFORE.search(before) is None:
         return True
     return after[:1] == "." and after[1:2].isdigit()
 
