@@ -180,3 +180,9 @@ def test_data_files_shipped_in_public_packages_give_no_blocking_finding(tmp_path
     ]
     assert {(name, rule) for name, rule, _, _ in blocking_found} <= _REAL_PEOPLE, blocking_found
     assert ("la-riots.csv", "pii-person") in {(name, rule) for name, rule, _, _ in blocking_found}
+
+
+def test_a_model_number_after_a_phone_word_is_no_phone(detector: PiiDetector) -> None:
+    matches = scan(detector, Chunk("Yourself phone heavy. Model 7054-2100, serial 5094137629.", ChunkKind.PROSE),
+                   path="a.md")
+    assert "pii-phone" not in {m.rule_id for m in matches}

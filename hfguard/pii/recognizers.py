@@ -253,8 +253,8 @@ class PhoneRecognizer(Recognizer):
                     found.append(self.result(start, end, self.SCORE))
                 continue
             spans = _matcher_spans(candidate)
-            if not spans and self._cued(text, start):
-                spans = _possible_spans(candidate)
+            if not spans and len(checks.digits_of(candidate)) >= 9 and self._cued(text, start):
+                spans = _possible_spans(candidate)  # (eight digits and fewer: a model, a serial)
             for s, e in spans:
                 found.append(self.result(start + s, start + e, self.SCORE))
         return found
