@@ -132,6 +132,29 @@ def test_scan_dataset_gives_dataset_row_numbers(ray_instance: Any) -> None:
     assert [(f.rule, f.row) for f in only_text.findings] == [("huggingface-access-token", 3457)]
 
 
+def test_scan_dataset_of_filtered_and_sliced_dataframes(ray_instance: Any) -> None:
+    """pandas blocks whose index does not start at 0 (a filtered frame, slices of one): every
+    value is scanned, at its dataset row. (Pairing rows with Dataset.zip read such blocks as
+    nulls: a clean report for data never scanned.)"""
+    import pandas as pd
+    import ray.data
+
+    from hfguard.distributed import scan_dataset
+
+    frame = pd.DataFrame({"id": range(3000), "text": [f"line {i} is fine" for i in range(3000)]})
+    for i in (1200, 2999):
+        frame.loc[i, "text"] = f"leaked {hf_token(f'ray-pd-{i}')} here"
+    kept = frame[frame["id"] % 3 != 1]  # index 0, 2, 3, 5, ...: 2000 rows
+    report = scan_dataset(ray.data.from_pandas(kept), options=ScanOptions(pii=False), batch_size=500)
+    position = {int(index): n + 1 for n, index in enumerate(kept.index)}
+    assert sorted(f.row for f in report.findings) == sorted(position[i] for i in (1200, 2999))
+    assert not report.errors
+
+    sliced = ray.data.from_pandas([frame.iloc[:1000], frame.iloc[1000:2600], frame.iloc[2600:]])
+    report = scan_dataset(sliced, options=ScanOptions(pii=False), batch_size=700)
+    assert sorted(f.row for f in report.findings) == [1201, 3000]
+
+
 def test_scan_dataset_of_parquet_shards(ray_instance: Any, shards: Path) -> None:
     """A dataset of the Parquet shards, one block each: the planted tokens, each at its row in
     the concatenation of the shards (in file order). (ray.data.read_parquet itself fails in this

@@ -1,10 +1,12 @@
 """`scan_dataset(ray_dataset)`: scan a `ray.data.Dataset` someone already holds (from
-`ray.data.read_parquet`, `from_huggingface`, ...), batch by batch with `map_batches`.
+`ray.data.read_parquet`, `from_huggingface`, ...), block by block in Ray tasks.
 
 Each batch (its string-like columns, nested ones flattened as for a Parquet file) is scanned by
 the Arrow reader and the detectors of a local scan; findings carry the dataset's 1-based row
-numbers (a row-number column is zipped on before the batches are cut, so every worker knows
-where its batch starts). Findings name `NAME.arrow` (default `dataset.arrow`). Personal data
+numbers (the dataset's blocks are taken in order with `to_arrow_refs`, each block's offset is the
+rows before it, and each task scans slices of one block, so every task knows where its rows
+start; no pairing of rows by position, which Ray's `zip` gets wrong for pandas blocks whose index
+does not start at 0). Findings name `NAME.arrow` (default `dataset.arrow`). Personal data
 findings that group a column ("a column full of emails") are decided per batch here, not over
 the whole dataset: take large batches (`batch_size`) for dense columns. A batch whose scan fails
 is an error naming its rows (fail closed).
@@ -20,18 +22,16 @@ from typing import Any
 from hfguard.distributed.engine import _ray
 from hfguard.models import Blob, FileError, Report
 
-ROW_COLUMN = "__hfguard_row__"
 DEFAULT_BATCH_ROWS = 8192
 
 
 _SCANNERS: dict[bytes, Any] = {}  # per worker process: one FileScanner per set of options
 
 
-def scan_batch(table: Any, options: Any, path: str) -> dict[str, Any]:
-    """The map_batches function (Ray tasks, not an actor pool: actors holding every CPU would
-    starve the tasks that read the dataset). The FileScanner is built once per worker process."""
-    import numpy as np
-
+def scan_block(table: Any, offset: int, options: Any, path: str, batch_rows: int) -> list[tuple[int, bytes]]:
+    """A Ray task: scan one block (a pyarrow Table whose first row is dataset row `offset`, 0-based)
+    in slices of `batch_rows`; (first row, pickled FileResult) per slice. The FileScanner is built
+    once per worker process."""
     key = pickle.dumps(options)
     scanner = _SCANNERS.get(key)
     if scanner is None:
@@ -39,11 +39,12 @@ def scan_batch(table: Any, options: Any, path: str) -> dict[str, Any]:
 
         _SCANNERS.clear()
         scanner = _SCANNERS[key] = FileScanner(options)
-    rows = [int(r) for r in table.column(ROW_COLUMN).to_pylist()]
-    result = _scan_table(scanner, path, table.drop_columns([ROW_COLUMN]), rows)
-    out = np.empty(1, dtype=object)
-    out[:] = [pickle.dumps(result)]
-    return {"first": np.asarray([min(rows) if rows else 0], dtype=np.int64), "result": out}
+    out = []
+    for start in range(0, table.num_rows, batch_rows):
+        piece = table.slice(start, batch_rows)
+        rows = list(range(offset + start, offset + start + piece.num_rows))
+        out.append((offset + start, pickle.dumps(_scan_table(scanner, path, piece, rows))))
+    return out
 
 
 def _scan_table(scanner: Any, path: str, table: Any, rows: list[int]) -> Any:
@@ -88,27 +89,29 @@ def scan_dataset(ray_dataset: Any, columns: list[str] | None = None, *, options:
     options = options if options is not None else ScanOptions()
     path = name if name.endswith(".arrow") else f"{name}.arrow"
     dataset = ray_dataset.select_columns(columns) if columns else ray_dataset
-    # Row numbers: a range zipped on. zip pairs rows by position, so the dataset's order must be
-    # kept while it runs (Ray Data does not keep it by default).
-    execution = ray.data.DataContext.get_current().execution_options
-    kept_order = execution.preserve_order
-    execution.preserve_order = True
     report = Report()
     results: list[tuple[int, Any]] = []
     count = 0
     try:
         count = dataset.count()
-        numbered = ray.data.range(count).rename_columns({"id": ROW_COLUMN}).zip(dataset)
-        scanned = numbered.map_batches(scan_batch, fn_args=(options, path), batch_size=batch_size,
-                                       batch_format="pyarrow", num_cpus=1)
-        for row in scanned.iter_rows():
-            results.append((int(row["first"]), pickle.loads(row["result"])))
+        # The blocks in dataset order (to_arrow_refs keeps it); offsets from their row counts.
+        refs = dataset.to_arrow_refs()
+        sizes = ray.get([ray.remote(num_cpus=0)(_num_rows).remote(ref) for ref in refs])
+        if sum(sizes) != count:
+            raise RuntimeError(f"the blocks hold {sum(sizes)} rows, the dataset {count}")
+        task = ray.remote(num_cpus=1)(scan_block)
+        offsets = [sum(sizes[:i]) for i in range(len(sizes))]
+        pending = [task.remote(ref, offset, options, path, batch_size) for ref, offset in zip(refs, offsets)]
+        for pieces in ray.get(pending):
+            results.extend((first, pickle.loads(blob)) for first, blob in pieces)
     except Exception as exc:  # noqa: BLE001 - fail closed: the job failed after Ray's retries
         results.append((count, FileResult(errors=[FileError(path, f"not fully scanned: the Ray job stopped ({type(exc).__name__})")])))
-    finally:
-        execution.preserve_order = kept_order
     for _, result in sorted(results, key=lambda item: item[0]):
         _merge(report, result)
     report.stats.files = 1 if count else 0
     _finish(report, started)
     return report
+
+
+def _num_rows(table: Any) -> int:
+    return int(table.num_rows)
