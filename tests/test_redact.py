@@ -439,3 +439,18 @@ def test_redact_table_in_pyproject_is_validated(tmp_path: Path, capsys: pytest.C
     assert main(["redact", str(tmp_path / "c.csv"), "-o", str(tmp_path / "out")]) == 0
     assert "***-**-" in (tmp_path / "out" / "c.csv").read_text()
     assert main(["scan", str(tmp_path / "c.csv")]) == 1  # the scan accepts the table too
+
+
+@pytest.mark.parametrize("layout", ["same folder", "file in the output", "output above the input"])
+def test_inputs_inside_the_output_folder_are_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str], layout: str) -> None:
+    """Redacting a folder into itself wrote nothing, exited 0 and said nothing blocks (its inputs
+    were all skipped as earlier output): a script would then upload the unredacted data."""
+    data = tmp_path / "data" / "sub"
+    data.mkdir(parents=True)
+    _write_csv(data / "customers.csv", _customers(30))
+    args = {"same folder": [str(data), "--output", str(data)],
+            "file in the output": [str(data / "customers.csv"), "--output", str(data)],
+            "output above the input": [str(data / "customers.csv"), "--output", str(tmp_path / "data")]}[layout]
+    assert main(["redact", *args]) == 2
+    assert "inside the output folder" in capsys.readouterr().err

@@ -90,6 +90,12 @@ def redact_paths(
     options = ScanOptions(config=config, pii=pii, baseline=load_baseline(baseline_path) if baseline_path else None)
     scanner = FileScanner(options)
     out_root = Path(output)
+    out_real = os.path.realpath(out_root)
+    for name in names:
+        real = os.path.realpath(name)
+        if real == out_real or real.startswith(out_real + os.sep):
+            raise RedactError(f"{name} is inside the output folder {os.fspath(output)}: write the copies to a "
+                              "folder that holds none of the inputs (originals are never overwritten)")
     report = RedactReport()
     started = time.perf_counter()
     for shown, disk, rel in _files(names, config, out_root, report):
