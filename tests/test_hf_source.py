@@ -207,3 +207,33 @@ def test_models_and_spaces(hub: HubServer, tmp_path: Path, repo_type: str, prefi
     assert code == 1, doc
     found = [(f["path"], f["line"]) for f in doc["findings"] if f["category"] == "secret"]
     assert found == [(f"hf://{prefix}org/thing@main/app.py", 1)]
+
+
+def test_allow_hint_and_baseline_match_the_path_in_the_repo(lfs_hub: HubServer, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Config patterns and baseline entries see a Hub file by its path in the repo: the [[allow]]
+    the report suggests works when pasted, and a baseline made at @main holds at the commit."""
+    import re
+
+    folder = make_dataset(tmp_path / "repo")
+    upload(lfs_hub, folder)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    target = f"hf://datasets/{REPO}@main/data/notes.jsonl"
+    assert main(["scan", target, "--no-pii"]) == 1
+    out = capsys.readouterr().out
+    hint = re.search(r'\[\[allow\]\] with (path = "[^"]*"(?:, field = "[^"]*")?, rules = \["[^"]*"\])', out)
+    assert hint, out
+    assert 'path = "data/notes.jsonl"' in hint.group(1)
+    (work / ".hfguard.toml").write_text("[[allow]]\n" + hint.group(1).replace(", ", "\n") + "\n")
+    assert main(["scan", target, "--no-pii"]) == 0, capsys.readouterr().out
+    (work / ".hfguard.toml").unlink()
+
+    assert main(["baseline", f"hf://datasets/{REPO}", "--no-pii", "-o", str(work / "bl.json")]) == 0
+    from hubserver import COMMIT_OID
+
+    pinned = f"hf://datasets/{REPO}@{COMMIT_OID}"
+    capsys.readouterr()
+    assert main(["scan", pinned, "--no-pii", "--baseline", str(work / "bl.json")]) == 0, capsys.readouterr().out

@@ -49,6 +49,7 @@ from typing import Any
 from hfguard.errors import HfguardError
 from hfguard.models import Finding
 from hfguard.policy.discover import repo_root
+from hfguard.policy.paths import hub_repo_path
 
 BASELINE_VERSION = 1
 DEFAULT_NAME = ".hfguard-baseline.json"
@@ -146,6 +147,10 @@ class IdentityPaths:
         cached = self._paths.get((cwd, path))
         if cached is not None:
             return cached
+        inner = hub_repo_path(path)
+        if inner is not None:  # a Hub repository's file: the same entry whatever revision was scanned
+            self._paths[(cwd, path)] = inner
+            return inner
         absolute = os.path.abspath(path)
         if not os.path.isabs(path) and not os.path.lexists(absolute):
             result = os.path.normpath(path).replace(os.sep, "/")

@@ -26,7 +26,7 @@ from hfguard.masking import fingerprint as make_fingerprint
 from hfguard.models import ChunkKind, Match, Severity
 from hfguard.policy.baseline import Baseline, IdentityPaths
 from hfguard.policy.config import AllowEntry, Config
-from hfguard.policy.paths import field_matches, matches
+from hfguard.policy.paths import field_matches, hub_repo_path, matches
 
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 _PRAGMA_RE = re.compile(
@@ -145,6 +145,8 @@ class Policy:
         exclude/include/allow patterns; as named when it lies outside."""
         key = (os.getcwd(), path)
         cached = self._config_paths.get(key)
+        if cached is None and (inner := hub_repo_path(path)) is not None:
+            cached = self._config_paths[key] = inner  # a Hub repository's file: its path in the repo
         if cached is None:
             cached = os.path.normpath(path)
             absolute = os.path.abspath(path)

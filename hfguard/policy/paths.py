@@ -64,3 +64,15 @@ def field_matches(field: str, pattern: str) -> bool:
     only `*` is special (any characters): `email`, `users[*].email`, `*.phone`."""
     regex = ".*".join(re.escape(part) for part in pattern.split("*"))
     return re.fullmatch(regex, field, re.DOTALL) is not None
+
+
+def hub_repo_path(path: str) -> str | None:
+    """For a file of a Hub repository as the report names it (`hf://datasets/ORG/NAME@REV/a/b.csv`,
+    see sources/hf.py), its path inside the repository (`a/b.csv`): what config patterns and
+    baseline entries match, whatever revision was scanned. None for any other path."""
+    if not path.startswith("hf://"):
+        return None
+    at, rest = path[len("hf://"):].partition("@")[1:]
+    if not at or "/" not in rest:
+        return None
+    return rest.split("/", 1)[1]

@@ -11,6 +11,7 @@ from pathlib import Path
 from hfguard.masking import printable
 from hfguard.models import Finding
 from hfguard.policy.discover import repo_root
+from hfguard.policy.paths import hub_repo_path
 
 
 def has_no_line(f: Finding) -> bool:
@@ -30,6 +31,9 @@ def config_pattern(path: str, root: Path | None = None) -> str:
     A path on disk (an absolute one included) is made relative to `root`, else its repository
     root, else the current folder; outside all, its file name (an unanchored pattern, any
     depth). Paths of git blobs and uploads are already relative and stay as they are."""
+    inner = hub_repo_path(path)
+    if inner is not None:
+        return inner  # a Hub repository's file: patterns match its path in the repo
     outer = path.partition("!")[0]  # an archive member: allow the archive
     if not (os.path.isabs(outer) or os.path.lexists(outer)):
         return path
