@@ -185,3 +185,10 @@ def test_data_files_shipped_in_public_packages_give_no_blocking_finding(tmp_path
 def test_a_model_number_after_a_phone_word_is_no_phone(detector: PiiDetector) -> None:
     matches = scan(detector, Chunk("Yourself phone heavy. Model 7054-2100 works.", ChunkKind.PROSE), path="a.md")
     assert "pii-phone" not in {m.rule_id for m in matches}
+
+
+def test_phone_number_templates_in_code_are_no_phones(detector: PiiDetector) -> None:
+    """Faker's en_GB provider lists formats such as "+44(0)113 496 0###": templates, not numbers."""
+    lines = [f'        "+44(0)1{area} 496 0###",\n        "(01{area}) 4960###",' for area in range(13, 80)]
+    code = "formats = (\n" + "\n".join(lines) + "\n)\n"
+    assert [m for m in scan(detector, Chunk(code, ChunkKind.CODE), path="provider.py") if m.rule_id == "pii-phone"] == []

@@ -250,7 +250,7 @@ def _number_entities(text: str, start: int, end: int) -> tuple[int, int, tuple[s
         start -= 1
         before = text[start - 1] if start else " "
     after = _after(text, end)
-    if before.isalnum() or before in "_.-/:#" or after.isalnum() or after in "_/":
+    if before.isalnum() or before in "_.-/:#" or after.isalnum() or after in "_/#":  # (#: "0113 496 0###", a template)
         return start, end, _NONE
     value = text[start:end]
     length = len(value)

@@ -236,6 +236,8 @@ class PhoneRecognizer(Recognizer):
             start, end = m.span()
             if start and (text[start - 1].isalnum() or text[start - 1] in "_-/#"):
                 continue  # the tail of a code ("INV-2016-084791", "ref/2016-084791")
+            if end < len(text) and text[end] == "#":
+                continue  # a number template ("+44(0)113 496 0###")
             if end + 1 < len(text) and text[end] in "-." and text[end + 1].isalnum():
                 continue  # the head of a UUID, a version or a hyphenated code
             if start >= 2 and text[start - 1] in ".," and text[start - 2].isdigit():
