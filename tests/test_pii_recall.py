@@ -104,6 +104,8 @@ def test_a_date_without_a_birth_cue_is_no_date_of_birth(detector: PiiDetector) -
     ("Name: Jean-Luc Dupont", "Jean-Luc Dupont"),
     ("Pt Jürgen Müller reports pain", "Jürgen Müller"),
     ("Patient name: Dipl.-Ing. Jürgen Öztürk", "Jürgen Öztürk"),
+    ("Dear Mr. Smith,\nyour order shipped", "Smith"),
+    ("Dear Dr. Maria de la Cruz,", "Maria de la Cruz"),
 ])
 def test_names_after_clear_cues_without_ner(detector: PiiDetector, text: str, value: str) -> None:
     assert found(detector, text, "pii-person") == [value]

@@ -572,15 +572,17 @@ class CuedNameRecognizer(Recognizer):
     SCORE = 0.6
     _REGEX = re.compile(
         rf"(?<![\w])(?:[Pp]atient(?: [Nn]ame)?\s*:|[Pp]t\.?(?=\s)|Dear|[Nn]ame\s*:|[Ff]ull [Nn]ame\s*:|NAME\s*:|PATIENT\s*:)"
-        rf"\s*(?:(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|M|Sig|Sra?)\.? |Dipl\.-Ing\. )?({_PERSON_NAME})(?![\w])"
+        rf"\s*(?:(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|M|Sig|Sra?)\.? (?=[{_UPPER}])({_NAME_WORD}(?: {_PARTICLE})*(?: {_NAME_WORD}){{0,3}})|"
+        rf"(?:Dipl\.-Ing\. )?({_PERSON_NAME}))(?![\w])"
     )
 
     def find(self, text: str) -> list[RecognizerResult]:
         found: list[RecognizerResult] = []
         for m in self._REGEX.finditer(text):
-            if m.group(1).split(" ")[0].lower() in _NOT_NAMES:
+            group = 1 if m.group(1) is not None else 2  # after a title one name suffices ("Dear Mr. Smith")
+            if m.group(group).split(" ")[0].lower() in _NOT_NAMES:
                 continue
-            found.append(self.result(m.start(1), m.end(1), self.SCORE))
+            found.append(self.result(m.start(group), m.end(group), self.SCORE))
         return found
 
 
