@@ -617,8 +617,9 @@ class FilePiiDetector:
         if self.chars_total >= 1024 * 1024 and (self.windows or self.values):
             share = 100.0 * self.chars_windows / self.chars_total
             parts.append(
-                f"recognisers saw {_size(self.chars_windows)} of {_size(self.chars_total)} "
-                f"({share:.1f}%) in {self.windows:,} windows, and {self.values:,} values by themselves"
+                f"all {_size(self.chars_total)} searched for candidates, and the recognisers saw "
+                f"{_size(self.chars_windows)} ({share:.1f}%) around them in {self.windows:,} windows, "
+                f"and {self.values:,} values by themselves"
             )
         return [f"{self.path}: PII: " + "; ".join(parts)] if parts else []
 
