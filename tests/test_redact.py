@@ -454,3 +454,12 @@ def test_inputs_inside_the_output_folder_are_a_usage_error(tmp_path: Path, monke
             "output above the input": [str(data / "customers.csv"), "--output", str(tmp_path / "data")]}[layout]
     assert main(["redact", *args]) == 2
     assert "inside the output folder" in capsys.readouterr().err
+
+
+def test_a_clean_file_is_said_to_be_copied_because_nothing_was_found(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "metrics.csv").write_text("step,loss\n1,0.93\n2,0.71\n")
+    assert main(["redact", str(tmp_path / "in"), "--output", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "copied unchanged (the scan found nothing to redact)" in out and "in this format" not in out

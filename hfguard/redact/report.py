@@ -29,7 +29,7 @@ class FileChanges:
     dropped_columns: list[str] = field(default_factory=list)
     cleared_outputs: int = 0
     notes: list[str] = field(default_factory=list)
-    copied: bool = False  # nothing to look at (binary): copied as it is
+    copied: bool = False  # nothing to redact (the scan found nothing, or a binary file): copied as it is
 
     @property
     def values(self) -> int:
@@ -76,7 +76,8 @@ def format_text(report: RedactReport) -> str:
     lines: list[str] = []
     for f in report.files:
         if f.copied:
-            lines.append(f"{f.path} -> {f.output}: copied (nothing to redact in this format)")
+            why = "not a format hfguard reads" if f.format == "binary" else "the scan found nothing to redact"
+            lines.append(f"{f.path} -> {f.output}: copied unchanged ({why})")
             continue
         lines.append(f"{f.path} -> {f.output}: {f.values:,} value(s) redacted")
         for c in sorted(f.changes, key=lambda c: (c.field or "", c.entity)):
