@@ -237,3 +237,14 @@ def test_allow_hint_and_baseline_match_the_path_in_the_repo(lfs_hub: HubServer, 
     pinned = f"hf://datasets/{REPO}@{COMMIT_OID}"
     capsys.readouterr()
     assert main(["scan", pinned, "--no-pii", "--baseline", str(work / "bl.json")]) == 0, capsys.readouterr().out
+
+
+def test_hf_glob_scans_the_matching_files(lfs_hub: HubServer, tmp_path: Path) -> None:
+    folder = make_dataset(tmp_path / "repo")
+    upload(lfs_hub, folder)
+    report = scan_hf([f"hf://datasets/{REPO}/data/*.jsonl"], ScanOptions(jobs=1, pii=False))
+    assert not report.errors
+    assert {f.path for f in report.findings} == {f"hf://datasets/{REPO}@main/data/notes.jsonl"}
+    assert report.stats.files == 1
+    nothing = scan_hf([f"hf://datasets/{REPO}/data/*.xml"], ScanOptions(jobs=1, pii=False))
+    assert [e.message.split(":")[0] for e in nothing.errors] == ["cannot list"]  # fail closed, not an empty pass

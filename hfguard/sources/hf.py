@@ -70,7 +70,8 @@ def filesystem(endpoint: str | None = None, token: str | None = None) -> Any:
 
 def list_hf(paths: list[str], exclude: tuple[str, ...] = (), include: tuple[str, ...] = (),
             fs: Any = None) -> HfListing:
-    """The files named by hf:// paths (a file, a folder, or a whole repository), config
+    """The files named by hf:// paths (a file, a folder, a glob such as `data/*.parquet`, or a
+    whole repository), config
     exclude/include applied to their path in the repository. A path that cannot be listed is an
     error in the listing (fail closed), not an exception."""
     fs = fs if fs is not None else filesystem()
@@ -95,11 +96,13 @@ def _list_one(fs: Any, path: str, exclude: tuple[str, ...], include: tuple[str, 
     pinned_root = f"{type_prefix}{resolved.repo_id}@{quote(commit or revision, safe='')}"
     inner = resolved.path_in_repo.strip("/")
     target = f"{pinned_root}/{inner}" if inner else pinned_root
-    info = fs.info(target)
-    if info.get("type") == "file":
-        entries = {target: info}
+    if any(c in inner for c in "*?["):  # a glob in the repo (`data/*.parquet`), as HfFileSystem reads it
+        entries = fs.glob(target, detail=True)
+        if not entries:
+            raise FileNotFoundError(f"no file matches {inner}")
     else:
-        entries = fs.find(target, detail=True)
+        info = fs.info(target)
+        entries = {target: info} if info.get("type") == "file" else fs.find(target, detail=True)
     for name, entry in sorted(entries.items()):
         if entry.get("type") != "file":
             continue
