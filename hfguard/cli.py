@@ -103,7 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--format", choices=["text", "json"], default="text")
-    rules.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    rules.add_argument("--config", metavar="FILE",
+                       help="config file whose [[rules]], disable and categories apply; default: [tool.hfguard] in "
+                            "pyproject.toml, else .hfguard.toml, in the current folder, then at the root of its git "
+                            "repository")
     add_upload_parser(sub, CONFIG_HELP)
     _add_redact_parser(sub)
     return parser
