@@ -324,12 +324,15 @@ _ALPHABETS = {
     "bech32": "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",
 }
 _BASE64_RE = re.compile(r"\{\{base64:([^{}]*)\}\}")
+_JOIN = "{{+}}"  # joins pieces: a documented example key is written split, never whole in a file
 _GENERATOR_RE = re.compile(r"\{\{(" + "|".join(sorted(_ALPHABETS, key=len, reverse=True)) + r"):(\d+)\}\}")
 
 
 def expand_example(template: str, seed: str) -> str:
     """Replace `{{alphabet:N}}` with N random characters of that alphabet (deterministic per seed),
-    then `{{base64:TEXT}}` with the base64 encoding of TEXT.
+    then `{{base64:TEXT}}` with the base64 encoding of TEXT; `{{+}}` joins the pieces around it
+    (a provider's documented example key, such as AWS's, is written split so that no file holds
+    a whole credential-shaped value).
 
     Every generated run contains at least one digit and one letter where the alphabet has both,
     so that entropy and "looks like an id" heuristics behave as with a real credential.
@@ -346,7 +349,7 @@ def expand_example(template: str, seed: str) -> str:
                 return value
         return value
 
-    expanded = _GENERATOR_RE.sub(generate, template)
+    expanded = _GENERATOR_RE.sub(generate, template).replace(_JOIN, "")
     # `{{base64:TEXT}}`: TEXT (already expanded) base64-encoded, for credentials such as HTTP
     # Basic auth whose encoded form must decode to something meaningful.
     return _BASE64_RE.sub(lambda m: base64.b64encode(m.group(1).encode()).decode(), expanded)
