@@ -250,16 +250,21 @@ class BlobStore:
         self._lfs_storage: Path | None = None
         self._verified: set[str] = set()  # LFS oids whose local object matched its pointer
 
+    def _cat_file(self, option: str, shas: Sequence[str]) -> bytes:
+        """The output of one `git cat-file <option>` given these shas on its input."""
+        proc = _start(self.git, "cat-file", option, stdin=True)
+        out: bytes
+        out, err = proc.proc.communicate("".join(f"{s}\n" for s in shas).encode())
+        if proc.proc.returncode != 0:
+            raise GitError(_git_message(err, ["cat-file"]))
+        return out
+
     def sizes(self, shas: Sequence[str]) -> dict[str, int]:
         """Sizes of many objects in one `git cat-file --batch-check`."""
         if not shas:
             return {}
-        proc = _start(self.git, "cat-file", "--batch-check", stdin=True)
-        out, err = proc.proc.communicate("".join(f"{s}\n" for s in shas).encode())
-        if proc.proc.returncode != 0:
-            raise GitError(_git_message(err, ["cat-file"]))
         sizes = {}
-        for line in out.splitlines():
+        for line in self._cat_file("--batch-check", shas).splitlines():
             parts = line.split()
             if len(parts) == 3 and parts[1] == b"blob":
                 sizes[parts[0].decode()] = int(parts[2])
@@ -269,10 +274,7 @@ class BlobStore:
         """Contents of many small objects in one `git cat-file --batch` (missing ones left out)."""
         if not shas:
             return {}
-        proc = _start(self.git, "cat-file", "--batch", stdin=True)
-        out, err = proc.proc.communicate("".join(f"{s}\n" for s in shas).encode())
-        if proc.proc.returncode != 0:
-            raise GitError(_git_message(err, ["cat-file"]))
+        out = self._cat_file("--batch", shas)
         found: dict[str, bytes] = {}
         pos = 0
         while pos < len(out):
