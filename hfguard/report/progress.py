@@ -6,9 +6,10 @@ never show one, and cleared when the scan ends so the report starts on a clean l
 """
 from __future__ import annotations
 
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from tqdm import tqdm
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 REDRAW_SECONDS = 0.2
 SHOW_AFTER_SECONDS = 0.5  # quick scans never show a bar
@@ -27,6 +28,8 @@ class Progress:
         self._bar: tqdm[Any] | None = None
 
     def start(self, total_files: int, total_bytes: int) -> None:
+        from tqdm import tqdm  # here, not at import: importing the scanner does not pay for tqdm
+
         self.total_files, self.total_bytes = total_files, total_bytes
         self._bar = tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1000,
                          file=self.stream, delay=SHOW_AFTER_SECONDS, mininterval=REDRAW_SECONDS,
