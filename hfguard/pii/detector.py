@@ -420,7 +420,6 @@ class FilePiiDetector:
                 self.ner_capped = True
                 return
             if info is not None:
-                stat = self._fields[info.key]
                 if stat.ner_chars >= NER_COLUMN_CHARS:
                     return
                 if not free_text(value):
