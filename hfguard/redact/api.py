@@ -105,8 +105,9 @@ def redact_paths(
             continue
         extra: dict[str, tuple[str, str, Category]] = {}
         try:
+            original, reader = _scan_original(scanner, shown, disk, dest)
             for _ in range(MAX_ROUNDS):
-                changes = _redact_file(scanner, shown, disk, dest, ops, mode, extra)
+                changes = _redact_file(scanner, shown, disk, dest, ops, mode, extra, original, reader)
                 result = _rescan(scanner, shown, str(dest))
                 # Columns found to be personal data as a whole only once others were redacted
                 # (a health column next to a person identifier's header): redone with them.
@@ -168,10 +169,9 @@ def _files(names: list[str], config: Config, out_root: Path, report: RedactRepor
     return found
 
 
-def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators, mode: str,
-                 extra: dict[str, tuple[str, str, Category]]) -> FileChanges:
+def _scan_original(scanner: Any, shown: str, disk: str, dest: Path) -> tuple[Any, str | None]:
+    """The scan of the original and its reader: the same for every round of one file."""
     from hfguard.readers import choose_reader
-    from hfguard.readers.text import extension
     from hfguard.scanner import disk_blob
     from hfguard.sources.walk import open_regular
 
@@ -179,7 +179,15 @@ def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators
     result = scanner.scan_blob(disk_blob(shown, disk))
     with open_regular(disk) as stream:
         head = stream.read(SNIFF)
-    reader = choose_reader(shown, head)
+    return result, choose_reader(shown, head)
+
+
+def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators, mode: str,
+                 extra: dict[str, tuple[str, str, Category]], result: Any, reader: str | None) -> FileChanges:
+    from hfguard.readers import choose_reader
+    from hfguard.readers.text import extension
+    from hfguard.sources.walk import open_regular
+
     changes = FileChanges(shown, str(dest), reader or "binary")
     if result.binary or result.excluded or reader is None or (not result.findings and not result.errors):
         _copy(disk, dest)  # nothing the scan reports: the copy is the original, byte for byte
