@@ -185,16 +185,12 @@ class ValueRedactor:
         matches = self._matches(chunk)
         if not matches:
             return text
-        parts: list[str] = []
-        pos = 0
+        spans: list[tuple[int, int, str]] = []
         for m in matches:
             new, entity, op = self._replacement(m)
-            parts.append(text[pos:m.start])
-            parts.append(new)
-            pos = m.end
+            spans.append((m.start, m.end, new))
             self.counts[(field_name or "", entity, op.value)] += 1
-        parts.append(text[pos:])
-        return "".join(parts)
+        return _splice(text, spans)
 
     def column(self, values: Sequence[str | None], name: str, first_row: int) -> list[str | None]:
         """One column of a batch of records (None: a missing value, left as is)."""
@@ -246,13 +242,17 @@ class ValueRedactor:
             edits.setdefault(n, []).append((m.start - begin, end, new))
             self.counts[(name, entity, op.value)] += 1
         for n, spans in edits.items():
-            value = lines[n]
-            parts: list[str] = []
-            pos = 0
-            for s, e, new in spans:
-                parts.append(value[pos:s])
-                parts.append(new)
-                pos = e
-            parts.append(value[pos:])
-            out[index[n]] = "".join(parts)
+            out[index[n]] = _splice(lines[n], spans)
         return out
+
+
+def _splice(value: str, spans: list[tuple[int, int, str]]) -> str:
+    """The value with each (start, end) span, in order and not overlapping, replaced."""
+    parts: list[str] = []
+    pos = 0
+    for start, end, new in spans:
+        parts.append(value[pos:start])
+        parts.append(new)
+        pos = end
+    parts.append(value[pos:])
+    return "".join(parts)
