@@ -47,6 +47,7 @@ from hfguard.sources.upload import (
     folder_items,
     is_sequence,
     operation_items,
+    repo_path,
     source_item,
     text_item,
     texts,
@@ -240,7 +241,7 @@ def _lfs_keys(operations: Any) -> list[tuple[str, str]]:
         info = getattr(op, "upload_info", None)
         path = getattr(op, "path_in_repo", None)
         if isinstance(path, str) and info is not None and getattr(info, "is_hashed", False):
-            keys.append((path.removeprefix("/").removeprefix("./"), info.sha256.hex()))
+            keys.append((repo_path(path), info.sha256.hex()))
     return keys
 
 
