@@ -206,9 +206,15 @@ def _load_config(args: argparse.Namespace, repo: Any = None) -> Any:
 
     if repo is not None:  # git scans: the config at the top of the repository
         return load_config(Path(args.config) if args.config else None, repo.root)
+    return load_config(Path(args.config) if args.config else None, _scanned_folder(args))
+
+
+def _scanned_folder(args: argparse.Namespace) -> Path:
+    """The folder of the first PATH on disk (hf:// paths left out; none: the current folder),
+    where the config and the baseline are looked up."""
     paths = [p for p in getattr(args, "paths", None) or [] if not p.startswith("hf://")] or ["."]
     start = Path(paths[0])
-    return load_config(Path(args.config) if args.config else None, start if start.is_dir() else start.parent)
+    return start if start.is_dir() else start.parent
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -301,8 +307,7 @@ def _default_baseline(args: argparse.Namespace, repo: Any) -> Path | None:
 
     if repo is not None:
         return find_baseline_file(Path(repo.root))
-    start = Path(([p for p in args.paths or [] if not p.startswith("hf://")] or ["."])[0])
-    return find_baseline_file(start if start.is_dir() else start.parent)
+    return find_baseline_file(_scanned_folder(args))
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
