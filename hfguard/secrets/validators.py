@@ -6,6 +6,8 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
+from hfguard.secrets.heuristics import looks_like_placeholder
+
 
 def shannon_entropy(value: str) -> float:
     """Bits per character (same definition detect-secrets and gitleaks use)."""
@@ -156,13 +158,18 @@ def high_entropy(value: str) -> bool:
     return entropy > min(4.3, math.log2(len(v)) - 0.5)
 
 
-def basic_auth(value: str) -> bool:
-    """HTTP Basic credentials: base64 of printable `user:password`."""
+def _b64decode(value: str) -> bytes:
+    """Standard base64, padding optional; ValueError (binascii.Error) when it is not base64."""
     import base64
 
+    return base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+
+
+def basic_auth(value: str) -> bool:
+    """HTTP Basic credentials: base64 of printable `user:password`."""
     try:
-        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+        decoded = _b64decode(value).decode("utf-8")
+    except ValueError:  # not base64, or not UTF-8 (UnicodeDecodeError)
         return False
     user, sep, password = decoded.partition(":")
     return bool(sep and user and len(password) >= 3 and decoded.isprintable())
@@ -171,12 +178,9 @@ def basic_auth(value: str) -> bool:
 def base64_secret(value: str) -> bool:
     """A base64 value (a Kubernetes Secret's data) that decodes to a credential-like value: key
     material, or text that is not empty, a reference or a placeholder."""
-    import base64
-    import binascii
-
     try:
-        raw = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
-    except (ValueError, binascii.Error):
+        raw = _b64decode(value)
+    except ValueError:
         return False
     if len(raw) < 4:
         return False
@@ -184,8 +188,6 @@ def base64_secret(value: str) -> bool:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
         return len(raw) >= 16  # binary: key material
-    from hfguard.secrets.heuristics import looks_like_placeholder
-
     return len(text) >= 4 and text.isprintable() and not looks_like_placeholder(text)
 
 
