@@ -206,16 +206,20 @@ def _wrap_entry(original: Callable[..., Any]) -> Callable[..., Any]:
     return smoothly_deprecate_legacy_arguments
 
 
-def _wrap_call(extract: Extractor, materialize: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _wrap_call(extract: Extractor, materialize: tuple[str, ...] = (),
+               after: Callable[[GateOptions, dict[str, Any]], None] | None = None,
+               ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A wrapper that checks what `extract` finds in the call's arguments, then calls through.
-    Iterables named in `materialize` are turned into lists first, so checking does not consume them."""
+    Iterables named in `materialize` are turned into lists first, so checking does not consume them.
+    `after` is called with the options and the arguments once the call has returned."""
 
     def make(original: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(original)
 
         @functools.wraps(original)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if current_options() is None:
+            options = current_options()
+            if options is None:
                 return original(*args, **kwargs)
             try:
                 bound = signature.bind(*args, **kwargs)
@@ -227,7 +231,10 @@ def _wrap_call(extract: Extractor, materialize: tuple[str, ...] = ()) -> Callabl
                     bound.arguments[name] = list(value)
             arguments = dict(bound.arguments)
             _gate(lambda: extract(arguments), _target(arguments))
-            return original(*bound.args, **bound.kwargs)
+            result = original(*bound.args, **bound.kwargs)
+            if after is not None:
+                after(options, arguments)
+            return result
 
         return wrapper
 
@@ -282,35 +289,10 @@ def _wrap_lfs_upload(original: Callable[..., Any]) -> Callable[..., Any]:
     return _upload_files
 
 
-def _wrap_commit(extract: Extractor) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`_commit_api._send_commit`: as `_wrap_call`, and once the commit is made, its LFS files no
-    longer count as sent-but-uncommitted."""
-    checked = _wrap_call(extract, ("operations",))
-
-    def make(original: Callable[..., Any]) -> Callable[..., Any]:
-        inner = checked(original)
-        signature = inspect.signature(original)
-
-        @functools.wraps(original)
-        def _send_commit(*args: Any, **kwargs: Any) -> Any:
-            options = current_options()
-            if options is None:
-                return original(*args, **kwargs)
-            try:
-                bound = signature.bind(*args, **kwargs)
-            except TypeError:
-                return original(*args, **kwargs)
-            operations = bound.arguments.get("operations")
-            if operations is not None and not is_sequence(operations):
-                bound.arguments["operations"] = list(operations)
-            result = inner(*bound.args, **bound.kwargs)
-            target = _target(bound.arguments)
-            committed(options, target if isinstance(target, str) else None, _lfs_keys(bound.arguments.get("operations")))
-            return result
-
-        return _send_commit
-
-    return make
+def _committed(options: GateOptions, arguments: dict[str, Any]) -> None:
+    """`_commit_api._send_commit` returned: its LFS files no longer count as sent-but-uncommitted."""
+    target = _target(arguments)
+    committed(options, target if isinstance(target, str) else None, _lfs_keys(arguments.get("operations")))
 
 
 def _readme(content: Any) -> list[Outgoing]:
@@ -338,7 +320,7 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
               _wrap_call(ENTRY_GATES["_fetch_upload_modes"], ("additions",))),
     HookPoint("huggingface_hub._commit_api", "_upload_files", ("additions", "repo_id"), _wrap_lfs_upload),
     HookPoint("huggingface_hub._commit_api", "_send_commit", ("operations", "commit_message", "commit_description", "repo_id"),
-              _wrap_commit(lambda a: _operations(a.get("operations")) + _commit_texts(a))),
+              _wrap_call(lambda a: _operations(a.get("operations")) + _commit_texts(a), ("operations",), _committed)),
     HookPoint("huggingface_hub._upload_pipeline", "_send_commit", ("operations", "commit_message", "commit_description"),
               _wrap_call(lambda a: _operations(a.get("operations")) + _commit_texts(a), ("operations",))),
     HookPoint("huggingface_hub._upload_pipeline", "pipelined_upload", ("add_operations", "commit_message", "commit_description"),
