@@ -285,7 +285,7 @@ def _text_columns(text: str) -> list[tuple[str, list[tuple[int, str]]]]:
         if block.strip() and not block.startswith("\n"):
             found += _text_block(block, pos)
         pos += len(block)
-    return found if found else []
+    return found
 
 
 def _text_block(block: str, base: int) -> list[tuple[str, list[tuple[int, str]]]]:
