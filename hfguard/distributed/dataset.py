@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import pickle
 import time
 from typing import Any
@@ -100,7 +101,7 @@ def scan_dataset(ray_dataset: Any, columns: list[str] | None = None, *, options:
         if sum(sizes) != count:
             raise RuntimeError(f"the blocks hold {sum(sizes)} rows, the dataset {count}")
         task = ray.remote(num_cpus=1)(scan_block)
-        offsets = [sum(sizes[:i]) for i in range(len(sizes))]
+        offsets = list(itertools.accumulate(sizes[:-1], initial=0))  # the rows before each block
         pending = [task.remote(ref, offset, options, path, batch_size) for ref, offset in zip(refs, offsets)]
         for pieces in ray.get(pending):
             results.extend((first, pickle.loads(blob)) for first, blob in pieces)
