@@ -35,6 +35,8 @@ _CALL = re.compile(r"\b(" + "|".join(_LOADERS) + r")[ \t]*\(")
 _TRUST = re.compile(r"\btrust_remote_code[ \t]*=[ \t]*True\b")
 _REVISION_ARG = re.compile(r"\brevision[ \t]*=|\*\*")
 _FALLBACK_REACH = 4000  # characters of a call's arguments looked at without a parser
+_TRUST_MESSAGE = ("trust_remote_code=True runs the Python code of the Hub repository it loads; review it and "
+                  "pin revision= to the commit you reviewed")
 
 
 def _blank_magics(source: str) -> str:
@@ -148,10 +150,8 @@ class CodeChecker:
                         and keyword.value.value is True):
                     start = offsets.offset(keyword.lineno, keyword.col_offset)
                     end = offsets.offset(keyword.end_lineno or keyword.lineno, keyword.end_col_offset or 0)
-                    found.append(make_match(
-                        "code-trust-remote-code", chunk, start, max(end, start + 1), "trust_remote_code=True",
-                        "trust_remote_code=True runs the Python code of the Hub repository it loads; review "
-                        "it and pin revision= to the commit you reviewed"))
+                    found.append(make_match("code-trust-remote-code", chunk, start, max(end, start + 1),
+                                            "trust_remote_code=True", _TRUST_MESSAGE))
             name = _call_name(node)
             if name not in _LOADERS:
                 continue
@@ -178,8 +178,7 @@ class CodeChecker:
         for m in _TRUST.finditer(text):
             if not commented(m.start()):
                 found.append(make_match("code-trust-remote-code", chunk, m.start(), m.end(), "trust_remote_code=True",
-                                        "trust_remote_code=True runs the Python code of the Hub repository it "
-                                        "loads; review it and pin revision= to the commit you reviewed"))
+                                        _TRUST_MESSAGE))
         for m in _CALL.finditer(text):
             if commented(m.start()):
                 continue
