@@ -86,8 +86,8 @@ class Recognizer:
     context: tuple[str, ...] = ()
 
     def analyze(self, text: str, entities: Iterable[str] | None = None, nlp_artifacts: Any = None) -> list[RecognizerResult]:
-        wanted = self.supported_entities if entities is None else [e for e in entities if e in self.supported_entities]
-        if not wanted:
+        wanted = self.supported_entities if entities is None else entities
+        if not any(e in self.supported_entities for e in wanted):
             return []
         results = self.find(text)
         for r in results:
