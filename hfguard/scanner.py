@@ -345,35 +345,31 @@ def _locate_all(chunk: Chunk, offsets: list[int]) -> Iterator[tuple[int | None, 
             newlines, pos = 0, 0
         newlines += text.count("\n", pos, offset)
         pos = offset
-        begin = text.rfind("\n", 0, offset) + 1
         if located is not None:
             if located.index is not None and located.starts is None:
+                begin = text.rfind("\n", 0, offset) + 1
                 end = text.find("\n", offset)
                 where = located.index.where(newlines, offset - begin, text[begin : end if end >= 0 else len(text)])
             else:
                 where = located.where(offset)
             yield where.line, where.column, where.row, where.field
             continue
-        column = (offset - begin + 1) if newlines else (chunk.column + offset)
-        if chunk.line is None:
-            yield None, None, chunk.row, chunk.field
-        elif chunk.line_map is not None:
-            yield chunk.line_map[min(newlines, len(chunk.line_map) - 1)], column, chunk.row, chunk.field
-        else:
-            yield chunk.line + newlines, column, chunk.row, chunk.field
+        yield *_line_column(chunk, offset, newlines), chunk.row, chunk.field
 
 
 def locate(chunk: Chunk, offset: int) -> tuple[int | None, int | None]:
     """File line and column of chunk.text[offset]."""
-    text = chunk.text
-    newlines = text.count("\n", 0, offset)
-    line_start = text.rfind("\n", 0, offset) + 1
-    column = (offset - line_start + 1) if newlines else (chunk.column + offset)
+    return _line_column(chunk, offset, chunk.text.count("\n", 0, offset))
+
+
+def _line_column(chunk: Chunk, offset: int, newlines: int) -> tuple[int | None, int | None]:
+    """File line and column of chunk.text[offset], `newlines` being the newlines before it."""
     if chunk.line is None:
         return None, None
+    line_start = chunk.text.rfind("\n", 0, offset) + 1
+    column = (offset - line_start + 1) if newlines else (chunk.column + offset)
     if chunk.line_map is not None:
-        index = min(newlines, len(chunk.line_map) - 1)
-        return chunk.line_map[index], column
+        return chunk.line_map[min(newlines, len(chunk.line_map) - 1)], column
     return chunk.line + newlines, column
 
 
