@@ -8,12 +8,8 @@ import lzma
 from collections.abc import Callable
 from typing import IO
 
-from hfguard.readers.compressed import COMPRESSED_EXTENSIONS, LimitedDecompressor
+from hfguard.readers.compressed import LimitedDecompressor
 from hfguard.redact.formats import FormatError
-
-
-def is_compressed(ext: str) -> bool:
-    return ext in COMPRESSED_EXTENSIONS
 
 
 def reader(ext: str, open_raw: Callable[[], IO[bytes]], limit: int | None) -> Callable[[], IO[bytes]]:
