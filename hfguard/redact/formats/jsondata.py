@@ -39,29 +39,35 @@ def _redact_records(job: Job, records: list[Any], first_row: int | None, outcome
     keys: list[tuple[Any, Any, str]] = []
     for n, record in enumerate(records):
         _leaves(record, "", n, leaves, keys)
-    changed: set[int] = set()
-    groups: dict[str, list[Leaf]] = {}
-    for leaf in leaves:
-        groups.setdefault(leaf[2], []).append(leaf)
     dropped: dict[str, bool] = {}
     for container, key, path in keys:
         if dropped.setdefault(path, job.redactor.dropped(path)):
             del container[key]
             if path not in outcome.dropped_columns:
                 outcome.dropped_columns.append(path)
+    changed = _redact_leaves(job, leaves, first_row or 1, dropped)
+    if dropped and any(dropped.values()):
+        changed.update(range(len(records)))
+    return changed
+
+
+def _redact_leaves(job: Job, leaves: list[Leaf], first_row: int, dropped: dict[str, bool]) -> set[int]:
+    """The string leaves redacted in place, one column per key path (paths `dropped` skipped: their
+    records count as changed); returns the numbers of the records that changed."""
+    groups: dict[str, list[Leaf]] = {}
+    for leaf in leaves:
+        groups.setdefault(leaf[2], []).append(leaf)
+    changed: set[int] = set()
     for path, group in groups.items():
         if dropped.get(path):
-            for leaf in group:
-                changed.add(leaf[3])
+            changed.update(leaf[3] for leaf in group)
             continue
         values = [c[k] for c, k, _, _ in group]
-        new = job.redactor.column(values, path, first_row or 1)
+        new = job.redactor.column(values, path, first_row)
         for (container, key, _, record), value, old in zip(group, new, values):
             if value != old:
                 container[key] = value
                 changed.add(record)
-    if dropped and any(dropped.values()):
-        changed.update(range(len(records)))
     return changed
 
 
@@ -72,17 +78,7 @@ def redact_nested(job: Job, values: list[Any], name: str, first_row: int) -> boo
     holder = [{name: v} for v in values]
     for n, record in enumerate(holder):
         _leaves(record, "", n, leaves, [])
-    groups: dict[str, list[Leaf]] = {}
-    for leaf in leaves:
-        groups.setdefault(leaf[2], []).append(leaf)
-    changed = False
-    for path, group in groups.items():
-        old = [c[k] for c, k, _, _ in group]
-        new = job.redactor.column(old, path, first_row)
-        for (container, key, _, _), value, before in zip(group, new, old):
-            if value != before:
-                container[key] = value
-                changed = True
+    changed = bool(_redact_leaves(job, leaves, first_row, {}))
     if changed:
         values[:] = [h[name] for h in holder]
     return changed
