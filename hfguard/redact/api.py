@@ -25,7 +25,7 @@ from hfguard.redact.formats import FormatError, Job, Outcome, handlers
 from hfguard.redact.formats import compress as compression
 from hfguard.redact.operators import Op, Operators, RedactError, check, load_key, parse_assignments
 from hfguard.redact.report import Change, FileChanges, RedactReport
-from hfguard.redact.settings import load_settings
+from hfguard.redact.settings import NOTEBOOK_OUTPUTS, load_settings
 
 SNIFF = 8192
 MAX_ROUNDS = 3  # redactions of one file, each with the columns the scan of the last still flags
@@ -83,7 +83,7 @@ def redact_paths(
         config = load_config(Path(config_file) if config_file else None, start if start.is_dir() else start.parent)
     ops, mode = build_operators(config, operators, default_operator, key_env, key_file)
     mode = notebook_outputs or mode
-    if mode not in ("clear", "redact"):
+    if mode not in NOTEBOOK_OUTPUTS:
         raise RedactError(f"notebook outputs: {mode!r} is not 'clear' or 'redact'")
     start = Path(names[0])
     baseline_path = baseline or config.baseline or find_baseline_file(start if start.is_dir() else start.parent)
