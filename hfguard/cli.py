@@ -295,10 +295,7 @@ def _allow_root(args: argparse.Namespace, config: Any) -> Path | None:
     scanned folder (where a new .hfguard.toml would be found); git scans name root-relative paths."""
     if config.source is not None and config.root is not None:
         return Path(config.root)
-    if getattr(args, "staged", False) or getattr(args, "range", None) or getattr(args, "pre_push", False):
-        return None
-    first = Path((getattr(args, "paths", None) or ["."])[0])
-    return first if first.is_dir() else first.parent
+    return None if _git_mode(args) else _scanned_folder(args)
 
 
 def _default_baseline(args: argparse.Namespace, repo: Any) -> Path | None:
