@@ -264,3 +264,17 @@ def test_a_batch_that_cannot_be_scanned_is_an_error_naming_its_rows() -> None:
     result = _scan_table(FileScanner(ScanOptions(pii=False)), "dataset.arrow", object(), [99, 100, 101])
     assert result.errors == [FileError("dataset.arrow", "rows 100-102 could not be scanned (AttributeError)")]
     assert not result.findings
+
+
+def test_an_unreachable_cluster_address_is_a_quick_usage_error(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """ray.init retries an unreachable head for minutes; hfguard says so at once (exit 2)."""
+    pytest.importorskip("ray")
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: bound, then closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "a.txt").write_text("hello\n")
+    assert main(["scan", "--ray", f"127.0.0.1:{port}", str(tmp_path)]) == 2
+    assert f"cannot reach Ray at 127.0.0.1:{port}" in capsys.readouterr().err

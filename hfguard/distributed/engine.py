@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import pickle
+import re
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +23,7 @@ from hfguard.models import FileError, Report
 from hfguard.report.progress import Progress
 
 LOCAL = "local"  # --ray without an address: a Ray instance on this machine, for this scan
+CONNECT_TIMEOUT = 10.0  # seconds to reach a cluster's head: ray.init itself retries for minutes
 MAX_BLOCKS = 10_000  # units per block beyond this many (one unit per block below it)
 
 
@@ -44,6 +47,8 @@ def ray_session(address: str | None) -> Iterator[Any]:
         return
     kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False,
                               "include_dashboard": False}
+    if address not in (None, LOCAL):
+        _check_reachable(address)
     try:
         if address in (None, LOCAL):
             ray.init(address="local", **kwargs)
@@ -55,6 +60,27 @@ def ray_session(address: str | None) -> Iterator[Any]:
         yield ray
     finally:
         ray.shutdown()
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast when `address` names a head node (`host:port` or `ray://host:port`) that does
+    not answer a TCP connection within CONNECT_TIMEOUT: `ray.init` retries an unreachable GCS
+    for minutes, printing warnings, before it gives up. `auto` and other forms are left to Ray.
+
+    Raises:
+        HfguardError: the host does not resolve or the port does not accept a connection.
+    """
+    found = re.fullmatch(r"(?:ray://)?\[?([^\]\s]+?)\]?:(\d{1,5})", address)
+    if not found:
+        return
+    host, port = found.group(1), int(found.group(2))
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
+            pass
+    except TimeoutError:
+        raise HfguardError(f"cannot reach Ray at {address}: no answer within {CONNECT_TIMEOUT:.0f} s") from None
+    except OSError as exc:
+        raise HfguardError(f"cannot reach Ray at {address}: {exc.strerror or exc}") from None
 
 
 class ScanUnits:
