@@ -150,6 +150,13 @@ def apply(op: Op, value: str, entity: str, key: bytes | None) -> str:
     raise AssertionError(op)
 
 
+def constant(op: Op, entity: str) -> str | None:
+    """The replacement when it is the same for every value (replace: the entity tag), else None."""
+    if op is Op.REPLACE or op is Op.DROP:
+        return apply(op, "", entity, None)
+    return None
+
+
 def mask_shape(value: str) -> str:
     """Letters and digits masked with presidio's Mask, separators kept (`***-**-6789`); the
     last MASK_KEEP letters/digits stay on values long enough to keep them safely."""

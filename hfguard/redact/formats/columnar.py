@@ -34,35 +34,35 @@ def _holds_text(t: Any) -> bool:
 
 
 def _redact_column(job: Job, column: Any, name: str, first_row: int, nested: bool = False) -> Any:
-    """The column (a ChunkedArray) redacted, or the same object when nothing changed. Nested
-    columns (lists, structs) have their strings redacted by key path, as JSON is."""
+    """The column (a ChunkedArray) redacted, or the same object when nothing changed. String
+    columns are redacted as Arrow arrays (ValueRedactor.arrow_column); nested columns (lists,
+    structs) have their strings redacted by key path, as JSON is."""
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     from hfguard.redact.formats.jsondata import redact_nested
 
+    if not nested and not job.redactor.touches(name):
+        return column  # the scan reported nothing in this column: not even read into Python
     kind = column.type
     pieces: list[Any] = []
     changed = False
-    length = len(column)
-    for offset in range(0, length, SLICE_ROWS):
-        part = column.slice(offset, SLICE_ROWS)
-        values = part.to_pylist()
-        if nested:
-            new = list(values)
-            if redact_nested(job, new, name, first_row + offset):
-                changed = True
-                pieces.append(pa.array(new, type=kind))
+    offset = first_row
+    for part in column.chunks:
+        for start in range(0, len(part), SLICE_ROWS):
+            piece = part.slice(start, SLICE_ROWS)
+            if nested:
+                values = piece.to_pylist()
+                if redact_nested(job, values, name, offset + start):
+                    changed = True
+                    piece = pa.array(values, type=kind)
             else:
-                pieces.extend(part.chunks)
-            continue
-        new = job.redactor.column(values, name, first_row + offset)
-        if new != values:
-            changed = True
-            value_type = kind.value_type if pa.types.is_dictionary(kind) else kind
-            array = pa.array(new, type=value_type)
-            pieces.append(array.dictionary_encode().cast(kind) if pa.types.is_dictionary(kind) else array)
-        else:
-            pieces.extend(part.chunks)
+                plain = piece.dictionary_decode() if pa.types.is_dictionary(kind) else piece
+                new = job.redactor.arrow_column(plain, name, offset + start)
+                if new is not plain:
+                    changed = True
+                    piece = new.dictionary_encode().cast(kind) if pa.types.is_dictionary(kind) else new
+            pieces.append(piece)
+        offset += len(part)
     if not changed:
         return column
     return pa.chunked_array(pieces, type=kind)
