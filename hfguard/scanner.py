@@ -74,9 +74,25 @@ class FileResult:
     notes: list[str] = field(default_factory=list)
 
 
+_RULESETS: dict[tuple[object, ...], RuleSet] = {}
+
+
 def build_ruleset(config: Config) -> RuleSet:
     """Default rules (unless extend_default = false), then the config's [[rules]]; a custom rule
-    with the id of a default one replaces it (as in gitleaks). Disabled rules do not run."""
+    with the id of a default one replaces it (as in gitleaks). Disabled rules do not run.
+
+    Cached by what it depends on: the scan, each forked worker (they inherit the parent's cache)
+    and the report (SARIF rules, hints) compile custom rules once."""
+    key = (config.extend_default, config.disable, config.source, repr(config.custom_rules))
+    cached = _RULESETS.get(key)
+    if cached is None:
+        if len(_RULESETS) >= 32:  # a long-lived process (protect() in a notebook) with many configs
+            _RULESETS.clear()
+        cached = _RULESETS[key] = _build_ruleset(config)
+    return cached
+
+
+def _build_ruleset(config: Config) -> RuleSet:
     base = load_default_rules()
     by_id = {r.id: r for r in base.rules} if config.extend_default else {}
     for entry in config.custom_rules:  # validated when the config was loaded
@@ -468,15 +484,11 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
 
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         build_ruleset(config)  # rules parsed and compiled once here, inherited by forked workers
-        pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(options,))
+        # This process scans too (jobs - 1 workers): it would otherwise wait idle, and each worker
+        # costs a fork, imports and an engine of its own.
+        pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_worker_init, initargs=(options,))
         try:
-            batches = list(_batches(walked.files, sizes, target))
-            size_of = dict(zip(walked.files, sizes))
-            for batch, results in zip(batches, pool.map(_worker_scan, batches)):
-                for item, result in zip(batch, results):
-                    _merge(report, result)
-                    if progress is not None:
-                        progress.file_done(item[0], size_of[item])
+            _scan_shared(pool, walked.files, sizes, target, options, report, progress)
         except BaseException:  # Ctrl-C or a dead worker: stop now, do not finish the queue
             _stop_pool(pool)
             raise
@@ -494,6 +506,41 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
     _finish(report, started)
     return report
 
+
+
+def _scan_shared(pool: ProcessPoolExecutor, files: list[tuple[str, str]], sizes: list[int], target: int,
+                 options: ScanOptions, report: Report, progress: Progress | None) -> None:
+    """Every batch goes to the pool; this process takes batches from the end of the queue while
+    no worker has started them (a cancelled future), so both ends meet in the middle. Results are
+    merged in batch order whoever scanned them."""
+    batches = list(_batches(files, sizes, target))
+    size_of = dict(zip(files, sizes))
+    futures = [pool.submit(_worker_scan, batch) for batch in batches]
+    own: dict[int, list[FileResult]] = {}
+    reported = 0  # batches before this one have been shown on the progress bar
+
+    def show(upto: int) -> int:
+        while upto < len(batches) and (upto in own or futures[upto].done()):
+            if progress is not None:
+                for item in batches[upto]:
+                    progress.file_done(item[0], size_of[item])
+            upto += 1
+        return upto
+
+    scanner: FileScanner | None = None
+    for i in range(len(batches) - 1, 0, -1):  # the first batch is always the pool's
+        if not futures[i].cancel():
+            break
+        scanner = scanner or FileScanner(options)
+        own[i] = [_safe_scan(scanner, disk_blob(shown, disk)) for shown, disk in batches[i]]
+        reported = show(reported)
+    for i, batch in enumerate(batches):
+        results = own[i] if i in own else futures[i].result()
+        for result in results:
+            _merge(report, result)
+        if progress is not None and i >= reported:
+            for item in batch:
+                progress.file_done(item[0], size_of[item])
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:

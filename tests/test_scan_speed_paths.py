@@ -1,0 +1,100 @@
+"""The fast paths of a scan (issue 15) keep the scan's results: rules built once, this process
+scanning alongside its workers, lazy imports on the command line's path."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hfguard import scanner
+from hfguard.cli import main
+from hfguard.policy.discover import load_config
+from secretgen import hf_token
+
+ROOT = str(Path(__file__).resolve().parent.parent)
+
+CUSTOM_RULE = """
+[[rules]]
+id = "acme-internal-key"
+description = "ACME's internal keys"
+regex = 'acme_[a-z0-9]{24}'
+keywords = ["acme_"]
+"""
+
+
+def test_custom_rules_are_parsed_once_per_scan_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "a.py").write_text("KEY = 'acme_" + "k3y9" * 6 + "'\n")
+    config = tmp_path / "rules.toml"
+    config.write_text(CUSTOM_RULE)
+    calls: list[str] = []
+    real = scanner.parse_rule
+
+    def counting(data, source, require_examples=True):  # type: ignore[no-untyped-def]
+        calls.append(data["id"])
+        return real(data, source, require_examples)
+
+    monkeypatch.setattr(scanner, "parse_rule", counting)
+    args = ["scan", str(tmp_path / "tree"), "--no-pii", "--jobs", "1", "--config", str(config)]
+    assert main([*args, "--format", "sarif"]) == 1  # the scan, then the SARIF rule list
+    sarif = json.loads(capsys.readouterr().out)
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["acme-internal-key"]
+    assert main(args) == 1  # text: the scan, then the remediation hints
+    assert calls == ["acme-internal-key"]
+
+
+def test_a_changed_custom_rule_is_built_again(tmp_path: Path) -> None:
+    first = tmp_path / "a.toml"
+    first.write_text(CUSTOM_RULE)
+    second = tmp_path / "b.toml"
+    second.write_text(CUSTOM_RULE.replace("{24}", "{30}"))
+    one, two = scanner.build_ruleset(load_config(first)), scanner.build_ruleset(load_config(second))
+    assert scanner.build_ruleset(load_config(first)) is one
+    assert one.by_id()["acme-internal-key"].regex is not None
+    assert two.by_id()["acme-internal-key"].regex.pattern.endswith("{30}")  # type: ignore[union-attr]
+    assert one.by_id()["acme-internal-key"].regex.pattern.endswith("{24}")  # type: ignore[union-attr]
+
+
+def test_this_process_scans_alongside_one_worker_with_two_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--jobs 2 over more than PARALLEL_MIN_BYTES: one worker process and this one share the
+    files (two workers would leave this process idle); every file is scanned once."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(64):
+        (tree / f"f{i:02d}.py").write_text(f"# file {i}\n" + "x = 1\n" * 20_000)
+    (tree / "f63.py").write_text(f'TOKEN = "{hf_token("shared")}"\n' + "x = 1\n" * 20_000)
+    log = tmp_path / "pids"
+    real = scanner.FileScanner.scan_blob
+
+    def logging_scan(self, blob):  # type: ignore[no-untyped-def]
+        with open(log, "a") as out:
+            out.write(f"{os.getpid()} {blob.path}\n")
+        return real(self, blob)
+
+    monkeypatch.setattr(scanner.FileScanner, "scan_blob", logging_scan)
+    report = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False, jobs=2))
+    assert [f.rule for f in report.findings] == ["huggingface-access-token"]
+    assert report.stats.files == 64
+    pids = [line.split()[0] for line in log.read_text().splitlines()]
+    assert len(pids) == 64  # each file once
+    assert str(os.getpid()) in pids  # this process did part of the work
+    assert len(set(pids)) == 2  # and one worker the rest
+
+
+def test_a_scan_for_secrets_imports_no_pii_or_table_libraries(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.json").write_text('{"k": "v"}\n')
+    code = (
+        "import sys; from hfguard.cli import main; rc = main(['scan', sys.argv[1], '--no-pii', '--format', 'json']);"
+        "heavy = sorted(m for m in ('presidio_analyzer', 'spacy', 'pyarrow', 'pandas', 'huggingface_hub', 'requests')"
+        " if m in sys.modules); print(heavy, file=sys.stderr); sys.exit(rc)"
+    )
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
