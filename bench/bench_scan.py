@@ -183,6 +183,19 @@ def hfguard_command() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "hfguard"]
 
 
+def byte_compile_hfguard() -> None:
+    """Compile hfguard's modules to bytecode before timing, as `pip install` does for a wheel: an
+    editable checkout run with PYTHONDONTWRITEBYTECODE=1 would compile its source on every start
+    (~0.1 s of CPU a run that no installed copy pays)."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("hfguard")
+    if spec is not None and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            compileall.compile_dir(folder, quiet=1)
+
+
 def detect_secrets_command() -> list[str]:
     exe = shutil.which("detect-secrets", path=str(Path(sys.executable).parent)) or shutil.which("detect-secrets")
     if exe is None:
@@ -515,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     tools: list[Tool] = []
     if "hfguard" in wanted:
         hf = Hfguard("hfguard", corpus, size["bytes"])
+        byte_compile_hfguard()
         hf.jobs = args.jobs
         hf.config = args.hfguard_config
         if hf.config is None:
