@@ -121,3 +121,51 @@ def test_token_before_an_at_sign_is_not_also_an_email(tmp_path: Path) -> None:
     path.write_text(f"see {github_pat('email')}@github.com for access\n", encoding="utf-8")
     findings = scan_disk([str(path)], ScanOptions(jobs=1)).findings
     assert [(f.rule, f.category.value) for f in findings] == [("github-pat", "secret")]
+
+
+# --- token efficiency (hfguard/secrets/tokenefficiency.py) --------------------------------------
+
+
+def test_token_efficiency_separates_random_values_from_words() -> None:
+    from hfguard.secrets.tokenefficiency import RANDOM_BELOW, WORDS_FROM, chars_per_token
+
+    for seed in ("a", "b", "c"):
+        assert chars_per_token(rand("alnum", 40, seed)) < RANDOM_BELOW
+        assert chars_per_token(rand("hex", 32, seed)) < RANDOM_BELOW
+    for words in ("development_environment_settings", "DEFAULT_CONFIGURATION_VALUE",
+                  "abcdef123456abcdef123456abcdef", "ThisIsTheDefaultConfiguration"):
+        assert chars_per_token(words) >= WORDS_FROM, words
+
+
+def test_token_efficiency_vocabulary_is_shipped_and_loads_offline() -> None:
+    from hfguard.secrets import tokenefficiency
+
+    assert tokenefficiency.VOCABULARY.is_file()
+    tokenizer = tokenefficiency._tokenizer()
+    assert tokenizer.get_vocab_size() == tokenefficiency.VOCABULARY_SIZE
+
+
+def test_random_uuid_under_a_secret_name_is_a_secret(engine: SecretEngine) -> None:
+    """Heroku, HubSpot, npm (legacy) and others issue UUID keys: one drawn at random beside a
+    secret's name is reported; the documented example UUID and typed ones stay quiet."""
+    import uuid
+
+    key = str(uuid.UUID(int=int(rand("hex", 32, "uuid-key"), 16), version=4))
+    assert _ids(engine, f'api_key = "{key}"\n') == ["generic-secret-assignment"]
+    assert _ids(engine, f"SERVICE_API_SECRET={key}\n", "deploy/.env") == ["generic-config-secret"]
+    example = "123e4567-e89b-12d3-a456-" + "426614174000"
+    assert _ids(engine, f'api_key = "{example}"\n') == []
+    assert _ids(engine, f'client_uuid = "{key}"\n') == []  # an id, not under a secret's name
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["abcdef123456abcdef123456abcdef", "12345abcdef67890abcdef1234", "ABCDEF123456GHIJKL7890MNOPQR",
+     "signupgeniusACCESS"],
+)
+def test_typed_filler_that_compresses_well_is_quiet(engine: SecretEngine, value: str) -> None:
+    """Entropy alone lets these through (digits and letters, many distinct characters); a BPE
+    vocabulary compresses them like words. A random value of the same length is still reported."""
+    assert _ids(engine, f'api_key = "{value}"\n') == []
+    assert _ids(engine, f"SERVICE_SECRET={value}\n", "deploy/.env") == []
+    assert _ids(engine, f'api_key = "{rand("alnum", len(value), value)}"\n') == ["generic-secret-assignment"]

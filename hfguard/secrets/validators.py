@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from hfguard.secrets.heuristics import looks_like_placeholder
+from hfguard.secrets.tokenefficiency import looks_like_words, looks_random
 
 
 def shannon_entropy(value: str) -> float:
@@ -124,8 +125,14 @@ def secret_value(value: str) -> bool:
     Filters names of things (`db-credentials`, `my_secret_name`) that `secret = ...` often holds.
     """
     v = value.strip()
-    if not password_value(v) or len(v) < 8 or " " in v or _UUID_RE.match(v):
+    if not password_value(v) or len(v) < 8 or " " in v:
         return False
+    if _UUID_RE.match(v):
+        # A UUID under a secret's name is a key (Heroku, HubSpot and others issue them) when it
+        # was drawn at random; `123e4567-e89b-...` and other typed ones compress well.
+        return looks_random(v) and not looks_like_placeholder(v)
+    if len(v) >= 16 and looks_like_words(v):
+        return False  # words, a name or typed filler: `signupgeniusACCESS`, `abcdef123456abcdef...`
     has_digit = any(c.isdigit() for c in v)
     has_symbol = any(not c.isalnum() and c not in "-_." for c in v)
     mixed = any(c.isupper() for c in v) and any(c.islower() for c in v)
@@ -154,8 +161,12 @@ def high_entropy(value: str) -> bool:
         return False  # snake_case / dotted / kebab-case names: sodium_crypto_secretstream_keygen
     entropy = shannon_entropy(v)
     if _HEX_RE.match(v):
-        return len(v) >= 32 and entropy > 3.0  # shorter hex: object ids, short hashes
-    return entropy > min(4.3, math.log2(len(v)) - 0.5)
+        by_entropy = len(v) >= 32 and entropy > 3.0  # shorter hex: object ids, short hashes
+    else:
+        by_entropy = entropy > min(4.3, math.log2(len(v)) - 0.5)
+    # Token efficiency (tokenefficiency.py) after entropy: a value a BPE vocabulary compresses
+    # well is words or filler however varied its characters.
+    return by_entropy and not looks_like_words(v)
 
 
 def _b64decode(value: str) -> bytes:
