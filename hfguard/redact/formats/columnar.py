@@ -9,6 +9,7 @@ from typing import Any
 from hfguard.redact.formats import FormatError, Job, Outcome
 
 SLICE_ROWS = 16384
+FLUSH_BYTES = 128 * 2**20  # redacted data of one row group held before it is written
 
 
 def _is_text(t: Any) -> bool:
@@ -126,27 +127,52 @@ def redact_parquet(job: Job) -> Outcome:
                                       version=meta.format_version if meta.format_version in ("1.0", "2.4", "2.6") else "2.6")
             try:
                 row = 1
-                pool = pa.default_memory_pool()
                 for g in range(meta.num_row_groups):
-                    # Read in batches: each batch's input is freed once redacted, so a row group
-                    # is held once (its redacted columns), not twice.
-                    pieces: list[list[Any]] = [[] for _ in keep]
-                    for batch in pf.iter_batches(batch_size=SLICE_ROWS, row_groups=[g], use_threads=False):
-                        part = _redact_table(job, pa.Table.from_batches([batch]), row, keep, outcome)
-                        for j, column in enumerate(part.columns):
-                            pieces[j].extend(column.chunks)
-                        row += batch.num_rows
-                        del batch, part
-                    columns = [pa.chunked_array(chunks, type=out_schema.field(j).type) for j, chunks in enumerate(pieces)]
-                    table = pa.Table.from_arrays(columns, schema=out_schema)
-                    writer.write_table(table, row_group_size=max(1, table.num_rows))
-                    del table, columns, pieces
-                    pool.release_unused()  # give freed Arrow memory back between row groups
+                    row = _copy_row_group(job, pf, g, row, keep, out_schema, writer, outcome)
             finally:
                 writer.close()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise FormatError(f"Parquet could not be rewritten ({type(exc).__name__})") from None
     return outcome
+
+
+def _copy_row_group(job: Job, pf: Any, group: int, row: int, keep: list[int], out_schema: Any, writer: Any,
+                    outcome: Outcome) -> int:
+    """One row group read in record batches (each batch's input freed once redacted) and written
+    as one row group; one bigger than FLUSH_BYTES once redacted is written in several, so memory
+    stays about FLUSH_BYTES whatever the row group size. Returns the next row number."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+    pieces: list[list[Any]] = [[] for _ in keep]
+    held = 0
+    split = False
+
+    def flush() -> None:
+        nonlocal pieces, held
+        columns = [pa.chunked_array(chunks, type=out_schema.field(j).type) for j, chunks in enumerate(pieces)]
+        table = pa.Table.from_arrays(columns, schema=out_schema)
+        writer.write_table(table, row_group_size=max(1, table.num_rows))
+        pieces, held = [[] for _ in keep], 0
+
+    for batch in pf.iter_batches(batch_size=SLICE_ROWS, row_groups=[group], use_threads=False):
+        part = _redact_table(job, pa.Table.from_batches([batch]), row, keep, outcome)
+        for j, column in enumerate(part.columns):
+            pieces[j].extend(column.chunks)
+        held += part.nbytes
+        row += batch.num_rows
+        del batch, part
+        if held >= FLUSH_BYTES:
+            flush()
+            split = True
+    if held or not split:
+        flush()
+    if split:
+        note = (f"row groups larger than {FLUSH_BYTES // 2**20} MB (once redacted) were written as several, "
+                "to bound memory")
+        if note not in outcome.notes:
+            outcome.notes.append(note)
+    pa.default_memory_pool().release_unused()  # give freed Arrow memory back between row groups
+    return row
 
 
 _LZ4_FRAME = b"\x04\x22\x4d\x18"
