@@ -216,3 +216,62 @@ _MBI_RE = re.compile(MBI_PATTERN)
 def mbi_ok(value: str) -> bool:
     """Medicare Beneficiary Identifier (11 characters, fixed letter/digit positions)."""
     return bool(_MBI_RE.fullmatch(value.upper())) and len(set(digits_of(value))) > 1
+
+
+# --- a named person next to health data ----------------------------------------------------------
+
+_UP = "A-ZÀ-ÖØ-Þ"
+_LOW = "a-zß-öø-ÿ"
+_WORD = rf"[{_UP}][{_LOW}]+(?:[-'’][{_UP}][{_LOW}]+)?"
+# A capitalised name of two words (a particle allowed between), or a title and a surname, as the
+# subject of a diagnosis: "Maria Lopez was diagnosed with", "Mr. Okafor has been diagnosed",
+# "Lola del Quintero tested positive for", "John Smith is being treated for".
+SUBJECT_NAME = re.compile(
+    rf"(?<![\w.'’-])((?:Mr|Mrs|Ms|Mx|Dr)\.? {_WORD}|{_WORD}(?: (?:de|del|della|di|da|van|von|le|la))? {_WORD})"
+    r" (?:(?:was|is|has been|had been|was being|is being|got) (?:diagnosed\b|treated for\b)|"
+    r"(?:(?:has|had|was) )?tested positive for\b)"
+)
+# Capitalised words that are no name: determiners and pronouns, people by their role, months and
+# days, and the nouns of diseases ("Hodgkin Lymphoma", "Crohn Disease").
+_NOT_NAME_WORDS = frozenset("""
+the this that these those our his her their my your its each every no one some many most all both another any
+which who he she they we patient patients participant participants subject subjects child children mother father
+son daughter wife husband woman women man men boy girl baby infant resident residents veteran member employee
+doctor nurse case cases individual person people sample cohort group control controls volunteer donor recipient
+user customer client mom dad brother sister friend neighbour neighbor family everyone nobody somebody someone
+january february march april may june july august september october november december monday tuesday wednesday
+thursday friday saturday sunday today yesterday recently later earlier also then after before when while if
+disease diseases syndrome lymphoma disorder sclerosis cancer carcinoma leukemia leukaemia tumor tumour virus
+infection fever palsy dystrophy anemia anaemia diabetes hepatitis dementia ataxia chorea arthritis sarcoma
+""".split())
+# First words of eponymous diseases: "Hodgkin", "Alzheimer", "Crohn" before a second capitalised word.
+_EPONYMS = frozenset("""
+alzheimer alzheimers parkinson parkinsons hodgkin hodgkins crohn crohns huntington huntingtons addison cushing
+graves hashimoto asperger aspergers tourette kaposi lyme ebola zika marfan raynaud sjogren sjögren guillain
+bell down turner klinefelter meniere ménière paget hirschsprung kawasaki duchenne becker gaucher fabry pompe
+""".split())
+_TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme)\.?\s*$")
+
+
+def subject_names(text: str) -> list[tuple[int, int]]:
+    """Spans of person names that are the subject of a diagnosis (SUBJECT_NAME, without the
+    determiners, roles and eponymous diseases that look like names)."""
+    found: list[tuple[int, int]] = []
+    for m in SUBJECT_NAME.finditer(text):
+        words = [w.rstrip(".").lower() for w in m.group(1).split(" ")]
+        if words[0] in _EPONYMS or any(w in _NOT_NAME_WORDS for w in words):
+            continue
+        found.append((m.start(1), m.end(1)))
+    return found
+
+
+def names_a_person(text: str, start: int, end: int) -> bool:
+    """Whether a person name found in text (by NER or after a cue) identifies someone enough to
+    tie health data to them: a first and a last name, or a title and a name; not a determiner or
+    a disease ("Hodgkin"), not an author cited ("Smith et al.")."""
+    words = text[start:end].split()
+    if not words or any(w.strip(".,'’").lower() in _NOT_NAME_WORDS for w in words):
+        return False
+    if text[end : end + 12].lstrip().lower().startswith("et al"):
+        return False
+    return len(words) >= 2 or _TITLE_BEFORE.search(text[max(0, start - 8) : start]) is not None

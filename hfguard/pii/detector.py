@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 from hfguard.models import MAX_OCCURRENCES, Category, Chunk, ChunkKind, Match, Severity
 from hfguard.pii import checks, dense
 from hfguard.pii.columns import Field, classify, count_fits, free_text, is_empty, value_fits
-from hfguard.pii.entities import ENTITIES, PERSON_IDENTIFIERS, Entity, untie_health
+from hfguard.pii.entities import (
+    ENTITIES,
+    PERSON_IDENTIFIERS,
+    TIE_IDENTIFIERS,
+    TIEABLE_HEALTH,
+    Entity,
+)
 from hfguard.pii.prefilter import (
     TRIGGER_SETS,
     Candidate,
@@ -54,6 +60,7 @@ JOIN_CHARS = 64 * 1024 * 1024  # column text kept per side for the join (bounds 
 # chunk until finish() locates it): a column with a value every few thousand rows of a huge file
 # lists fewer places past this, never more memory; `count` stays whole.
 PLACES_CHARS = 64 * 1024 * 1024
+TIE_HITS = 200_000  # health values in tables kept per file to tie each to its record; past it they count as tied
 
 # Files that list a project's people on purpose (public contributor information).
 _PEOPLE_FILES = re.compile(
@@ -62,10 +69,11 @@ _PEOPLE_FILES = re.compile(
     re.IGNORECASE,
 )
 _HEALTH_PHRASE = re.compile(
-    r"\bdiagnos(?:ed|is|es)\b|\bprescribed\b|\b\d+(?:\.\d+)?\s?mg\b|\bicd-?10\b|\bdx\s*[:=]|\bmedications?\s*[:=]",
+    r"\bdiagnos(?:ed|is|es)\b|\bprescribed\b|\b\d+(?:\.\d+)?\s?mg\b|\bicd-?10\b|\bdx\s*[:=]|\bmedications?\s*[:=]|"
+    r"\btested positive for\b|\btreated for\b",
     re.IGNORECASE,
 )
-_HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication")
+_HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication", "tested positive", "treated for")
 _DOSAGE = re.compile(r"\d\s?mg\b", re.IGNORECASE)
 
 
@@ -179,7 +187,16 @@ def iter_values(chunk: Chunk) -> Iterator[tuple[int, int, str]]:
 
 
 def _record_key(chunk: Chunk, number: int, value: str) -> Any:
-    """Which record (row) value `number` of a column chunk belongs to."""
+    """Which record (row) value `number` of a column chunk belongs to: the row; in a JSON
+    document the innermost list element of its key path (users[3].contact.email -> users[3]),
+    outside any list the object that holds it (a top-level key is a record of its own: a flat
+    mapping such as language codes -> names is no one's record); in a notebook, a row of that
+    cell's table."""
+    key = _row_key(chunk, number, value)
+    return key if chunk.cell is None else (chunk.cell, chunk.location, key)
+
+
+def _row_key(chunk: Chunk, number: int, value: str) -> Any:
     index = getattr(chunk, "index", None)
     if index is None:  # one value a line, one record a value
         return chunk.row + number if chunk.row is not None else (id(chunk), number)
@@ -190,7 +207,20 @@ def _record_key(chunk: Chunk, number: int, value: str) -> Any:
     if where.row is not None:
         return where.row
     path = where.field or ""
-    return path.rsplit(".", 1)[0] if "." in path else path  # users[3].email -> users[3]
+    if "]" in path:
+        return path[: path.rfind("]") + 1]
+    return path.rsplit(".", 1)[0] if "." in path else path  # patient.email -> patient; a top-level key alone
+
+
+def _tied(record: Any, people: set[Any]) -> bool:
+    """A person identifier in this record, or in a JSON record it is part of (a patient's
+    visits[2] under patients[3])."""
+    if record in people:
+        return True
+    return isinstance(record, str) and any(record[: i + 1] in people for i, c in enumerate(record) if c == "]")
+
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
 class FilePiiDetector:
@@ -213,6 +243,17 @@ class FilePiiDetector:
         self._person_sources: list[tuple[Chunk, list[int] | None, str]] = []
         self._health_sources: list[tuple[Chunk, list[int] | None, str]] = []
         self._join_chars = 0
+        # health values tied to a person per record (finish()): where identifiers were recorded in
+        # data chunks (seq -> chunk, offsets), in text (chunk, seq, offset), the health values
+        # of tables, and the health phrases of texts (chunk, seq, start, end, its line names a person)
+        self._person_hits: dict[int, tuple[Chunk, list[int]]] = {}
+        self._person_marks: list[tuple[Chunk, int, int]] = []
+        self._health_hits: dict[tuple[str, str], list[Hit]] = {}
+        self._health_kept = 0
+        self._phrases: list[tuple[Chunk, int, int, int, bool]] = []
+        self._tie_overflow = False  # identifiers past the bounds: a person anywhere ties everything
+        self._people: set[Any] | None = None
+        self._paragraphs: dict[int, list[int]] = {}
         self.chars_total = 0
         self.chars_windows = 0  # text the recognisers saw around candidates
         self.chars_ner = 0
@@ -251,6 +292,7 @@ class FilePiiDetector:
             phrases = _health_phrases(text, lowered) if chunk.kind is not ChunkKind.CODE else []
             if phrases:
                 self._line_joins(chunk, seq, candidates, phrases)
+                self._subject_names(chunk, seq, None)
         candidates = _prune(chunk, info if tabular else None, candidates, lowered)
         if candidates:
             if tabular:
@@ -330,8 +372,15 @@ class FilePiiDetector:
                 Hit(chunk, starts[n], starts[n] + len(values[n]), values[n], (seq, starts[n]))
                 for n in accepted[:MAX_OCCURRENCES]
             ])
-        if (stat.shape or info.entity) in PERSON_IDENTIFIERS or kind == "PHONE_NUMBER":
-            return candidates, candidates  # joins take the whole column, or look for emails/SSNs only
+        if (stat.shape or info.entity) in PERSON_IDENTIFIERS:
+            return candidates, candidates  # joins take the whole column
+        if kind == "PHONE_NUMBER":  # the phone numbers of a column not named so: identifiers per row
+            if self._join_chars + len(text) <= JOIN_CHARS:
+                self._person_sources.append((chunk, accepted, info.key))
+                self._join_chars += len(text)
+            else:
+                self._tie_overflow = True
+            return candidates, candidates
         entities = (kind,)
         return candidates, candidates + [(starts[n], starts[n] + len(values[n]), entities) for n in accepted]
 
@@ -463,6 +512,7 @@ class FilePiiDetector:
                         if self._may_place(chunk):
                             stat.fit_places.append(hit)
         if self._join_chars > JOIN_CHARS:
+            self._tie_overflow = True
             return  # records further on are not joined (a file this large blocks anyway)
         header = stat.shape or info.entity
         if header in PERSON_IDENTIFIERS and (stat.shape is None or stat.fits):
@@ -487,6 +537,31 @@ class FilePiiDetector:
             numbers = self._value_numbers(chunk, [m.start() for m in phrases])
             self._health_sources.append((chunk, numbers, info.key))
             self._join_chars += len(chunk.text)
+            self._subject_names(chunk, seq, info)
+
+    def _subject_names(self, chunk: Chunk, seq: int, info: Field | None) -> None:
+        """Names that are the subject of a diagnosis ("Maria Lopez was diagnosed with ..."), in a
+        text or column with health wording: person names (no NER needed) that tie it to them."""
+        for start, end in checks.subject_names(chunk.text):
+            self._record("PERSON", chunk, seq, start, end, info)
+            self._keep_person(chunk, seq, start)
+
+    def _keep_person(self, chunk: Chunk, seq: int, start: int) -> None:
+        """A person identifier at `start`: health data in its record is tied to a person."""
+        if chunk.kind is not ChunkKind.DATA:
+            if len(self._person_marks) < MAX_KEPT_HITS:
+                self._person_marks.append((chunk, seq, start))
+            else:
+                self._tie_overflow = True
+            return
+        entry = self._person_hits.get(seq)
+        if entry is None:
+            if self._join_chars + len(chunk.text) > JOIN_CHARS:
+                self._tie_overflow = True
+                return
+            self._join_chars += len(chunk.text)
+            entry = self._person_hits[seq] = (chunk, [])
+        entry[1].append(start)
 
     @staticmethod
     def _value_numbers(chunk: Chunk, offsets: list[int]) -> list[int]:
@@ -500,7 +575,9 @@ class FilePiiDetector:
     def _line_joins(
         self, chunk: Chunk, seq: int, candidates: list[Candidate], phrases: list[re.Match[str]]
     ) -> None:
-        """Prose and outputs: a line with health wording and a person identifier is a record."""
+        """Prose and outputs: the health phrases, each with whether its line names a person (a
+        label, an email, an SSN). finish() makes one record of each paragraph (or notebook cell)
+        where a phrase meets a person identifier."""
         text = chunk.text
         for m in phrases:
             line_start = text.rfind("\n", 0, m.start()) + 1
@@ -512,7 +589,9 @@ class FilePiiDetector:
                      or "US_SSN" in ents and checks.ssn_ok(text[s:e]))
                 for s, e, ents in candidates
             )
-            if person:
+            if len(self._phrases) < MAX_KEPT_HITS:
+                self._phrases.append((chunk, seq, m.start(), m.end(), person))
+            elif person:
                 self._record("HEALTH_RECORD", chunk, seq, m.start(), m.end(), None)
 
     # --- results ----------------------------------------------------------------------------
@@ -583,9 +662,15 @@ class FilePiiDetector:
             return  # (seen already: overlapping windows of two batches)
         self._recorded.add(seen)
         hit = Hit(chunk, start, end, chunk.text[start:end], (seq, start))
+        if name in TIE_IDENTIFIERS and (name != "PERSON" or checks.names_a_person(chunk.text, start, end)):
+            self._keep_person(chunk, seq, start)
         if chunk.kind is ChunkKind.DATA:
             key = info.key if info is not None else ""
-            self._columns.setdefault((key, name), ColumnStat()).add(hit, self._may_place(chunk))
+            place = self._may_place(chunk)
+            self._columns.setdefault((key, name), ColumnStat()).add(hit, place)
+            if name in TIEABLE_HEALTH and place and self._health_kept < TIE_HITS:
+                self._health_hits.setdefault((key, name), []).append(hit)  # (the others count as tied)
+                self._health_kept += 1
             return
         kept = self._text_hits.setdefault(name, [])
         if len(kept) < MAX_KEPT_HITS:
@@ -597,12 +682,123 @@ class FilePiiDetector:
 
     def finish(self) -> list[Match]:
         self._flush_ner()
+        self._phrase_records()
         matches = self._column_matches()
         matches += self._join_matches(strong_health=any(
-            m.category is Category.HEALTH for m in matches
+            m.category is Category.HEALTH and m.severity is Severity.HIGH for m in matches
         ))
         matches += self._text_matches()
-        return untie_health(matches, bool(self._person_sources))  # (issue 14: health without a person is low)
+        return matches
+
+    # --- tying health data to a person, record by record (issue 14) ---------------------------
+
+    def _keys_at(self, chunk: Chunk, seq: int, offsets: list[int]) -> list[Any]:
+        """The record of each offset into `chunk`: a row or JSON record of a data chunk (a line of
+        one without columns); the notebook cell of a text; else its paragraph."""
+        text = chunk.text
+        if chunk.kind is ChunkKind.DATA:
+            starts = getattr(chunk, "starts", None)
+            separator = getattr(chunk, "separator", 1)
+            if starts is None:
+                starts, separator = [0] + [m.end() for m in re.finditer("\n", text)], 1
+            keys = []
+            for offset in offsets:
+                number = max(0, bisect.bisect_right(starts, offset) - 1)
+                end = starts[number + 1] - separator if number + 1 < len(starts) else len(text)
+                keys.append(_record_key(chunk, number, text[starts[number] : end]))
+            return keys
+        if chunk.cell is not None:
+            return [("cell", chunk.cell)] * len(offsets)
+        paragraphs = self._paragraphs.get(seq)
+        if paragraphs is None:
+            paragraphs = self._paragraphs[seq] = [0] + [m.end() for m in _BLANK_LINE.finditer(text)]
+        return [(seq, bisect.bisect_right(paragraphs, offset)) for offset in offsets]
+
+    def _people_records(self) -> set[Any] | None:
+        """The records that hold a person identifier; None when some were past the bounds
+        (then a person anywhere in the file ties every health value, as per file)."""
+        if self._tie_overflow:
+            return None
+        if self._people is None:
+            people: set[Any] = set()
+            for chunk, numbers, _ in self._person_sources:
+                people.update(record for record, _, _, _ in self._records(chunk, numbers))
+            for seq, (chunk, offsets) in self._person_hits.items():
+                people.update(self._keys_at(chunk, seq, offsets))
+            for chunk, seq, offset in self._person_marks:
+                people.update(self._keys_at(chunk, seq, [offset]))
+            self._people = people
+        return self._people
+
+    def _anyone(self) -> bool:
+        return bool(self._person_sources or self._person_hits or self._person_marks)
+
+    def _is_tied(self, chunk: Chunk, seq: int, offset: int) -> bool:
+        people = self._people_records()
+        if people is None:
+            return self._anyone()
+        return bool(people) and _tied(self._keys_at(chunk, seq, [offset])[0], people)
+
+    def _phrase_records(self) -> None:
+        """One health record for each paragraph (notebook cell, data line) where health wording
+        meets a person identifier: a label, email or SSN on its line, or anywhere in it a name
+        (NER, after a cue, the subject of a diagnosis), a date of birth, a phone number..."""
+        done: set[Any] = set()
+        for chunk, seq, start, end, line_person in self._phrases:
+            [key] = self._keys_at(chunk, seq, [start])
+            if key not in done and (line_person or self._is_tied(chunk, seq, start)):
+                done.add(key)
+                self._record("HEALTH_RECORD", chunk, seq, start, end, None)
+
+    def _tie_split(
+        self, match: Match, entity: Entity, stat: ColumnStat, key: str, free: bool, hits: list[Hit],
+        full: bool | None = None,
+    ) -> list[Match]:
+        """A column finding of health values (ICD codes, a diagnosis column...): high where an
+        identifier in the same record ties them to a person, low where none does; one finding
+        for each part, with its own count and places. Values not kept (past TIE_HITS, or past
+        the bounds of identifiers) count as tied."""
+        people = self._people_records()
+        if people is None:
+            return [match] if self._anyone() else [_untied(match)]
+        if not people:
+            return [_untied(match)]
+        hits = sorted(hits, key=lambda h: h.order)
+        by_chunk: dict[int, list[int]] = {}
+        for number, hit in enumerate(hits):
+            by_chunk.setdefault(id(hit.chunk), []).append(number)
+        tied_flags = [False] * len(hits)
+        for numbers in by_chunk.values():
+            chunk = hits[numbers[0]].chunk
+            keys = self._keys_at(chunk, hits[numbers[0]].order[0], [hits[n].start for n in numbers])
+            for n, record in zip(numbers, keys):
+                tied_flags[n] = _tied(record, people)
+        tied = [h for h, t in zip(hits, tied_flags) if t]
+        untied = [h for h, t in zip(hits, tied_flags) if not t]
+        lost = stat.count - len(hits)
+        if not untied or (not tied and lost > 0):
+            return [match]
+        if not tied:
+            return [_untied(match)]
+        parts = []
+        for part, count in ((tied, len(tied) + max(0, lost)), (untied, len(untied))):
+            distinct = {h.value for h in part[:10000]}
+            parts.append(self._aggregate(
+                entity, ColumnStat(count=count, distinct=distinct, first=part[0], places=part), key, free, full
+            ))
+        return [replace(parts[0], message=f"{parts[0].message}, tied to a person by an identifier in the same record"),
+                _untied(parts[1])]
+
+    def _field_hits(self, key: str) -> list[Hit]:
+        """The values of a health column (by its header) that fit it, from the column's chunks."""
+        hits: list[Hit] = []
+        for source, (chunk, numbers, k) in enumerate(self._health_sources):
+            if k != key or numbers is not None:
+                continue
+            for _, _, offset, value in self._records(chunk, None):
+                if value_fits("HEALTH_FIELD", value):
+                    hits.append(Hit(chunk, offset, offset + len(value), value, (source, offset)))
+        return hits
 
     def notes(self) -> list[str]:
         if self.chars_total == 0:
@@ -641,7 +837,11 @@ class FilePiiDetector:
             ):
                 continue  # a column of IDs some of which pass a checksum by chance
             free = fstat is not None and not fstat.single_token
-            matches.append(self._aggregate(entity, column, key, free))
+            match = self._aggregate(entity, column, key, free)
+            if name in TIEABLE_HEALTH:
+                matches += self._tie_split(match, entity, column, key, free, self._health_hits.get((key, name), []))
+            else:
+                matches.append(match)
         # header-only columns: names, dates of birth, addresses, health fields
         for key, fstat in self._fields.items():
             if fstat.shape is None or fstat.first_fit is None or not fstat.cells:
@@ -657,19 +857,33 @@ class FilePiiDetector:
             if not self.parent.enabled(entity):
                 continue
             column = ColumnStat(count=fstat.fits, first=fstat.first_fit, places=fstat.fit_places)
-            matches.append(self._aggregate(entity, column, key, False, full=fstat.fits >= COLUMN_FULL))
+            full = fstat.fits >= COLUMN_FULL
+            match = self._aggregate(entity, column, key, False, full=full)
+            if name in TIEABLE_HEALTH:
+                matches += self._tie_split(match, entity, column, key, False, self._field_hits(key), full)
+            else:
+                matches.append(match)
         matches.sort(key=lambda m: (m.chunk.row or 0, m.start))
         return matches
 
     def _join_matches(self, strong_health: bool) -> list[Match]:
         """Records that join a person identifier with health data (one finding per file)."""
         entity = ENTITIES["HEALTH_RECORD"]
-        if strong_health or not self._person_sources or not self._health_sources or not self.parent.enabled(entity):
+        if strong_health or not (self._person_sources or self._person_hits) or not self._health_sources or (
+            not self.parent.enabled(entity)
+        ):
             return []
+        # record -> the column of a person identifier in it: a column of them (by its header),
+        # or one found in that value ("" : it may be the health column itself, a note naming
+        # the patient it is about)
         person_fields: dict[Any, str] = {}
         for chunk, numbers, key in self._person_sources:
             for record, _, _, _ in self._records(chunk, numbers):
-                person_fields.setdefault(record, key)
+                if numbers is None or person_fields.get(record, "") == "":
+                    person_fields[record] = key if numbers is None else ""
+        for seq, (chunk, offsets) in self._person_hits.items():
+            for record in self._keys_at(chunk, seq, offsets):
+                person_fields.setdefault(record, "")
         joined = ColumnStat()
         pairs: tuple[str, str] | None = None
         for source, (chunk, numbers, key) in enumerate(self._health_sources):
@@ -677,12 +891,14 @@ class FilePiiDetector:
                 person = person_fields.get(record)
                 if person is None or person == key or is_empty(value):
                     continue
+                person = person or key
                 joined.add(Hit(chunk, offset, offset + len(value), value, (source, offset)))
                 pairs = pairs or (person, key)
         if joined.first is None or pairs is None:
             return []
         match = self._aggregate(entity, joined, "", False)
-        return [replace(match, message=f"{match.message} ({pairs[0]} with {pairs[1]})")]
+        both = pairs[1] if pairs[0] == pairs[1] else f"{pairs[0]} with {pairs[1]}"
+        return [replace(match, message=f"{match.message} ({both})")]
 
     @staticmethod
     def _records(chunk: Chunk, numbers: list[int] | None) -> Iterator[tuple[Any, int, int, str]]:
@@ -740,11 +956,26 @@ class FilePiiDetector:
                     matches.append(_file_match(entity, in_code, len(in_code), len(code_values)))
                     hits = [h for h in hits if h.chunk.kind not in _CODE_KINDS]
             for hit in hits:
-                matches.append(Match(
+                match = Match(
                     entity.rule_id, entity.category, _single_severity(entity, hit.chunk.kind, people_file),
                     hit.chunk, hit.start, hit.end, hit.value, message=entity.noun,
-                ))
+                )
+                if (
+                    name in TIEABLE_HEALTH and match.severity is not Severity.LOW
+                    and not self._is_tied(hit.chunk, hit.order[0], hit.start)
+                ):
+                    match = _untied(match)
+                matches.append(match)
         return matches
+
+
+def _untied(match: Match) -> Match:
+    """Health values no identifier in their record ties to a person: reported low."""
+    where = "paragraph" if match.count is None else "record"
+    return replace(
+        match, severity=Severity.LOW,
+        message=f"{match.message}, not tied to a person (no identifier in the same {where})",
+    )
 
 
 def _needs_context(name: str, value: str, kind: ChunkKind) -> bool:

@@ -2,9 +2,9 @@
 Presidio result must be, and whether context is required. Explicit registry: ENTITIES."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from hfguard.models import Category, Match, Severity
+from hfguard.models import Category
 
 
 @dataclass(frozen=True)
@@ -94,19 +94,15 @@ PERSON_IDENTIFIERS = frozenset(
 )
 
 
+# Identifiers that tie health data in the same record (row, JSON record, note) to a person:
+# HIPAA Safe Harbor's 18 as far as they are found (names, contact details, dates of birth,
+# record, beneficiary, account and licence numbers, IP addresses).
+TIE_IDENTIFIERS = PERSON_IDENTIFIERS | {"CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_BANK_NUMBER"}
+
 # Health values that identify no patient by themselves (a code, a provider, a diagnosis): health
-# data about a person only where a person identifier (HIPAA Safe Harbor's 18) is in the same file;
-# without one (de-identified research tables, aggregates, code lists, a drug label) reported low.
-UNTIED_HEALTH_RULES = frozenset(ENTITIES[n].rule_id for n in ("ICD10_CODE", "US_NPI", "US_DEA", "HEALTH_FIELD"))
-PERSON_RULES = frozenset(ENTITIES[n].rule_id for n in PERSON_IDENTIFIERS | {"CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS"})
-
-
-def untie_health(matches: list[Match], person_elsewhere: bool) -> list[Match]:
-    """`matches` of one file, with health values that no person identifier in the file ties to
-    a person lowered to low."""
-    if person_elsewhere or any(m.rule_id in PERSON_RULES for m in matches):
-        return matches
-    return [replace(m, severity=Severity.LOW) if m.rule_id in UNTIED_HEALTH_RULES else m for m in matches]
+# data about a person only where an identifier in the same record ties them to one; without one
+# (de-identified research tables, aggregates, code lists, a drug label) reported low.
+TIEABLE_HEALTH = frozenset({"ICD10_CODE", "US_NPI", "US_DEA", "HEALTH_FIELD"})
 
 
 def rule_descriptions() -> dict[str, tuple[Category, str]]:
