@@ -462,4 +462,4 @@ def test_a_clean_file_is_said_to_be_copied_because_nothing_was_found(tmp_path: P
     (tmp_path / "in" / "metrics.csv").write_text("step,loss\n1,0.93\n2,0.71\n")
     assert main(["redact", str(tmp_path / "in"), "--output", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert "copied unchanged (the scan found nothing to redact)" in out and "in this format" not in out
+    assert "copied unchanged (the scan found nothing that blocks)" in out and "in this format" not in out

@@ -189,8 +189,8 @@ def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators
     from hfguard.sources.walk import open_regular
 
     changes = FileChanges(shown, str(dest), reader or "binary")
-    if result.binary or result.excluded or reader is None or (not result.findings and not result.errors):
-        _copy(disk, dest)  # nothing the scan reports: the copy is the original, byte for byte
+    if result.binary or result.excluded or reader is None or (not any(f.blocking for f in result.findings) and not result.errors):
+        _copy(disk, dest)  # nothing the scan reports blocks: the copy is the original, byte for byte
         changes.copied = True
         return changes
     ext = extension(shown)
@@ -210,6 +210,8 @@ def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators
         raise FormatError(f"{inner_reader} files cannot be redacted (extract or convert them first)")
     plan = FilePlan.from_findings(result.findings, complete=not result.errors)
     plan.whole.update(extra)
+    for key in extra:  # found again after a round: all its rows now
+        plan.rows.pop(key, None)
     plan.accept(result.suppressed)
     redactor = ValueRedactor(scanner, shown, plan, ops)
     fd, tmp = tempfile.mkstemp(prefix=".hfguard-redact-", dir=dest.parent)

@@ -50,21 +50,46 @@ class FilePlan:
     # (rule, field key) of column findings the config or baseline accepts: a baseline holds one
     # entry for "300 emails in this column", and all of them are accepted, not only the first
     accepted: set[tuple[str, str]] = field(default_factory=set)
+    # field key -> the only rows of a whole column that hold what its finding reports
+    rows: dict[str, frozenset[int]] = field(default_factory=dict)
 
     def accept(self, suppressed: Sequence[Finding]) -> None:
         self.accepted.update((f.rule, field_key(f.field)) for f in suppressed if f.field and f.row is not None)
 
     @classmethod
     def from_findings(cls, findings: Sequence[Finding], complete: bool) -> FilePlan:
+        """The plan for what blocks: a finding that does not block (health values in a table
+        that names no one, rated low by the scan) changes nothing. A whole column whose finding
+        lists every value it counts is redacted in those rows only."""
         whole: dict[str, tuple[str, str, Category]] = {}
         columns: dict[str, set[tuple[str, str, Category]]] = {}
+        rows: dict[str, frozenset[int]] = {}
+        findings = [f for f in findings if f.blocking]
         for f in findings:
             entity = entity_of(f.rule)
             if f.field:
                 columns.setdefault(field_key(f.field), set()).add((entity, f.rule, f.category))
             if f.field and entity in WHOLE_COLUMN and _column_holds(classify(f.field), entity):
-                whole.setdefault(field_key(f.field), (entity, f.rule, f.category))
-        return cls(frozenset(f.rule for f in findings) if complete else None, whole, columns)
+                key = field_key(f.field)
+                if key not in whole:
+                    whole[key] = (entity, f.rule, f.category)
+                    listed = _rows_of(f)
+                    if listed is not None:
+                        rows[key] = listed
+        return cls(frozenset(f.rule for f in findings) if complete else None, whole, columns, rows=rows)
+
+    def whole_rows(self, name: str) -> frozenset[int] | None:
+        """The rows of a whole column to redact; None: all of them."""
+        return self.rows.get(field_key(name))
+
+
+def _rows_of(f: Finding) -> frozenset[int] | None:
+    """The rows a column finding covers, when its occurrences list all of them."""
+    places = f.occurrences or ()
+    listed = [o.row for o in places if o.row is not None]
+    if f.count is None or not listed or len(listed) != len(places) or len(set(listed)) < f.count:
+        return None
+    return frozenset(listed)
 
 
 def _column_holds(info: Field, entity: str) -> bool:
@@ -206,6 +231,10 @@ class ValueRedactor:
         with pyarrow.compute; only the other values are checked one by one."""
         key = field_key(name)
         whole = self.plan.whole.get(key)
+        if whole is not None and self.plan.whole_rows(name) is not None:
+            old = array.to_pylist()
+            new = self.column(old, name, first_row)
+            return _with_changes(array, [(i, v) for i, (v, o) in enumerate(zip(new, old)) if v != o])
         if whole is not None:
             return self._whole_arrow(array, name, whole)
         if not self.touches(name) or array.null_count == len(array):
@@ -292,11 +321,15 @@ class ValueRedactor:
         self.counts[(name, entity, "clear" if clear else op.value)] += int(pc.sum(changed).as_py() or 0)
         return pa.array(new, array.type).take(encoded.indices)
 
-    def column(self, values: Sequence[str | None], name: str, first_row: int) -> list[str | None]:
-        """One column of a batch of records (None: a missing value, left as is)."""
+    def column(self, values: Sequence[str | None], name: str, first_row: int,
+               rows: Sequence[int] | None = None) -> list[str | None]:
+        """One column of a batch of records (None: a missing value, left as is); `rows`: the
+        row of each value, if they are not first_row, first_row + 1, ..."""
         out = list(values)
         whole = self.plan.whole.get(field_key(name))
         if whole is not None:
+            only = self.plan.whole_rows(name)
+            where = rows if rows is not None else range(first_row, first_row + len(values))
             entity, rule, category = whole
             op = self.operators.for_value(entity, rule, category)
             # A column that is health data by its header (diagnosis, medication) is reported for
@@ -304,8 +337,8 @@ class ValueRedactor:
             # cell in CSV), unless hashed (pseudonyms stay health data) or the column is dropped.
             clear = entity in HEALTH_COLUMNS and op in (Op.REPLACE, Op.MASK)
             label = "clear" if clear else op.value
-            for i, value in enumerate(out):
-                if value is not None and not is_empty(value):
+            for i, (value, row) in enumerate(zip(values, where)):
+                if value is not None and not is_empty(value) and (only is None or row in only):
                     out[i] = None if clear else apply(op, value, entity, self.operators.key)
                     self.counts[(name, entity, label)] += 1
             return out

@@ -76,7 +76,7 @@ def format_text(report: RedactReport) -> str:
     lines: list[str] = []
     for f in report.files:
         if f.copied:
-            why = "not a format hfguard reads" if f.format == "binary" else "the scan found nothing to redact"
+            why = "not a format hfguard reads" if f.format == "binary" else "the scan found nothing that blocks"
             lines.append(f"{f.path} -> {f.output}: copied unchanged ({why})")
             continue
         lines.append(f"{f.path} -> {f.output}: {f.values:,} value(s) redacted")

@@ -63,7 +63,7 @@ def _redact_leaves(job: Job, leaves: list[Leaf], first_row: int, dropped: dict[s
             changed.update(leaf[3] for leaf in group)
             continue
         values = [c[k] for c, k, _, _ in group]
-        new = job.redactor.column(values, path, first_row)
+        new = job.redactor.column(values, path, first_row, [first_row + leaf[3] for leaf in group])
         for (container, key, _, record), value, old in zip(group, new, values):
             if value != old:
                 container[key] = value
