@@ -8,6 +8,7 @@ such. Numbers, booleans and nulls are not text and are not scanned.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import itertools
 import re
@@ -26,6 +27,7 @@ from hfguard.readers.base import (
 from hfguard.readers.jsontools import (
     Path,
     StringPositions,
+    column_leaves,
     column_path,
     format_path,
     leaves,
@@ -35,8 +37,10 @@ from hfguard.readers.text import decode_bytes, detect_encoding, read_text_chunks
 
 MAX_JSON_BYTES = 128 * 1024 * 1024  # a whole document is parsed in memory: above this, plain text
 MAX_JSONL_LINE = 32 * 1024 * 1024  # longer records are scanned as plain text
-BATCH_CHARS = 4 * 1024 * 1024  # text gathered before chunks are handed on
-BLOCK_CHARS = 1024 * 1024  # JSONL is read and parsed this much at a time
+# JSONL is read and parsed up to each multiple of BLOCK_BYTES of the file, and its chunks handed
+# on at each multiple of BATCH_BYTES (characters, for UTF-16): positions fixed by the file alone.
+BATCH_BYTES = 4 * 1024 * 1024
+BLOCK_BYTES = 1024 * 1024
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _json_loads = __import__("json").loads
 
@@ -57,15 +61,15 @@ def _jsonl_location(row: int | None, path: str) -> str:
 class _DocumentIndex:
     """Positions for one parsed JSON document (a whole .json file)."""
 
-    def __init__(self, positions: StringPositions, column: str, ordinals: list[int], paths: list[str]) -> None:
+    def __init__(self, positions: StringPositions, column: str, ordinals: list[int], paths: list[Path]) -> None:
         self.positions = positions
         self.column = column
         self.ordinals = ordinals
-        self.paths = paths
+        self.paths = paths  # formatted when a finding needs one
 
     def where(self, index: int, offset_in_value: int, value: str) -> Where:
         line, column = self.positions.where(self.ordinals[index], offset_in_value)
-        path = self.paths[index]
+        path = format_path(self.paths[index])
         return Where(line, column, None, path, f"key {path}")
 
 
@@ -144,12 +148,14 @@ def _read_json(blob: Blob, head: bytes, ctx: ReadContext, kind: ChunkKind) -> It
 
 def document_chunks(document: Any, positions: StringPositions, kind: ChunkKind) -> Iterator[Chunk]:
     """Column chunks for the string values of one parsed document."""
-    columns: dict[str, tuple[list[str], list[int], list[str]]] = {}
-    for path, value, ordinal in leaves(document):
-        values, ordinals, paths = columns.setdefault(column_path(path), ([], [], []))
-        values.append(value)
-        ordinals.append(ordinal)
-        paths.append(format_path(path))
+    columns: dict[str, tuple[list[str], list[int], list[Path]]] = {}
+    for column, path, value, ordinal in column_leaves(document):
+        entry = columns.get(column)
+        if entry is None:
+            entry = columns[column] = ([], [], [])
+        entry[0].append(value)
+        entry[1].append(ordinal)
+        entry[2].append(path)
     for column, (values, ordinals, paths) in columns.items():
         index = _DocumentIndex(positions, column, ordinals, paths)
         yield _column_chunk(values, kind, column or None, None, index)
@@ -177,70 +183,119 @@ def read_jsonl(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Itera
     ctx = ctx or ReadContext()
     if binary_junk(head):
         raise ReaderError("not JSON Lines: binary content")
-    with blob.open() as raw_stream:
-        encoding = detect_encoding(head)
-        errors = "surrogateescape" if encoding.startswith("utf-8") else "replace"
-        stream = io.TextIOWrapper(raw_stream, encoding=encoding, errors=errors, newline="")
-        yield from _jsonl_records(blob.path, stream, ctx)
+    state = JsonlState(blob.path, ctx)
+    yield from read_jsonl_range(blob, head, state)
+    state.finish()
+
+
+def read_jsonl_range(blob: Blob, head: bytes, state: JsonlState, start: int = 0, end: int | None = None) -> Iterator[Chunk]:
+    """The records of bytes [start, end) of a JSONL file (UTF-8 only when start > 0: a line
+    start, its line and row numbers in `state`). Reads stop at every multiple of BLOCK_BYTES of
+    the file and chunks end at every multiple of BATCH_BYTES, counted from the file's first byte,
+    so a range that starts and ends where a chunk ends (hfguard.split) gives the chunks a read of
+    the whole file gives there."""
+    encoding = detect_encoding(head)
+    with blob.open() as raw:
+        if encoding.startswith("utf-8"):
+            if start:
+                raw.seek(start)
+            yield from _jsonl_records(_utf8_blocks(raw, start, end, encoding == "utf-8-sig" and not start), state)
+        else:
+            stream = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+            yield from _jsonl_records(_char_blocks(stream), state)
 
 
 def _jsonl_from_text(blob: Blob, text: str, ctx: ReadContext) -> Iterator[Chunk]:
-    yield from _jsonl_records(blob.path, io.StringIO(text, newline=""), ctx)
+    state = JsonlState(blob.path, ctx)
+    yield from _jsonl_records(_char_blocks(io.StringIO(text, newline="")), state)
+    state.finish()
 
 
-def _jsonl_records(path: str, stream: IO[str], ctx: ReadContext) -> Iterator[Chunk]:
+Blocks = Iterator[tuple[str, bool]]  # text read, and whether a chunk ends after it
+
+
+def _utf8_blocks(raw: IO[bytes], start: int, end: int | None, bom: bool) -> Blocks:
+    """Decoded reads of bytes [start, end), each up to the next multiple of BLOCK_BYTES."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig" if bom else "utf-8")("surrogateescape")
+    position = start
+    while end is None or position < end:
+        want = BLOCK_BYTES - position % BLOCK_BYTES
+        data = raw.read(want if end is None else min(want, end - position))
+        if not data:
+            break
+        position += len(data)
+        yield decoder.decode(data), position % BATCH_BYTES == 0
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail, False
+
+
+def _char_blocks(stream: IO[str]) -> Blocks:
+    """Reads of BLOCK_BYTES characters (UTF-16 files, text already decoded)."""
+    reads = 0
+    while block := stream.read(BLOCK_BYTES):
+        reads += 1
+        yield block, reads % (BATCH_BYTES // BLOCK_BYTES) == 0
+
+
+def _jsonl_records(blocks: Blocks, state: JsonlState) -> Iterator[Chunk]:
     """Blocks of lines: each block is parsed as one JSON array when it can be (one C call, the
     common case), else line by line; a line longer than MAX_JSONL_LINE is scanned as text."""
-    state = _LinesState(path, ctx)
     carry = ""
-    while not state.done:
-        block = stream.read(BLOCK_CHARS)
-        if not block:
-            if carry:
-                yield from state.lines([carry])
+    for block, batch_end in blocks:
+        if state.done:
             break
-        ctx.progress(len(block))
+        state.ctx.progress(len(block))
         data = carry + block if carry else block
         lines = data.split("\n")
         carry = lines.pop()
         if not state.surrogates and not data.isascii() and _SURROGATE.search(data):
             state.surrogates = True
         yield from state.lines(lines)
+        if batch_end:
+            yield from state.batch.flush()
         if len(carry) > MAX_JSONL_LINE and not state.done:
             yield from state.batch.flush()
-            carry = yield from state.long_line(carry, stream)
+            carry = yield from state.long_line(carry, blocks)
+    if carry and not state.done:
+        yield from state.lines([carry])
     yield from state.batch.flush()
-    state.finish()
 
 
-class _LinesState:
-    def __init__(self, path: str, ctx: ReadContext) -> None:
+class JsonlState:
+    """Where a read of JSON Lines is (lines consumed, records seen) and what it has to say at
+    the end (lines that were not JSON, undecodable bytes): a file read in ranges has one per
+    range, `merge`d in order before `finish`."""
+
+    def __init__(self, path: str, ctx: ReadContext, first_line: int = 1, first_row: int = 1) -> None:
         self.path = path
         self.ctx = ctx
-        self.line_no = 0  # lines consumed
-        self.row = 0  # records seen
+        self.line_no = first_line - 1  # lines consumed
+        self.row = first_row - 1  # records seen
         self.batch = _Batch()
         self.bad: list[int] = []
         self.surrogates = False
         self.done = False
 
+    def merge(self, later: JsonlState) -> None:
+        self.bad.extend(later.bad)
+        self.surrogates = self.surrogates or later.surrogates
+
     def lines(self, lines: list[str]) -> Iterator[Chunk]:
         max_rows = self.ctx.max_rows
         if max_rows is not None and self.row + len(lines) > max_rows:
             yield from self._slow(lines)
+            return
+        try:
+            records = _json_loads("[" + ",".join(lines) + "]") if lines else []
+        except (ValueError, RecursionError):
+            records = None
+        if records is not None and len(records) == len(lines):
+            self.batch.add_many(records, lines, self.row + 1, self.line_no + 1)
+            self.row += len(lines)
+            self.line_no += len(lines)
         else:
-            try:
-                records = _json_loads("[" + ",".join(lines) + "]") if lines else []
-            except (ValueError, RecursionError):
-                records = None
-            if records is not None and len(records) == len(lines):
-                self.batch.add_many(records, lines, self.row + 1, self.line_no + 1)
-                self.row += len(lines)
-                self.line_no += len(lines)
-            else:
-                yield from self._slow(lines)
-        if self.batch.chars >= BATCH_CHARS:
-            yield from self.batch.flush()
+            yield from self._slow(lines)
 
     def _slow(self, lines: list[str]) -> Iterator[Chunk]:
         max_rows = self.ctx.max_rows
@@ -262,7 +317,7 @@ class _LinesState:
                 continue
             self.batch.add(record, line, self.row, self.line_no)
 
-    def long_line(self, start: str, stream: IO[str]) -> Generator[Chunk, None, str]:
+    def long_line(self, start: str, blocks: Blocks) -> Generator[Chunk, None, str]:
         """Scan a too-long record as text; returns what follows its end (the new carry)."""
         self.line_no += 1
         self.row += 1
@@ -272,10 +327,7 @@ class _LinesState:
 
         def pieces() -> Iterator[str]:
             yield start
-            while True:
-                block = stream.read(BLOCK_CHARS)
-                if not block:
-                    return
+            for block, _ in blocks:
                 self.ctx.progress(len(block))
                 cut = block.find("\n")
                 if cut >= 0:
@@ -305,14 +357,12 @@ class _Batch:
         self.rows: list[int] = []
         self.lines: list[int] = []
         self.raw: list[str] = []
-        self.chars = 0
 
     def add(self, record: Any, raw: str, row: int, line: int) -> None:
         number = len(self.rows)
         self.rows.append(row)
         self.lines.append(line)
         self.raw.append(raw)
-        self.chars += len(raw)
         self._add_record(record, number)
 
     def _add_record(self, record: Any, number: int) -> None:
@@ -339,7 +389,6 @@ class _Batch:
         self.rows.extend(range(first_row, first_row + n))
         self.lines.extend(range(first_line, first_line + n))
         self.raw.extend(raws)
-        self.chars += sum(map(len, raws))
         if set(map(type, records)) != {dict}:
             for k, record in enumerate(records):
                 self._add_record(record, base + k)
