@@ -4,7 +4,8 @@ It speaks the parts of the Hub API that huggingface_hub 2.x (and `datasets` 5.x 
 on their upload paths, answering like the real Hub where it matters:
 
 - repo create / info, tree listing and paths-info (of what earlier commits stored), validate-yaml,
-  discussions / pull requests, tags;
+  discussions / pull requests, tags; info, tree and paths-info of a repo that was neither created
+  nor committed to: 404 with `X-Error-Code: RepoNotFound`, as the Hub answers;
 - preupload: "lfs" for the paths the Hub's default `.gitattributes` sends through Git LFS
   (LFS_PATTERNS: *.parquet, *.arrow, *.safetensors, *.bin, *.pt, *.pkl, *.h5, *.zip, *.gz, …)
   and for files over 10 MB, else "regular" (content travels base64-encoded inside the commit);
@@ -95,6 +96,7 @@ class HubServer:
         self.requests: list[Request] = []
         self.lfs_objects: dict[str, bytes] = {}  # sha256 -> content received over legacy LFS
         self.stored: dict[str, dict[str, bytes | str]] = {}  # repo -> path -> content, or LFS sha256
+        self.created: set[str] = set()  # repos made by /api/repos/create (empty until a commit)
         self.lfs_threshold = lfs_threshold
         self.yaml_errors: list[str] = []
         self._lock = threading.Lock()
@@ -287,6 +289,7 @@ def _route(hub: HubServer, r: Request) -> tuple[int, Any, dict[str, str]]:
         repo_type = body.get("type") or "model"
         name = f"{body.get('organization') or 'user'}/{body['name']}"
         prefix = "" if repo_type == "model" else f"{repo_type}s/"
+        hub.created.add(name)
         return 200, {"url": f"{base}/{prefix}{name}", "name": name, "id": name}, {}
     # POST /api/validate-yaml
     if r.path == "/api/validate-yaml":
@@ -297,6 +300,8 @@ def _route(hub: HubServer, r: Request) -> tuple[int, Any, dict[str, str]]:
         repo = _repo_from(parts, 3)
         stored = hub.stored.get(repo, {})
         action = parts[5] if len(parts) > 5 else ""
+        if action in ("", "revision", "tree", "paths-info") and repo not in hub.stored and repo not in hub.created:
+            return 404, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"}
         if action == "preupload" and r.method == "POST":
             files = [
                 {

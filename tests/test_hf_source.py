@@ -172,6 +172,22 @@ def test_missing_repo_or_path_is_an_error_not_a_crash(hub: HubServer, tmp_path: 
     assert main(["scan", f"hf://datasets/{REPO}", "--format", "json"]) == 0
 
 
+def test_a_repo_that_does_not_exist_is_an_error_and_an_empty_one_a_note(
+        hub: HubServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """The Hub answers 404 RepoNotFound for a repo that does not exist (exit 2, named); a repo
+    with no file scans nothing, and the text report says so instead of a silent 0 files."""
+    from huggingface_hub import HfApi
+
+    assert main(["scan", "hf://datasets/org/no-such-repo", "--format", "json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert [e["path"] for e in doc["errors"]] == ["hf://datasets/org/no-such-repo"]
+    assert "not found" in doc["errors"][0]["message"]
+    HfApi().create_repo("org/empty", repo_type="dataset")
+    assert main(["scan", "hf://datasets/org/empty"]) == 0
+    out = capsys.readouterr()
+    assert "hf://datasets/org/empty: the repository holds no file there" in out.out + out.err
+
+
 def test_config_excludes_apply_to_paths_in_the_repo(lfs_hub: HubServer, tmp_path: Path) -> None:
     upload(lfs_hub, make_dataset(tmp_path / "repo"))
     listing = list_hf([f"hf://datasets/{REPO}"], exclude=("data/*.parquet",))

@@ -223,6 +223,7 @@ def test_bucket_upload_blocked(hub: HubServer) -> None:
 
 
 def test_hf_file_system_writes(hub: HubServer) -> None:
+    HfApi(token=TOKEN).create_repo("user/model")  # HfFileSystem writes only into a repo that exists
     fs = HfFileSystem(token=TOKEN)
     with guard():
         with pytest.raises(UploadBlocked) as exc, fs.open("user/model/notes.txt", "w") as f:

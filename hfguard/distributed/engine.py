@@ -165,6 +165,7 @@ def merge(plan: Plan, results: dict[int, Any], failure: str | None, started: flo
 
     report = Report()
     report.errors.extend(plan.errors)
+    report.stats.notes.extend(plan.notes)
     for unit in plan.units:
         result = results.get(unit.index)
         if result is None:

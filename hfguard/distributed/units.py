@@ -43,6 +43,7 @@ class Unit:
 class Plan:
     units: list[Unit] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)  # paths that could not be listed
+    notes: list[str] = field(default_factory=list)  # hf:// paths that hold no file
 
     @property
     def total_bytes(self) -> int:
@@ -69,6 +70,7 @@ def plan_units(paths: list[str], config: Config) -> Plan:
     if remote:
         listing = list_hf(remote, config.exclude, config.include)
         plan.errors.extend(listing.errors)
+        plan.notes.extend(listing.notes)
         for file in listing.files:
             plan.units.append(Unit(len(plan.units), HF, file.shown, file.remote, file.size, file.commit or ""))
     return plan

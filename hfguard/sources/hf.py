@@ -56,6 +56,7 @@ class HfListing:
     files: list[HfFile] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     excluded: int = 0
+    notes: list[str] = field(default_factory=list)  # paths that hold no file at all
 
 
 def filesystem(endpoint: str | None = None, token: str | None = None) -> Any:
@@ -103,6 +104,7 @@ def _list_one(fs: Any, path: str, exclude: tuple[str, ...], include: tuple[str, 
     else:
         info = fs.info(target)
         entries = {target: info} if info.get("type") == "file" else fs.find(target, detail=True)
+    before = len(listing.files) + listing.excluded
     for name, entry in sorted(entries.items()):
         if entry.get("type") != "file":
             continue
@@ -112,6 +114,8 @@ def _list_one(fs: Any, path: str, exclude: tuple[str, ...], include: tuple[str, 
             continue
         listing.files.append(HfFile(f"{shown_root}/{rel}", f"{pinned_root}/{rel}", int(entry.get("size") or 0),
                                     commit if commit and commit != revision else None))
+    if len(listing.files) + listing.excluded == before:
+        listing.notes.append(f"{path}: the repository holds no file there (nothing to scan)")
 
 
 def _commit_of(fs: Any, resolved: Any) -> str | None:
@@ -156,6 +160,7 @@ def scan_hf(paths: list[str], options: Any, progress: Progress | None = None) ->
         if progress is not None:
             progress.start(len(listing.files), sum(f.size for f in listing.files))
         report = scan_blobs(_watched(listing.files, fs, progress), options)
+        report.stats.notes.extend(listing.notes)
         report.errors.extend(listing.errors)
         report.errors.sort(key=lambda e: e.path)
         return report
