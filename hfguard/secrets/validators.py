@@ -173,6 +173,8 @@ def high_entropy(value: str) -> bool:
     # compress is random even where a short sample's entropy falls under the bar (about half of
     # random 32-character alphanumeric values do).
     if by_entropy:
+        if _DOTTED_RE.match(v) and chars_per_token(v) >= RANDOM_PLAIN_BELOW:
+            return False  # an attribute path: mlkem.MLKEM768PrivateKey (a JWT's parts do not compress)
         return not looks_like_words(v)
     return (
         entropy >= 3.5
