@@ -35,6 +35,7 @@ from hfguard.policy.judge import Policy
 from hfguard.readers import READERS, LocatedChunk, ReadContext, Reader, ReaderError, choose_reader
 from hfguard.report.progress import Progress
 from hfguard.secrets.engine import SecretEngine, drop_covered
+from hfguard.secrets.engine import preload as preload_secret_engine
 from hfguard.secrets.rules import RuleSet, load_default_rules, parse_rule
 from hfguard.sources.lfs import parse_pointer as parse_lfs_pointer
 from hfguard.sources.lfs import pointer_note as lfs_pointer_note
@@ -484,6 +485,8 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
 
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         build_ruleset(config)  # rules parsed and compiled once here, inherited by forked workers
+        if Category.SECRET in config.categories:
+            preload_secret_engine()
         # This process scans too (jobs - 1 workers): it would otherwise wait idle, and each worker
         # costs a fork, imports and an engine of its own.
         pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_worker_init, initargs=(options,))

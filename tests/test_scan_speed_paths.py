@@ -98,3 +98,18 @@ def test_a_scan_for_secrets_imports_no_pii_or_table_libraries(tmp_path: Path) ->
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=False, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_json_columns_built_on_the_way_down_match_the_leaf_walk() -> None:
+    from hfguard.readers.jsontools import column_leaves, column_path, leaves, loads
+
+    text = json.dumps({"": {"": ["x", {"": "y"}]}, "a": [[["z"]], 1, None], "b": {"c": [], "d": "w"},
+                       "users": [{"email": "e1", "tags": ["t"]}, {"email": "e2"}]})
+    text = text[:-1] + ', "b": {"d": "dup"}}'  # a duplicate key, kept in order
+    for source in (text, '"top"', '[1, "a", ["b"], {"k": "v"}]', "{}"):
+        document = loads(source)
+        expected = [(column_path(path), path, value, ordinal) for path, value, ordinal in leaves(document)]
+        assert list(column_leaves(document)) == expected
+    found = {value: (column, path) for column, path, value, _ in column_leaves(loads(text))}
+    assert found["e2"] == ("users[].email", ("users", 1, "email"))
+    assert found["y"] == ("[].", ("", "", 1, ""))

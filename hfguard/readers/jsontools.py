@@ -27,6 +27,10 @@ def loads(text: str) -> Any:
     return json.loads(text, object_pairs_hook=Pairs)
 
 
+_KEY_MARK = object()
+_KEY: tuple[Path, str, Any] = ((), "", _KEY_MARK)
+
+
 def leaves(document: Any) -> Iterator[tuple[Path, str, int]]:
     """(path, value, ordinal) for every string value, in document order; `ordinal` counts every
     string token (keys included) from 0, for `StringPositions`."""
@@ -48,6 +52,30 @@ def leaves(document: Any) -> Iterator[tuple[Path, str, int]]:
         elif type(value) is list:
             for i in range(len(value) - 1, -1, -1):
                 stack.append((path + (i,), value[i], False))
+
+
+def column_leaves(document: Any) -> Iterator[tuple[str, Path, str, int]]:
+    """`leaves` with each value's `column_path` beside it, built once per container on the way
+    down rather than once per value (a document of 100,000 strings: a third of its read time)."""
+    ordinal = 0
+    stack: list[tuple[Path, str, Any]] = [((), "", document)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        path, column, value = pop()
+        kind = type(value)
+        if kind is str:
+            yield column, path, value, ordinal
+            ordinal += 1
+        elif kind is Pairs:
+            for key, child in reversed(value):
+                push((path + (key,), f"{column}.{key}" if column else key, child))
+                push(_KEY)
+        elif kind is list:
+            below = column + "[]"
+            for i in range(len(value) - 1, -1, -1):
+                push((path + (i,), below, value[i]))
+        elif value is _KEY_MARK:
+            ordinal += 1  # a key: a string token of the text, not a value
 
 
 def format_path(path: Path, prefix: str = "") -> str:
