@@ -40,6 +40,7 @@ from hfguard.policy.config import Config
 from hfguard.policy.discover import load_config
 from hfguard.report.hints import allow_entry, has_no_line
 from hfguard.report.progress import Progress
+from hfguard.report.text import where
 from hfguard.scanner import ScanOptions, scan_blobs
 from hfguard.sources.upload import Outgoing, content_key, sha256_key
 
@@ -90,7 +91,7 @@ class UploadBlocked(HfguardError):
             sent = "nothing was sent."
         lines = [f"hfguard blocked the upload{target}: {' and '.join(what)}; {sent}"]
         for f in self.findings[:_MAX_LISTED]:
-            lines.append(f"  {_where(f)}: {f.rule} ({f.category.value}, {f.severity.value}) {printable(f.preview)}")
+            lines.append(f"  {where(f)}: {f.rule} ({f.category.value}, {f.severity.value}) {printable(f.preview)}")
         for e in self.errors[: max(0, _MAX_LISTED - len(self.findings))]:
             # Most messages say "not scanned" themselves ("... larger than max_file_size: not scanned").
             said = "not scanned" in e.message or "not fully scanned" in e.message
@@ -127,15 +128,6 @@ def _resolve_findings(findings: Sequence[Finding]) -> str:
                     "(in .hfguard.toml, or [[tool.hfguard.allow]] in pyproject.toml, where the upload runs)")
     ways.append("accept it in a baseline (`hfguard baseline`)")
     return ", ".join(ways[:-1]) + ", or " + ways[-1] + "."
-
-
-def _where(f: Finding) -> str:
-    where = f.path
-    if f.line is not None:
-        where += f":{f.line}"
-    extras = [x for x in (f.location, f"row {f.row}" if f.row is not None and not f.location else None,
-                          f"field {f.field}" if f.field is not None and not f.location else None) if x]
-    return printable(where + (f" ({', '.join(extras)})" if extras else ""))
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ def _resolve(blocking: list[Finding], allow_root: Path | None = None) -> list[st
     return lines
 
 
-def _where(f: Finding) -> str:
+def where(f: Finding) -> str:
+    """`path:line:column (location or cell/row, field)` of a finding, printable."""
     where = f.path
     if f.line is not None:
         where += f":{f.line}"
@@ -101,7 +102,7 @@ def format_text(report: Report, colour: bool = False, show_suppressed: bool = Fa
         sev = f.severity.value
         tag = f"{_COLOURS[sev]}{sev:<8}{_RESET}" if colour else f"{sev:<8}"
         mark = "" if f.blocking else "  (reported, does not block)"
-        lines.append(f"{_where(f)}: {tag} {f.rule}  {printable(f.preview)}{mark}")
+        lines.append(f"{where(f)}: {tag} {f.rule}  {printable(f.preview)}{mark}")
         if f.message:
             lines.append(f"    {printable(f.message)}")
         places = _places(f)
@@ -112,7 +113,7 @@ def format_text(report: Report, colour: bool = False, show_suppressed: bool = Fa
             lines.append(f"    fix: {hint}")
     if show_suppressed:
         for f in report.suppressed:
-            lines.append(f"{_where(f)}: suppressed ({f.suppressed}) {f.rule}  {printable(f.preview)}")
+            lines.append(f"{where(f)}: suppressed ({f.suppressed}) {f.rule}  {printable(f.preview)}")
     for e in report.errors:
         lines.append(printable(f"{e.path}: error: {e.message}"))
     blocking = len(report.blocking)
