@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
 import shutil
 import tempfile
@@ -205,6 +206,39 @@ def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators
         with open_src() as s:
             inner_reader = choose_reader(inner_path(shown), s.read(SNIFF)) or "binary"
         changes.format = f"{inner_reader}+{ext}"
+    spool: str | None = None
+    if reader == "compressed" and inner_reader in SEEKING:
+        spool = _spool(open_src, dest.parent)  # Parquet/Arrow are read from a plain file
+        open_src = functools.partial(open_regular, spool)
+        seekable = True
+    try:
+        outcome, redactor = _rewrite(scanner, shown, disk, dest, ops, mode, extra, result, reader, inner_reader,
+                                     ext, open_src, seekable)
+    finally:
+        if spool is not None:
+            os.unlink(spool)
+    _fill(changes, redactor, outcome)
+    return changes
+
+
+SEEKING = ("parquet", "arrow")  # formats read from a file they can seek in
+
+
+def _spool(open_src: Callable[[], IO[bytes]], folder: Path) -> str:
+    """The decompressed content in a temporary file next to the copy (removed by the caller)."""
+    fd, path = tempfile.mkstemp(prefix=".hfguard-redact-", suffix=".spool", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out, open_src() as src:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def _rewrite(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators, mode: str,
+             extra: dict[str, tuple[str, str, Category]], result: Any, reader: str, inner_reader: str, ext: str,
+             open_src: Callable[[], IO[bytes]], seekable: bool) -> tuple[Outcome, ValueRedactor]:
     handler = handlers().get(inner_reader)
     if handler is None:
         raise FormatError(f"{inner_reader} files cannot be redacted (extract or convert them first)")
@@ -227,8 +261,7 @@ def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators
     except BaseException:
         os.unlink(tmp)
         raise
-    _fill(changes, redactor, outcome)
-    return changes
+    return outcome, redactor
 
 
 def _fill(changes: FileChanges, redactor: ValueRedactor, outcome: Outcome) -> None:

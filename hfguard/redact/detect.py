@@ -14,8 +14,10 @@ import bisect
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
+from hfguard.masking import mask
 from hfguard.models import Category, Chunk, ChunkKind, Finding, Match, Severity
 from hfguard.pii import PiiDetector, dense
 from hfguard.pii.columns import Field, classify, is_empty
@@ -29,6 +31,7 @@ _BY_RULE = {e.rule_id: e.name for e in ENTITIES.values()}
 # Entities a column is found to hold from its header and the shape of its values.
 WHOLE_COLUMN = frozenset({"PERSON", "DATE_OF_BIRTH", "STREET_ADDRESS", "HEALTH_FIELD", "HEALTH_RECORD"})
 HEALTH_COLUMNS = frozenset({"HEALTH_FIELD", "HEALTH_RECORD"})
+KEYS_FIELD = "(column names and keys)"  # where values found in names are counted
 
 
 def entity_of(rule_id: str) -> str:
@@ -133,6 +136,8 @@ class ValueRedactor:
         self.counts: Counts = Counter()
         self._fingerprints: dict[tuple[str, str], str] = {}
         self._kinds: dict[str, str | None] = {}  # field key -> the column's kind (dense.KINDS)
+        self._keys: dict[str, tuple[str, str] | None] = {}  # column name or key -> (new, as shown)
+        self._names: set[str] = set()  # new names given
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -218,6 +223,42 @@ class ValueRedactor:
             spans.append((m.start, m.end, new))
             self.counts[(field_name or "", entity, op.value)] += 1
         return _splice(text, spans)
+
+    def keys(self, names: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Column names and JSON keys that hold a found value: name -> (its new name, the name as
+        the scan shows it in a finding's field: found values masked). The same name gets the same
+        new name throughout the file, and two names never the same one (a suffix tells them
+        apart). Names that hold nothing are left out."""
+        todo = [name for name in dict.fromkeys(names) if name not in self._keys]
+        lines = [name for name in todo if name and "\n" not in name and "\r" not in name]
+        for name in todo:
+            self._keys[name] = None
+        if lines:
+            chunk = Chunk("\n".join(lines), ChunkKind.DATA, line=1)
+            starts = [0, *accumulate(len(line) + 1 for line in lines)]
+            spans: dict[int, list[tuple[Match, str, str]]] = {}
+            for m in self._matches(chunk):
+                n = bisect.bisect_right(starts, m.start) - 1
+                new, entity, op = self._replacement(m)
+                spans.setdefault(n, []).append((m, new, entity))
+                self.counts[(KEYS_FIELD, entity, op.value)] += 1
+            for n, found in spans.items():
+                begin = starts[n]
+                cut = [(m.start - begin, min(m.end - begin, len(lines[n]))) for m, _, _ in found]
+                renamed = _splice(lines[n], [(a, b, new) for (a, b), (_, new, _) in zip(cut, found)])
+                shown = _splice(lines[n], [(a, b, mask(m.secret)) for (a, b), (m, _, _) in zip(cut, found)])
+                unique, k = renamed, 1
+                while unique in self._names:
+                    k += 1
+                    unique = f"{renamed}_{k}"
+                self._names.add(unique)
+                self._keys[lines[n]] = (unique, shown)
+        return {name: v for name in names if (v := self._keys.get(name)) is not None}
+
+    def shown(self, name: str) -> str:
+        """The name (a column, a JSON key) as the scan names it in its findings."""
+        found = self._keys.get(name)
+        return found[1] if found is not None else name
 
     def touches(self, name: str) -> bool:
         """Could any value of this column change (the scan reported something in it)?"""

@@ -69,36 +69,41 @@ def _redact_column(job: Job, column: Any, name: str, first_row: int, nested: boo
     return pa.chunked_array(pieces, type=kind)
 
 
-def _redact_table(job: Job, table: Any, first_row: int, keep: list[int], outcome: Outcome) -> Any:
+def _redact_table(job: Job, table: Any, first_row: int, keep: list[int], out_schema: Any, outcome: Outcome) -> Any:
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     columns = []
     for i in keep:
         field = table.schema.field(i)
         column = table.column(i)
+        name = job.redactor.shown(field.name)
         if _is_text(field.type):
-            column = _redact_column(job, column, field.name, first_row)
+            column = _redact_column(job, column, name, first_row)
         elif _holds_text(field.type):
             if pa.types.is_map(field.type):
-                note = f"column {field.name!r}: map values are not redacted (the scan after redaction checks them)"
+                note = f"column {name!r}: map values are not redacted (the scan after redaction checks them)"
                 if note not in outcome.notes:
                     outcome.notes.append(note)
             else:
-                column = _redact_column(job, column, field.name, first_row, nested=True)
+                column = _redact_column(job, column, name, first_row, nested=True)
         columns.append(column)
-    schema = pa.schema([table.schema.field(i) for i in keep], metadata=table.schema.metadata)
-    return pa.Table.from_arrays(columns, schema=schema)
+    return pa.Table.from_arrays(columns, schema=out_schema)
 
 
 def _kept(job: Job, schema: Any, outcome: Outcome) -> tuple[list[int], Any]:
+    """The columns kept and the schema written: dropped columns left out, a column whose name
+    holds a found value renamed."""
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
-    keep = [i for i, f in enumerate(schema) if not job.redactor.dropped(f.name)]
+    names = job.redactor.keys(schema.names)
+    keep = [i for i, f in enumerate(schema) if not job.redactor.dropped(job.redactor.shown(f.name))]
     outcome.dropped_columns = [schema.field(i).name for i in range(len(schema)) if i not in keep]
     metadata = dict(schema.metadata or {})
-    if outcome.dropped_columns:
-        metadata.pop(b"pandas", None)  # it lists the dropped columns
-    return keep, pa.schema([schema.field(i) for i in keep], metadata=metadata or None)
+    if outcome.dropped_columns or names:
+        metadata.pop(b"pandas", None)  # it lists the columns by name
+    fields = [schema.field(i) for i in keep]
+    fields = [f.with_name(names[f.name][0]) if f.name in names else f for f in fields]
+    return keep, pa.schema(fields, metadata=metadata or None)
 
 
 def redact_parquet(job: Job) -> Outcome:
@@ -114,12 +119,15 @@ def redact_parquet(job: Job) -> Outcome:
             meta = pf.metadata
             schema = pf.schema_arrow
             keep, out_schema = _kept(job, schema, outcome)
+            renamed = job.redactor.keys(schema.names)  # (the same answer _kept had)
             compression: dict[str, str] = {}
             if meta.num_row_groups:
                 group = meta.row_group(0)
                 for c in range(group.num_columns):
                     col = group.column(c)
-                    top = col.path_in_schema.split(".")[0]
+                    path = col.path_in_schema
+                    top = path if path in schema.names else path.split(".")[0]  # (a name may hold dots)
+                    top = renamed[top][0] if top in renamed else top
                     compression.setdefault(top, col.compression.lower() if col.compression else "none")
             compression = {k: ("none" if v == "uncompressed" else v) for k, v in compression.items()
                            if k in out_schema.names}
@@ -155,7 +163,7 @@ def _copy_row_group(job: Job, pf: Any, group: int, row: int, keep: list[int], ou
         pieces, held = [[] for _ in keep], 0
 
     for batch in pf.iter_batches(batch_size=SLICE_ROWS, row_groups=[group], use_threads=False):
-        part = _redact_table(job, pa.Table.from_batches([batch]), row, keep, outcome)
+        part = _redact_table(job, pa.Table.from_batches([batch]), row, keep, out_schema, outcome)
         for j, column in enumerate(part.columns):
             pieces[j].extend(column.chunks)
         held += part.nbytes
@@ -235,7 +243,7 @@ def redact_arrow(job: Job) -> Outcome:
                 batch = first
                 while batch is not None:
                     table = pa.Table.from_batches([batch])
-                    table = _redact_table(job, table, row, keep, outcome).replace_schema_metadata(out_schema.metadata)
+                    table = _redact_table(job, table, row, keep, out_schema, outcome)
                     for out in table.combine_chunks().to_batches():
                         writer.write_batch(out)
                     row += batch.num_rows

@@ -15,14 +15,18 @@ BATCH_RECORDS = 5000
 Leaf = tuple[Any, Any, str, int]  # (container, key or index, key path, record number)
 
 
-def _leaves(obj: Any, path: str, record: int, out: list[Leaf], drop: list[tuple[Any, Any, str]]) -> None:
+def _leaves(obj: Any, path: str, record: int, out: list[Leaf], drop: list[tuple[Any, Any, str]],
+            names: dict[str, tuple[str, str]] | None = None) -> None:
+    """The string leaves of obj with their key paths; keys in `names` are named as the scan
+    names them (found values masked), so the paths match its findings' fields."""
     if isinstance(obj, dict):
         for key, value in obj.items():
-            sub = f"{path}.{key}" if path else str(key)
+            shown = names[key][1] if names and key in names else str(key)
+            sub = f"{path}.{shown}" if path else shown
             if isinstance(value, str):
                 out.append((obj, key, sub, record))
             elif isinstance(value, (dict, list)):
-                _leaves(value, sub, record, out, drop)
+                _leaves(value, sub, record, out, drop, names)
             drop.append((obj, key, sub))
     elif isinstance(obj, list):
         sub = f"{path}[]"
@@ -30,15 +34,46 @@ def _leaves(obj: Any, path: str, record: int, out: list[Leaf], drop: list[tuple[
             if isinstance(value, str):
                 out.append((obj, i, sub, record))
             elif isinstance(value, (dict, list)):
-                _leaves(value, sub, record, out, drop)
+                _leaves(value, sub, record, out, drop, names)
+
+
+def _keys_of(obj: Any, out: dict[str, None]) -> None:
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            out[key] = None
+            _keys_of(value, out)
+    elif isinstance(obj, list):
+        for value in obj:
+            _keys_of(value, out)
+
+
+def _rename(obj: Any, names: dict[str, tuple[str, str]]) -> Any:
+    """obj with the keys in `names` renamed (their order kept)."""
+    if isinstance(obj, dict):
+        return {names[k][0] if k in names else k: _rename(v, names) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_rename(v, names) for v in obj]
+    return obj
+
+
+def _has_key(obj: Any, names: dict[str, tuple[str, str]]) -> bool:
+    if isinstance(obj, dict):
+        return any(k in names or _has_key(v, names) for k, v in obj.items())
+    if isinstance(obj, list):
+        return any(_has_key(v, names) for v in obj)
+    return False
 
 
 def _redact_records(job: Job, records: list[Any], first_row: int | None, outcome: Outcome) -> set[int]:
     """Redacts in place; returns the numbers of the records that changed."""
     leaves: list[Leaf] = []
     keys: list[tuple[Any, Any, str]] = []
+    found: dict[str, None] = {}
+    for record in records:
+        _keys_of(record, found)
+    names = job.redactor.keys([k for k in found if isinstance(k, str)])
     for n, record in enumerate(records):
-        _leaves(record, "", n, leaves, keys)
+        _leaves(record, "", n, leaves, keys, names)
     dropped: dict[str, bool] = {}
     for container, key, path in keys:
         if dropped.setdefault(path, job.redactor.dropped(path)):
@@ -48,6 +83,11 @@ def _redact_records(job: Job, records: list[Any], first_row: int | None, outcome
     changed = _redact_leaves(job, leaves, first_row or 1, dropped)
     if dropped and any(dropped.values()):
         changed.update(range(len(records)))
+    if names:  # keys that hold a found value, renamed the same way in every record
+        for n, record in enumerate(records):
+            if _has_key(record, names):
+                records[n] = _rename(record, names)
+                changed.add(n)
     return changed
 
 

@@ -35,9 +35,12 @@ def _redact(job: Job, delimiter: str) -> Outcome:
             header = next(reader, None)
             if header is None:
                 return outcome
+            names = job.redactor.keys(header)  # a header that holds a found value is renamed
+            written = [names[name][0] if name in names else name for name in header]
+            header = [job.redactor.shown(name) for name in header]  # as the scan's findings name them
             keep = [j for j, name in enumerate(header) if not job.redactor.dropped(name)]
-            outcome.dropped_columns = [header[j] for j in range(len(header)) if j not in keep]
-            writer.writerow([header[j] for j in keep])
+            outcome.dropped_columns = [written[j] for j in range(len(header)) if j not in keep]
+            writer.writerow([written[j] for j in keep])
             row = 1
             batch: list[list[str]] = []
             for record in reader:

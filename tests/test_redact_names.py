@@ -1,0 +1,104 @@
+"""`hfguard redact`: personal values in column names and JSON keys, compressed Parquet, and
+archives (never copied unredacted)."""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import tarfile
+import zipfile
+from pathlib import Path
+
+from hfguard.cli import main
+from hfguard.redact import redact_paths
+
+DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "proton.me"]
+
+
+def _email(i: int) -> str:
+    return f"member.number{i}@{DOMAINS[i % 4]}"
+
+
+def test_json_keys_holding_a_value_are_renamed_the_same_way_in_every_record(tmp_path: Path) -> None:
+    records = []
+    for i in range(40):
+        who = _email(i % 20)  # each key appears in two records
+        records.append({"id": i, "contacts": {who: {"email": who, "plan": "pro"}}})
+    src = tmp_path / "contacts.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["scan", str(src)]) == 1
+    report = redact_paths([src], tmp_path / "out")
+    assert report.exit_code == 0, report.remaining.to_dict()
+    text = (tmp_path / "out" / "contacts.jsonl").read_text()
+    assert not [e for e in {_email(i) for i in range(20)} if e in text]
+    back = [json.loads(line) for line in text.splitlines()]
+    assert [r["id"] for r in back] == list(range(40))
+    keys = [next(iter(r["contacts"])) for r in back]
+    assert keys[:20] == keys[20:]  # the same key, the same new name
+    assert len(set(keys[:20])) == 20  # different keys, different names
+    assert all(k.startswith("<EMAIL_ADDRESS>") for k in keys)
+    assert all(r["contacts"][k] == {"email": "<EMAIL_ADDRESS>", "plan": "pro"} for r, k in zip(back, keys))
+    counts = {(c.field, c.entity): c.count for c in report.files[0].changes}
+    assert counts[("(column names and keys)", "EMAIL_ADDRESS")] == 20
+
+
+def test_column_names_holding_a_value_are_renamed(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    header = ["id", "jane.roe55@gmail.com", "email"]
+    rows = [[str(i), "x", _email(i)] for i in range(40)]
+    with (tmp_path / "c.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    table = pa.table({"id": list(range(40)), "jane.roe55@gmail.com": ["x"] * 40, "email": [r[2] for r in rows]})
+    pq.write_table(table, tmp_path / "c.parquet", compression="zstd")
+    report = redact_paths([tmp_path / "c.csv", tmp_path / "c.parquet"], tmp_path / "out")
+    assert report.exit_code == 0, report.remaining.to_dict()
+    text = (tmp_path / "out" / "c.csv").read_text()
+    assert text.splitlines()[0] == "id,<EMAIL_ADDRESS>,email" and "jane.roe55" not in text
+    assert [line.split(",")[:2] for line in text.splitlines()[1:]] == [[r[0], "x"] for r in rows]
+    out = pq.ParquetFile(tmp_path / "out" / "c.parquet")
+    assert out.schema_arrow.names == ["id", "<EMAIL_ADDRESS>", "email"]
+    assert [out.metadata.row_group(0).column(i).compression for i in range(3)] == ["ZSTD"] * 3
+    back = out.read()
+    assert back.column(1).to_pylist() == ["x"] * 40 and back.column("id").to_pylist() == list(range(40))
+
+
+def test_compressed_parquet_keeps_both_codecs(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"id": list(range(300)), "email": [_email(i) for i in range(300)],
+                      "plan": ["pro"] * 300})
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd", row_group_size=100)
+    src = tmp_path / "customers.parquet.gz"
+    src.write_bytes(gzip.compress(buf.getvalue()))
+    report = redact_paths([src], tmp_path / "out")
+    assert report.exit_code == 0, report.remaining.to_dict()
+    assert report.files[0].format == "parquet+gz"
+    packed = (tmp_path / "out" / "customers.parquet.gz").read_bytes()
+    assert packed[:2] == b"\x1f\x8b"
+    out = pq.ParquetFile(io.BytesIO(gzip.decompress(packed)))
+    assert out.metadata.num_row_groups == 3 and out.metadata.row_group(0).column(1).compression == "ZSTD"
+    back = out.read()
+    assert back.schema.equals(table.schema) and back.column("id").to_pylist() == list(range(300))
+    assert set(back.column("email").to_pylist()) == {"<EMAIL_ADDRESS>"}
+    assert not list((tmp_path / "out").glob(".hfguard-redact-*"))  # the spooled copy is gone
+
+
+def test_archives_are_errors_and_never_copied_unredacted(tmp_path: Path, capsys: object) -> None:
+    body = "id,email\n" + "".join(f"{i},{_email(i)}\n" for i in range(40))
+    with zipfile.ZipFile(tmp_path / "data.zip", "w") as z:
+        z.writestr("customers.csv", body)
+    with tarfile.open(tmp_path / "data.tar.gz", "w:gz") as t:
+        data = body.encode()
+        info = tarfile.TarInfo("customers.csv")
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    report = redact_paths([tmp_path / "data.zip", tmp_path / "data.tar.gz"], tmp_path / "out")
+    assert report.exit_code == 2
+    assert sorted(Path(e.path).name for e in report.errors) == ["data.tar.gz", "data.zip"]
+    assert not (tmp_path / "out" / "data.zip").exists() and not (tmp_path / "out" / "data.tar.gz").exists()
+    assert main(["redact", str(tmp_path / "data.zip"), "-o", str(tmp_path / "out2")]) == 2
