@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from hfguard.redact.formats import FormatError, Job, Outcome
-from hfguard.redact.formats.encoding import sniff
+from hfguard.redact.formats.encoding import errors_for, sniff
 
 BATCH_RECORDS = 5000
+BOM = "\ufeff"
 Leaf = tuple[Any, Any, str, int]  # (container, key or index, key path, record number)
 
 
@@ -132,10 +134,15 @@ def redact_jsonl(job: Job) -> Outcome:
     outcome = Outcome()
     raw = io.BufferedReader(job.src(), 1024 * 1024)  # type: ignore[type-var,unused-ignore]
     encoding = sniff(raw.peek(64 * 1024)[: 64 * 1024])
+    errors = errors_for(encoding)
+    lines: Iterator[bytes] = iter(raw)
+    if not encoding.startswith("utf-8"):  # UTF-16: a newline is not one byte, lines are read as text
+        text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+        lines = (line.encode(encoding, errors) for line in text)
     row = 1
     batch: list[bytes] = []
     with raw:
-        for line in raw:
+        for line in lines:
             batch.append(line)
             if len(batch) >= BATCH_RECORDS:
                 _jsonl_batch(job, batch, row, encoding, outcome)
@@ -147,10 +154,11 @@ def redact_jsonl(job: Job) -> Outcome:
 
 
 def _jsonl_batch(job: Job, lines: list[bytes], row: int, encoding: str, outcome: Outcome) -> None:
+    errors = errors_for(encoding)
     records: list[Any] = []
     where: list[int] = []  # record number -> line number in the batch
     for i, line in enumerate(lines):
-        text = line.decode(encoding)
+        text = line.decode(encoding, errors).removeprefix(BOM)
         if not text.strip():
             continue
         try:
@@ -161,11 +169,12 @@ def _jsonl_batch(job: Job, lines: list[bytes], row: int, encoding: str, outcome:
     changed = _redact_records(job, records, row, outcome)
     for n in changed:
         i = where[n]
-        text = lines[i].decode(encoding)
-        body = text.rstrip("\r\n")
-        ending = text[len(body):]
+        text = lines[i].decode(encoding, errors)
+        bom = BOM if text.startswith(BOM) else ""
+        body = text.removeprefix(BOM).rstrip("\r\n")
+        ending = text[len(bom) + len(body):]
         new = json.dumps(records[n], ensure_ascii=body.isascii() and "\\u" in body, separators=_separators(body))
-        lines[i] = (new + ending).encode(encoding)
+        lines[i] = (bom + new + ending).encode(encoding, errors)
     job.dst.write(b"".join(lines))
 
 
@@ -174,8 +183,11 @@ def redact_json(job: Job) -> Outcome:
     with job.src() as stream:
         data = stream.read()
     encoding = sniff(data[:65536])
+    errors = errors_for(encoding)
     try:
-        text = data.decode(encoding)
+        text = data.decode(encoding, errors)
+        bom = BOM if text.startswith(BOM) else ""  # (UTF-16 with a BOM: kept as a character)
+        text = text.removeprefix(BOM)
         doc = json.loads(text)
     except ValueError:
         raise FormatError("not valid JSON") from None
@@ -194,5 +206,5 @@ def redact_json(job: Job) -> Outcome:
                      separators=(",", ": ") if indent is not None else _separators(body))
     lead_ws = text[: len(text) - len(text.lstrip())]
     trail = text[len(text.rstrip()):]
-    job.dst.write((lead_ws + new + trail).encode(encoding))
+    job.dst.write((bom + lead_ws + new + trail).encode(encoding, errors))
     return outcome

@@ -7,7 +7,7 @@ import io
 import sys
 
 from hfguard.redact.formats import FormatError, Job, Outcome
-from hfguard.redact.formats.encoding import newline_of, sniff
+from hfguard.redact.formats.encoding import errors_for, newline_of, sniff
 
 BATCH_ROWS = 5000
 
@@ -26,11 +26,12 @@ def _redact(job: Job, delimiter: str) -> Outcome:
     raw = io.BufferedReader(job.src(), 1024 * 1024)  # type: ignore[type-var,unused-ignore]
     head = raw.peek(64 * 1024)[: 64 * 1024]
     encoding = sniff(head)
-    reader_text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-    out = io.TextIOWrapper(job.dst, encoding=encoding, newline="", write_through=False)
+    errors = errors_for(encoding)
+    reader_text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+    out = io.TextIOWrapper(job.dst, encoding=encoding, errors=errors, newline="", write_through=False)
     try:
         reader = csv.reader(reader_text, delimiter=delimiter)
-        writer = csv.writer(out, delimiter=delimiter, lineterminator=newline_of(head))
+        writer = csv.writer(out, delimiter=delimiter, lineterminator=newline_of(head, encoding))
         try:
             header = next(reader, None)
             if header is None:

@@ -6,7 +6,7 @@ import io
 
 from hfguard.models import ChunkKind
 from hfguard.redact.formats import Job, Outcome
-from hfguard.redact.formats.encoding import sniff
+from hfguard.redact.formats.encoding import errors_for, sniff
 
 BLOCK_CHARS = 4 * 1024 * 1024  # lines are read up to this much at a time
 
@@ -22,8 +22,8 @@ def redact_prose(job: Job) -> Outcome:
 def _redact(job: Job, kind: ChunkKind) -> Outcome:
     raw = io.BufferedReader(job.src(), 1024 * 1024)  # type: ignore[type-var,unused-ignore]
     encoding = sniff(raw.peek(64 * 1024)[: 64 * 1024])
-    source = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
-    out = io.TextIOWrapper(job.dst, encoding=encoding, newline="")
+    source = io.TextIOWrapper(raw, encoding=encoding, newline="", errors=errors_for(encoding))
+    out = io.TextIOWrapper(job.dst, encoding=encoding, newline="", errors=errors_for(encoding))
     try:
         block: list[str] = []
         size = 0
