@@ -99,6 +99,7 @@ _PROSE_WORD_RE = re.compile(r"(?i)\b(?:password|passwd|secret|token|key|credenti
 _CODE_CHARS = frozenset("[]{}()\\ <>|^$*")
 _IDENTIFIER_RE = re.compile(r"^[a-z0-9]*[a-z]{3}[a-z0-9]*(?:[_./-][a-z0-9]+){2,}$")
 _PLAIN_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_PARTS_RE = re.compile(r"[_-]")
 # Random alphanumeric values of 20-40 characters: 1.3-1.5 characters per token at the median, 1.67
 # at the 99th percentile of 2,000 draws; identifiers and CONSTANT_NAMES compress to 2 and more.
 RANDOM_PLAIN_BELOW = 1.7
@@ -172,12 +173,16 @@ def high_entropy(value: str) -> bool:
     # well is words or filler however varied its characters; a plain alphanumeric one it cannot
     # compress is random even where a short sample's entropy falls under the bar (about half of
     # random 32-character alphanumeric values do).
+    if "_" in v or "-" in v:
+        parts = _PARTS_RE.split(v)
+        if len(parts) <= 4 and any(len(part) >= 6 and looks_like_words(part) for part in parts):
+            return False  # an identifier with a word in it: XXH3_initCustomSecret_avx512
     if by_entropy:
         if _DOTTED_RE.match(v) and chars_per_token(v) >= RANDOM_PLAIN_BELOW:
             return False  # an attribute path: mlkem.MLKEM768PrivateKey (a JWT's parts do not compress)
         return not looks_like_words(v)
     return (
-        entropy >= 3.5
+        entropy >= 3.2
         and _PLAIN_TOKEN_RE.match(v) is not None
         and not _CONSTANT_RE.match(v)
         and chars_per_token(v) < RANDOM_PLAIN_BELOW
