@@ -411,6 +411,8 @@ def _worker_init(options: ScanOptions) -> None:
     # Ctrl-C is the parent's to handle: it stops the pool; workers print no tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = FileScanner(options)
+    if Category.SECRET in options.config.categories:
+        preload_secret_engine()
 
 
 def _worker_scan(batch: list[tuple[str, str]]) -> list[FileResult]:
@@ -484,9 +486,8 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
         import multiprocessing
 
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-        build_ruleset(config)  # rules parsed and compiled once here, inherited by forked workers
-        if Category.SECRET in config.categories:
-            preload_secret_engine()
+        # Rules are built after the fork, in this process and the workers at the same time: the
+        # other cores would idle while this one compiled them (and imported detect-secrets).
         # This process scans too (jobs - 1 workers): it would otherwise wait idle, and each worker
         # costs a fork, imports and an engine of its own.
         pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_worker_init, initargs=(options,))
@@ -530,11 +531,12 @@ def _scan_shared(pool: ProcessPoolExecutor, files: list[tuple[str, str]], sizes:
             upto += 1
         return upto
 
-    scanner: FileScanner | None = None
+    scanner = FileScanner(options)  # while the workers build theirs
+    if Category.SECRET in options.config.categories:
+        preload_secret_engine()
     for i in range(len(batches) - 1, 0, -1):  # the first batch is always the pool's
         if not futures[i].cancel():
             break
-        scanner = scanner or FileScanner(options)
         own[i] = [_safe_scan(scanner, disk_blob(shown, disk)) for shown, disk in batches[i]]
         reported = show(reported)
     for i, batch in enumerate(batches):
