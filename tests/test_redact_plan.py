@@ -104,3 +104,20 @@ def test_only_the_rows_tied_to_a_person_lose_their_health_values(tmp_path: Path)
             assert new["diagnosis"] == row[2] and parquet[i] == row[2]
     counts = {(c.field, c.entity): c.count for c in report.files[0].changes}
     assert counts[("diagnosis", "HEALTH_FIELD")] == 20
+
+
+def test_the_redact_table_is_read_with_the_config(tmp_path: Path) -> None:
+    """The [redact] operators come from the config as load_config read it: the file is not read
+    a second time (a change after loading changes nothing)."""
+    from hfguard.policy.discover import load_config
+
+    header, rows = ["id", "ssn"], [[str(i), f"{100 + i:03d}-{10 + i % 80:02d}-{1000 + i:04d}"] for i in range(40)]
+    _write(tmp_path / "c.csv", header, rows)
+    toml = tmp_path / ".hfguard.toml"
+    toml.write_text('[redact]\noperators = { US_SSN = "mask" }\n')
+    config = load_config(toml)
+    toml.write_text('[redact]\noperators = { US_SSN = "replace" }\n')
+    report = redact_paths([tmp_path / "c.csv"], tmp_path / "out", config=config)
+    assert report.exit_code == 0, report.remaining.to_dict()
+    masked = [r["ssn"] for r in _read(tmp_path / "out" / "c.csv")]
+    assert masked == ["***-**-" + r[1][-4:] for r in rows]  # the mask read with the config, not "<US_SSN>"

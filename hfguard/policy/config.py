@@ -63,6 +63,7 @@ class Config:
     pii: PiiConfig = field(default_factory=PiiConfig)
     custom_rules: tuple[dict[str, Any], ...] = ()
     extend_default: bool = True
+    redact: Any = field(default=None, compare=False, hash=False)  # the [redact] table as read (redact/settings.py)
 
 
 DEFAULT_CONFIG = Config()

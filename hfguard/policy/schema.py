@@ -258,4 +258,5 @@ def parse_config(data: dict[str, Any], source: str, root: Path, prefix: str = ""
         pii=_pii(_table(data.get("pii", {}), "pii", where), where),
         custom_rules=rules,
         extend_default=extend_default,
+        redact=data.get("redact"),
     )

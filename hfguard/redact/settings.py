@@ -11,18 +11,11 @@ Command-line flags win over the file. Unknown keys are errors that name the file
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from hfguard.policy.config import Config, ConfigError
 from hfguard.redact.operators import Op, parse_op
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 KEYS = ("default", "operators", "key_env", "key_file", "notebook_outputs")
 NOTEBOOK_OUTPUTS = ("clear", "redact")
@@ -38,20 +31,12 @@ class RedactSettings:
 
 
 def load_settings(config: Config) -> RedactSettings:
-    if not config.source:
+    """The [redact] table load_config read with the rest of the file (the file is read once)."""
+    table = config.redact
+    if not config.source or table is None:
         return RedactSettings()
     path = Path(config.source)
-    try:
-        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return RedactSettings()  # load_config read it already; nothing new to say
-    prefix = ""
-    if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("hfguard", {})
-        prefix = "tool.hfguard."
-    table = data.get("redact") if isinstance(data, dict) else None
-    if table is None:
-        return RedactSettings()
+    prefix = "tool.hfguard." if path.name == "pyproject.toml" else ""
     where = f"{path}: '{prefix}redact"
     if not isinstance(table, dict):
         raise ConfigError(f"{where}' must be a table")
