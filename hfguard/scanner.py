@@ -5,11 +5,13 @@ live in memory (git index, uploads) are scanned in this process.
 """
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -33,6 +35,7 @@ from hfguard.policy.baseline import Baseline
 from hfguard.policy.config import DEFAULT_CONFIG, Config
 from hfguard.policy.judge import Policy
 from hfguard.readers import READERS, LocatedChunk, ReadContext, Reader, ReaderError, choose_reader
+from hfguard.readers.jsondata import JsonlState, read_jsonl_range
 from hfguard.report.progress import Progress
 from hfguard.secrets.engine import SecretEngine, drop_covered
 from hfguard.secrets.engine import preload as preload_secret_engine
@@ -40,6 +43,7 @@ from hfguard.secrets.rules import RuleSet, load_default_rules, parse_rule
 from hfguard.sources.lfs import parse_pointer as parse_lfs_pointer
 from hfguard.sources.lfs import pointer_note as lfs_pointer_note
 from hfguard.sources.walk import open_regular, walk_paths
+from hfguard.split import Piece, PieceResult, plan, using
 
 HEAD_BYTES = 8192
 MAX_MATCHES_PER_RULE = 1000  # per file; more are counted in a note, not kept in memory
@@ -116,6 +120,16 @@ class FileScanner:
         self.hygiene = make_hygiene_detector(options.config)  # licence, cards, code, pickles
         # Told how many bytes of the current file were read (progress bar, in-process scans).
         self.on_progress: Callable[[int], None] | None = None
+        # Processes (this one included) that scan one large file in pieces (hfguard.split); 1:
+        # every file in one piece, in this process.
+        self.split_jobs = 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def close(self) -> None:
+        """Stop the worker processes of split scans, if any were started."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def pii_detector(self) -> Detector | None:
         if not self._pii_loaded:
@@ -170,10 +184,14 @@ class FileScanner:
         budget = self.options.file_time_budget
         seconds = None if budget is None else file_budget(blob.size, budget)
         ctx = ReadContext(max_rows=self.options.max_rows, on_progress=self.on_progress)
+        scan_secrets: Callable[[Chunk, str], list[Match]] = self.engine.scan
+        pieces = self._plan(blob, reader_name, head)
+        if pieces is not None:
+            reader, scan_secrets = self._split_reader(pieces, cap)
         stopped = False
         try:
             with time_budget(seconds) as deadline:
-                self._scan_chunks(blob, head, reader, file_pii, matches, cap, ctx, result, deadline.check)
+                self._scan_chunks(blob, head, reader, scan_secrets, file_pii, matches, cap, ctx, result, deadline.check)
         except BudgetExceeded:
             stopped = True
             # What was found before the stop is kept and reported (below); the file is listed as
@@ -196,13 +214,13 @@ class FileScanner:
         self._check_cap(blob, cap, result)
         return result
 
-    def _scan_chunks(self, blob: Blob, head: bytes, reader: Reader, file_pii: FileDetector | None,
-                     matches: list[Match], cap: _MatchCap, ctx: ReadContext, result: FileResult,
-                     check_time: Callable[[bool], None]) -> None:
+    def _scan_chunks(self, blob: Blob, head: bytes, reader: Reader, scan_secrets: Callable[[Chunk, str], list[Match]],
+                     file_pii: FileDetector | None, matches: list[Match], cap: _MatchCap, ctx: ReadContext,
+                     result: FileResult, check_time: Callable[[bool], None]) -> None:
         try:
             for chunk in reader(blob, head, ctx):
                 result.bytes += len(chunk.text)
-                cap.add(matches, self.engine.scan(chunk, chunk.path or blob.path))
+                cap.add(matches, scan_secrets(chunk, chunk.path or blob.path))
                 if file_pii is not None:
                     cap.add(matches, file_pii.feed(chunk))
                 # The clock is read after a chunk; in the part every file gets, only the hard stop
@@ -214,6 +232,125 @@ class FileScanner:
             result.errors.append(FileError(blob.path, f"cannot read: {exc.strerror or type(exc).__name__}"))
         except (UnicodeError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
             result.errors.append(FileError(blob.path, f"could not be read ({type(exc).__name__})"))
+
+    # --- one large file in pieces (hfguard.split) ----------------------------------------------
+
+    def _plan(self, blob: Blob, reader_name: str, head: bytes) -> Iterator[Piece] | None:
+        """Pieces when this file is large enough and worker processes are allowed (the detectors
+        keep no state a piece could not be replayed into: no NER, whose budgets are per file)."""
+        pii = self.pii_detector()
+        if self.split_jobs < 2 or getattr(pii, "ner_enabled", False) or not isinstance(blob.open, functools.partial):
+            return None
+        try:
+            stream = blob.open()
+        except OSError:
+            return None  # (the read says why)
+        pieces = plan(reader_name, stream, head, blob.size, self.options.max_rows)
+        if pieces is None:
+            stream.close()
+            return None
+        return _closing(pieces, stream)
+
+    def _split_reader(self, pieces: Iterator[Piece], cap: _MatchCap) -> tuple[Reader, Callable[[Chunk, str], list[Match]]]:
+        """A reader of the file's chunks in file order, and the secret scan to use on them: this
+        process reads some pieces itself; worker processes read the others ahead (a few in
+        flight: bounded memory), run the secret rules and rehearse the PII detector on them, and
+        their chunks are replayed here with the matches and recogniser results they found. Which
+        pieces are whose is balanced by what each costs (a replay a quarter of a read)."""
+        found: dict[int, list[Match]] = {}
+
+        def scan_secrets(chunk: Chunk, path: str) -> list[Match]:
+            known = found.pop(id(chunk), None)
+            return self.engine.scan(chunk, path) if known is None else known
+
+        def read(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
+            assert ctx is not None
+            pool = self._split_pool()
+            workers = self.split_jobs - 1
+            total = JsonlState(blob.path, ctx)
+            pending: deque[tuple[Piece, Future[PieceResult] | None]] = deque()  # None: read here
+            own_cost = worker_cost = 0.0
+            try:
+                for piece in pieces:
+                    if own_cost <= worker_cost:
+                        pending.append((piece, None))
+                        own_cost += 1.0
+                    else:
+                        pending.append((piece, pool.submit(_worker_piece, (blob, head, piece))))
+                        worker_cost += 1.0 / workers
+                        own_cost += 0.25
+                    while sum(future is not None for _, future in pending) >= 2 * workers:
+                        yield from self._piece_chunks(blob, head, ctx, total, *pending.popleft(), cap, found)
+                while pending:
+                    yield from self._piece_chunks(blob, head, ctx, total, *pending.popleft(), cap, found)
+                total.finish()
+            finally:
+                if pending:  # a stop (time budget, Ctrl-C, an error): workers may be mid-piece
+                    self._discard_pool()
+
+        return read, scan_secrets
+
+    def _piece_chunks(self, blob: Blob, head: bytes, ctx: ReadContext, total: JsonlState, piece: Piece,
+                      future: Future[PieceResult] | None, cap: _MatchCap, found: dict[int, list[Match]]) -> Iterator[Chunk]:
+        if future is None:
+            state = JsonlState(blob.path, ctx, piece.first_line, piece.first_row)
+            yield from read_jsonl_range(blob, head, state, piece.start, piece.end)
+            total.merge(state)
+            return
+        done = future.result()
+        assert done.state is not None
+        ctx.notes.extend(done.state.ctx.notes)
+        total.merge(done.state)
+        cap.count(done.dropped, done.unjudged)
+        ctx.progress(sum(len(chunk.text) for chunk in done.chunks))
+        with using(done.memo):
+            for chunk, matches in zip(done.chunks, done.secrets):
+                found[id(chunk)] = matches
+                yield chunk
+        if done.error is not None:
+            raise done.error
+
+    def scan_piece(self, blob: Blob, head: bytes, piece: Piece) -> PieceResult:
+        """A worker's part of a split scan: read the piece, run the secret rules on its chunks and
+        feed them to a PII detector of its own, only to record what the recognisers return."""
+        ctx = ReadContext()
+        done = PieceResult(state=JsonlState(blob.path, ctx, piece.first_line, piece.first_row))
+        assert done.state is not None
+        cap = _MatchCap(self.policy.blocks)
+        pii = self.pii_detector()
+        rehearsal = pii.for_file(blob.path) if pii is not None else None
+        with using(done.memo):
+            try:
+                for chunk in read_jsonl_range(blob, head, done.state, piece.start, piece.end):
+                    kept: list[Match] = []
+                    cap.add(kept, self.engine.scan(chunk, chunk.path or blob.path))
+                    done.chunks.append(chunk)
+                    done.secrets.append(kept)
+                    if rehearsal is not None:
+                        try:
+                            rehearsal.feed(chunk)
+                        except (UnicodeError, ValueError, RecursionError, MemoryError, OverflowError, LookupError):
+                            # the replay meets it again, and reports it
+                            rehearsal = None
+            except (ReaderError, OSError, UnicodeError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
+                done.error = exc
+        done.dropped, done.unjudged = cap.dropped, cap.unjudged
+        return done
+
+    def _split_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+            self._pool = ProcessPoolExecutor(
+                self.split_jobs - 1, mp_context=context, initializer=_worker_init, initargs=(self.options,)
+            )
+        return self._pool
+
+    def _discard_pool(self) -> None:
+        if self._pool is not None:
+            _stop_pool(self._pool)
+            self._pool = None
 
     def _finish_pii(self, blob: Blob, file_pii: FileDetector, matches: list[Match], cap: _MatchCap,
                     result: FileResult, seconds: float | None) -> None:
@@ -323,6 +460,13 @@ class _MatchCap:
                 if self.blocks(match.severity):
                     self.unjudged[match.rule_id] = self.unjudged.get(match.rule_id, 0) + 1
 
+    def count(self, dropped: dict[str, int], unjudged: dict[str, int]) -> None:
+        """Matches another process dropped (a piece of this file, hfguard.split)."""
+        for rule, n in dropped.items():
+            self.dropped[rule] = self.dropped.get(rule, 0) + n
+        for rule, n in unjudged.items():
+            self.unjudged[rule] = self.unjudged.get(rule, 0) + n
+
     def notes(self, path: str) -> list[str]:
         return [
             f"{path}: {count} more match(es) of {rule} not listed (over {MAX_MATCHES_PER_RULE} in one file)"
@@ -391,14 +535,13 @@ def _line_column(chunk: Chunk, offset: int, newlines: int) -> tuple[int | None, 
 
 
 def disk_blob(shown: str, disk_path: str) -> Blob:
-    def opener() -> IO[bytes]:
-        return open_regular(disk_path)  # never blocks on a FIFO, never reads a device
-
     try:
         size: int | None = os.stat(disk_path).st_size
     except OSError:
         size = None
-    return Blob(shown, opener, size)
+    # open_regular never blocks on a FIFO, never reads a device; a partial can be sent to a
+    # worker process (a piece of a large file, hfguard.split)
+    return Blob(shown, functools.partial(open_regular, disk_path), size)
 
 
 # --- orchestration --------------------------------------------------------------------------
@@ -413,6 +556,16 @@ def _worker_init(options: ScanOptions) -> None:
     _WORKER = FileScanner(options)
     if Category.SECRET in options.config.categories:
         preload_secret_engine()
+
+
+def _worker_piece(task: tuple[Blob, bytes, Piece]) -> PieceResult:
+    assert _WORKER is not None
+    return _WORKER.scan_piece(*task)
+
+
+def _closing(pieces: Iterator[Piece], stream: IO[bytes]) -> Iterator[Piece]:
+    with stream:
+        yield from pieces
 
 
 def _worker_scan(batch: list[tuple[str, str]]) -> list[FileResult]:
@@ -499,14 +652,18 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
         pool.shutdown()
     else:
         scanner = FileScanner(options)
+        scanner.split_jobs = jobs  # a large file is scanned in pieces by this many processes
         if progress is not None:
             scanner.on_progress = progress.advance
-        for (shown, disk), size in zip(walked.files, sizes):
-            if progress is not None:
-                progress.file_started(shown)
-            _merge(report, _safe_scan(scanner, disk_blob(shown, disk)))
-            if progress is not None:
-                progress.file_done(shown, size)
+        try:
+            for (shown, disk), size in zip(walked.files, sizes):
+                if progress is not None:
+                    progress.file_started(shown)
+                _merge(report, _safe_scan(scanner, disk_blob(shown, disk)))
+                if progress is not None:
+                    progress.file_done(shown, size)
+        finally:
+            scanner.close()
     _finish(report, started)
     return report
 

@@ -153,6 +153,12 @@ _ANCHOR_AUTOMATON: Any = ahocorasick_rs.BytesAhoCorasick([a.encode() for a in _A
 _POSITIONS: list[tuple[str, dict[str, tuple[list[int], list[int]]]]] = []
 
 
+# Results computed by another process for the same texts (a piece of a large file scanned by a
+# worker, hfguard.split.Memo): looked up, and added to, while set. Only long texts (chunks).
+MEMO_MIN_CHARS = 4096
+CANDIDATES_MEMO: dict[tuple[str, str], tuple[Candidate, ...]] | None = None
+
+
 def _positions(entity: str, lowered: str) -> tuple[list[int], list[int]]:
     """(starts, ends) of the context words for `entity` in a text; computed once per text."""
     for text, table in _POSITIONS:
@@ -326,6 +332,17 @@ def bare_number_hint(lowered: str, extra: str = "") -> str:
 
 
 def find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate]:
+    """_find_candidates, or what CANDIDATES_MEMO holds for these arguments (a fresh list)."""
+    memo = CANDIDATES_MEMO if len(text) >= MEMO_MIN_CHARS else None
+    if memo is None:
+        return _find_candidates(text, lowered, extra)
+    known = memo.get((text, extra))
+    if known is None:
+        known = memo[(text, extra)] = tuple(_find_candidates(text, lowered, extra))
+    return list(known)
+
+
+def _find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate]:
     """Spans of `text` that could be personal or health data (lowered = text.lower()).
 
     Pattern candidates cover the value itself; a context keyword (passport, MRN, ...) yields

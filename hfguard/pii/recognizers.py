@@ -615,6 +615,11 @@ CUE_RECOGNIZERS: dict[str, Recognizer] = {
 HEALTH_RECOGNIZERS = ("ICD10_CODE", "MEDICAL_RECORD_NUMBER", "US_NPI", "US_DEA", "MEDICARE_MBI")
 
 
+# Results computed by another process for the same texts and entities (a piece of a large file
+# scanned by a worker, hfguard.split.Memo): looked up, and added to, while set.
+RESULTS_MEMO: dict[tuple[str, frozenset[str]], list[RecognizerResult]] | None = None
+
+
 class PatternAnalyzer:
     """Runs the recognisers of the wanted entities over a text, as Presidio's AnalyzerEngine
     does with pattern recognisers (without an NLP pipeline)."""
@@ -628,6 +633,15 @@ class PatternAnalyzer:
 
     def analyze(self, text: str, entities: Iterable[str] | None = None) -> list[RecognizerResult]:
         wanted = self.supported if entities is None else frozenset(entities)
+        memo = RESULTS_MEMO
+        if memo is None:
+            return self._analyze(text, wanted)
+        known = memo.get((text, wanted))
+        if known is None:
+            known = memo[(text, wanted)] = self._analyze(text, wanted)
+        return list(known)
+
+    def _analyze(self, text: str, wanted: frozenset[str]) -> list[RecognizerResult]:
         chosen = self._chosen.get(wanted)
         if chosen is None:
             chosen = self._chosen[wanted] = [r for r in self.recognizers if wanted.intersection(r.supported_entities)]

@@ -443,5 +443,6 @@ class _Batch:
         for name, col in self.columns.items():
             index = _BatchIndex(name, col, rows, lines, raw)
             chunk = _column_chunk(col.values, ChunkKind.DATA, name or None, rows[col.records[0]], index)
+            col.values = []  # in the chunk's text now; the index needs only records and paths
             yield chunk
         self._reset()
