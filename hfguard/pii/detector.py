@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
@@ -260,6 +260,9 @@ class FilePiiDetector:
         self.windows = 0
         self.values = 0  # column values that were one candidate each, checked by themselves
         self.ner_capped = False
+        # Called with (entity name, chunk, start, end) for every value recorded, when set (redact
+        # needs each one; the scan keeps the first of a column); columns then go the general way.
+        self.on_hit: Callable[[str, Chunk, int, int], None] | None = None
 
     # --- feeding -----------------------------------------------------------------------------
 
@@ -308,6 +311,8 @@ class FilePiiDetector:
     def _kind(self, stat: FieldStat, chunk: Chunk) -> str | None:
         """The one kind of identifier (dense.KINDS) this column holds, decided on its first
         batch; None: values go the general way. Values that hold newlines always do."""
+        if self.on_hit is not None:
+            return None  # the general way records each value
         if not stat.kind_known:
             stat.kind_known = True
             entity = stat.info.entity
@@ -661,6 +666,8 @@ class FilePiiDetector:
         if seen in self._recorded or not self.parent.enabled(ENTITIES[name]):
             return  # (seen already: overlapping windows of two batches)
         self._recorded.add(seen)
+        if self.on_hit is not None:
+            self.on_hit(name, chunk, start, end)
         hit = Hit(chunk, start, end, chunk.text[start:end], (seq, start))
         if name in TIE_IDENTIFIERS and (name != "PERSON" or checks.names_a_person(chunk.text, start, end)):
             self._keep_person(chunk, seq, start)

@@ -1,8 +1,8 @@
 """Which parts of a value to redact: the scan's own detection, run on the values being written.
 
 Secrets come from the scanner's SecretEngine, personal and health data from its PII detector
-(every recognised value, not only the first of a column: a subclass records each hit as the
-detector makes it), both filtered by the scanner's Policy, so values the config allows or the
+(every recognised value, not only the first of a column: the detector's on_hit hook reports each
+as it is recorded), both filtered by the scanner's Policy, so values the config allows or the
 baseline accepts stay as they are. A plan made from a scan of the original file (FilePlan) says
 which rules the scan reported there and which columns are personal data as a whole (names,
 dates of birth, addresses, health fields: known from the header and the shape of the column,
@@ -21,7 +21,7 @@ from hfguard.masking import mask
 from hfguard.models import Category, Chunk, ChunkKind, Finding, Match, Severity
 from hfguard.pii import PiiDetector, dense
 from hfguard.pii.columns import Field, classify, is_empty
-from hfguard.pii.detector import FieldStat, FilePiiDetector
+from hfguard.pii.detector import FilePiiDetector
 from hfguard.pii.entities import ENTITIES
 from hfguard.redact.operators import Op, Operators, apply, constant, secret_tag
 from hfguard.scanner import FileScanner
@@ -104,24 +104,6 @@ def _column_holds(info: Field, entity: str) -> bool:
     return info.entity == entity
 
 
-class _Collecting(FilePiiDetector):
-    """The file detector, recording every value it accepts (the scan keeps only the first of a
-    column). Dense columns go the general way, which the detector's tests hold to give the same
-    verdicts, because that way records each value."""
-
-    def __init__(self, parent: PiiDetector, path: str) -> None:
-        super().__init__(parent, path)
-        self.hits: list[tuple[str, Chunk, int, int]] = []
-
-    def _kind(self, stat: FieldStat, chunk: Chunk) -> str | None:
-        return None
-
-    def _record(self, name: str, chunk: Chunk, seq: int, start: int, end: int, info: Field | None) -> None:
-        if (seq, start, name) not in self._recorded and self.parent.enabled(ENTITIES[name]):
-            self.hits.append((name, chunk, start, end))
-        super()._record(name, chunk, seq, start, end, info)
-
-
 Counts = Counter[tuple[str, str, str]]  # (field or "", entity or rule, operator) -> values changed
 
 
@@ -146,10 +128,12 @@ class ValueRedactor:
         pii = self.scanner.pii_detector()
         if pii is not None:
             assert isinstance(pii, PiiDetector)
-            detector = _Collecting(pii, self.path)
+            detector = FilePiiDetector(pii, self.path)
+            hits: list[tuple[str, Chunk, int, int]] = []
+            detector.on_hit = lambda *hit: hits.append(hit)  # every value, not the first of a column
             detector.feed(chunk)
-            detector._flush_ner()
-            for name, hit_chunk, start, end in detector.hits:
+            detector.finish()  # (values queued for NER are looked at)
+            for name, hit_chunk, start, end in hits:
                 if hit_chunk is not chunk:
                     continue
                 entity = ENTITIES[name]
