@@ -136,12 +136,14 @@ def secret_value(value: str) -> bool:
         # A UUID under a secret's name is a key (Heroku, HubSpot and others issue them) when it
         # was drawn at random; `123e4567-e89b-...` and other typed ones compress well.
         return looks_random(v) and not looks_like_placeholder(v)
-    if len(v) >= 16 and looks_like_words(v):
-        return False  # words, a name or typed filler: `signupgeniusACCESS`, `abcdef123456abcdef...`
     has_digit = any(c.isdigit() for c in v)
     has_symbol = any(not c.isalnum() and c not in "-_." for c in v)
     mixed = any(c.isupper() for c in v) and any(c.islower() for c in v)
-    return has_digit or has_symbol or (mixed and len(v) >= 16) or (len(v) >= 24 and shannon_entropy(v) >= 4.0)
+    if not (has_digit or has_symbol or (mixed and len(v) >= 16) or (len(v) >= 24 and shannon_entropy(v) >= 4.0)):
+        return False
+    # Last, as the tokenizer is loaded on first use: words, a name or typed filler
+    # (`signupgeniusACCESS`, `abcdef123456abcdef...`) are not a secret.
+    return len(v) < 16 or not looks_like_words(v)
 
 
 def token_value(value: str) -> bool:
@@ -169,10 +171,15 @@ def high_entropy(value: str) -> bool:
         by_entropy = len(v) >= 32 and entropy > 3.0  # shorter hex: object ids, short hashes
     else:
         by_entropy = entropy > min(4.3, math.log2(len(v)) - 0.5)
-    # Token efficiency (tokenefficiency.py) beside entropy: a value a BPE vocabulary compresses
-    # well is words or filler however varied its characters; a plain alphanumeric one it cannot
-    # compress is random even where a short sample's entropy falls under the bar (about half of
-    # random 32-character alphanumeric values do).
+    # Token efficiency (tokenefficiency.py) beside entropy, after the cheap checks (the tokenizer
+    # is loaded on first use): a value a BPE vocabulary compresses well is words or filler however
+    # varied its characters; a plain alphanumeric one it cannot compress is random even where a
+    # short sample's entropy falls under the bar (about half of random 32-character alphanumeric
+    # values do).
+    if not by_entropy and not (
+        entropy >= 3.2 and _PLAIN_TOKEN_RE.match(v) is not None and not _CONSTANT_RE.match(v)
+    ):
+        return False
     if "_" in v or "-" in v:
         parts = _PARTS_RE.split(v)
         if len(parts) <= 4 and any(len(part) >= 6 and looks_like_words(part) for part in parts):
@@ -181,12 +188,7 @@ def high_entropy(value: str) -> bool:
         if _DOTTED_RE.match(v) and chars_per_token(v) >= RANDOM_PLAIN_BELOW:
             return False  # an attribute path: mlkem.MLKEM768PrivateKey (a JWT's parts do not compress)
         return not looks_like_words(v)
-    return (
-        entropy >= 3.2
-        and _PLAIN_TOKEN_RE.match(v) is not None
-        and not _CONSTANT_RE.match(v)
-        and chars_per_token(v) < RANDOM_PLAIN_BELOW
-    )
+    return chars_per_token(v) < RANDOM_PLAIN_BELOW
 
 
 def _b64decode(value: str) -> bytes:
