@@ -60,6 +60,8 @@ def looks_binary(head: bytes) -> bool:
 
 def _utf16_encoding(head: bytes) -> str | None:
     sample = head[:SNIFF_BYTES]
+    if b"\x00" not in sample:  # UTF-16 text of any kind has NUL bytes (one memchr; most files)
+        return None
     # A UTF-16 BOM followed by no NUL byte at all is not UTF-16 text (its newlines, spaces and
     # ASCII would be NUL-padded): decoding it as UTF-16 would hide its content from the scan.
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" in sample[2:]:
