@@ -191,6 +191,15 @@ def high_entropy(value: str) -> bool:
     return chars_per_token(v) < RANDOM_PLAIN_BELOW
 
 
+def token_or_uuid(value: str) -> bool:
+    """high_entropy, or a UUID drawn at random (not a typed or documented one): what a key named
+    after its service looks like (`blocknative_key=<uuid>`, `coinapi ACCESS <uuid>`)."""
+    v = value.strip()
+    if _UUID_RE.match(v):
+        return looks_random(v) and not looks_like_placeholder(v)
+    return high_entropy(v)
+
+
 def _b64decode(value: str) -> bytes:
     """Standard base64, padding optional; ValueError (binascii.Error) when it is not base64."""
     import base64
@@ -234,10 +243,11 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "token": token_value,
     "letters-digits": letters_and_digits,
     "high-entropy": high_entropy,
+    "token-or-uuid": token_or_uuid,
     "basic-auth": basic_auth,
     "base64-secret": base64_secret,
 }
 
 # Validators whose rules find values by entropy alone: skipped where a reader marks text as
 # benign but random-looking (Chunk.no_entropy, e.g. tokenizer vocabularies).
-ENTROPY_ONLY_VALIDATORS = frozenset({"high-entropy"})
+ENTROPY_ONLY_VALIDATORS = frozenset({"high-entropy", "token-or-uuid"})
