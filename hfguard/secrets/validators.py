@@ -103,6 +103,7 @@ _PARTS_RE = re.compile(r"[_-]")
 # Random alphanumeric values of 20-40 characters: 1.3-1.5 characters per token at the median, 1.67
 # at the 99th percentile of 2,000 draws; identifiers and CONSTANT_NAMES compress to 2 and more.
 RANDOM_PLAIN_BELOW = 1.7
+RANDOM_LETTERS_BELOW = 1.9  # random mixed-case letters, 20-40: 1.45 median, 1.82 at the 99th percentile; CamelCase names 3 and more
 _URL_RE = re.compile(r"^[a-z][a-z0-9+.-]{1,20}:(?://|[a-z])", re.IGNORECASE)
 
 
@@ -162,8 +163,15 @@ def high_entropy(value: str) -> bool:
     """detect-secrets' entropy plugins: hex above 3.0 bits per character, base64 above 4.3
     (less for strings shorter than 32 characters, whose entropy cannot reach it)."""
     v = value.strip().rstrip("=")
-    if len(v) < 20 or _UUID_RE.match(v) or not letters_and_digits(v):
+    if len(v) < 20 or _UUID_RE.match(v):
         return False
+    if not letters_and_digits(v):
+        # Letters only: random mixed case (Atlassian's 24-letter tokens) does not compress,
+        # CamelCase names and words do.
+        return (
+            v.isalpha() and not v.islower() and not v.isupper() and shannon_entropy(v) >= 3.8
+            and chars_per_token(v) < RANDOM_LETTERS_BELOW
+        )
     if _IDENTIFIER_RE.match(v):
         return False  # snake_case / dotted / kebab-case names: sodium_crypto_secretstream_keygen
     entropy = shannon_entropy(v)
