@@ -169,3 +169,12 @@ def test_typed_filler_that_compresses_well_is_quiet(engine: SecretEngine, value:
     assert _ids(engine, f'api_key = "{value}"\n') == []
     assert _ids(engine, f"SERVICE_SECRET={value}\n", "deploy/.env") == []
     assert _ids(engine, f'api_key = "{rand("alnum", len(value), value)}"\n') == ["generic-secret-assignment"]
+
+
+def test_anonymous_ftp_passwords_are_quiet(engine: SecretEngine) -> None:
+    """RFC 1635's convention for anonymous FTP: a bare `name@` is not a secret; a password that
+    merely ends with an at sign is."""
+    assert _ids(engine, 'server->user = "anonymous";\nserver->password = "guest@";\n', "src/ftp.c") == []
+    assert _ids(engine, 'wget_password = "-wget@"\n') == []
+    value = rand("alnum", 10, "at") + "@"
+    assert _ids(engine, f'server->password = "{value}";\n', "src/ftp.c") == ["generic-password-assignment"]

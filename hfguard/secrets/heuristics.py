@@ -43,6 +43,9 @@ _PROVIDER_PREFIX_RE = re.compile(r"^[A-Za-z]{2,12}[_-]")
 # The UUID of RFC 4122's and most documentation's examples (and its variants in the last group).
 _EXAMPLE_UUID_RE = re.compile(r"^123e4567-e89b-12d3-a456-4266141\w{5}$", re.IGNORECASE)
 _ALTERNATING_RE = re.compile(r"(?:[a-z][0-9]){4}|(?:[0-9][a-z]){4}")
+# Anonymous FTP's password by convention (RFC 1635): the user's address, or a bare `name@`
+# (`guest@`, wget's `-wget@`); a word and an at sign, nothing to keep secret.
+_ANONYMOUS_FTP_RE = re.compile(r"^-?[a-z]{2,20}@$")
 
 
 def looks_like_placeholder(secret: str) -> bool:
@@ -63,7 +66,7 @@ def looks_like_placeholder(secret: str) -> bool:
     lowered = core.lower()
     if lowered in _PLACEHOLDER_WORDS or lowered.startswith("your"):
         return True
-    if _EXAMPLE_UUID_RE.match(core):
+    if _EXAMPLE_UUID_RE.match(core) or _ANONYMOUS_FTP_RE.match(core):
         return True
     # Filler: one character (or two) making up most of the value, after a provider prefix such
     # as hf_ / sk- / xoxb-.
