@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
@@ -91,6 +92,9 @@ _PERSON_LABEL = re.compile(
     r"\b(?:patient(?:\s+name)?|name|dob|date\s+of\s+birth|d\.o\.b\.?|mrn|ssn)\s*[:=#]", re.IGNORECASE
 )
 _SHAPED = ("PERSON", "DATE_OF_BIRTH", "STREET_ADDRESS", "HEALTH_FIELD")
+
+
+Spans = tuple[Chunk, int, "array[int]"]  # a chunk, its sequence number, value offsets (start, end, start, end...)
 
 
 @dataclass
@@ -247,8 +251,10 @@ class FilePiiDetector:
         # data chunks (seq -> chunk, offsets), in text (chunk, seq, offset), the health values
         # of tables, and the health phrases of texts (chunk, seq, start, end, its line names a person)
         self._person_hits: dict[int, tuple[Chunk, list[int]]] = {}
+        self._person_hit_chars = 0  # text of the chunks _person_hits keeps (JOIN_CHARS)
         self._person_marks: list[tuple[Chunk, int, int]] = []
-        self._health_hits: dict[tuple[str, str], list[Hit]] = {}
+        # (column, entity) -> seq -> (chunk, [start, end, start, end...]) of its health values
+        self._health_hits: dict[tuple[str, str], dict[int, tuple[Chunk, array[int]]]] = {}
         self._health_kept = 0
         self._phrases: list[tuple[Chunk, int, int, int, bool]] = []
         self._tie_overflow = False  # identifiers past the bounds: a person anywhere ties everything
@@ -561,10 +567,10 @@ class FilePiiDetector:
             return
         entry = self._person_hits.get(seq)
         if entry is None:
-            if self._join_chars + len(chunk.text) > JOIN_CHARS:
+            if self._person_hit_chars + len(chunk.text) > JOIN_CHARS:
                 self._tie_overflow = True
                 return
-            self._join_chars += len(chunk.text)
+            self._person_hit_chars += len(chunk.text)
             entry = self._person_hits[seq] = (chunk, [])
         entry[1].append(start)
 
@@ -675,8 +681,9 @@ class FilePiiDetector:
             key = info.key if info is not None else ""
             place = self._may_place(chunk)
             self._columns.setdefault((key, name), ColumnStat()).add(hit, place)
-            if name in TIEABLE_HEALTH and place and self._health_kept < TIE_HITS:
-                self._health_hits.setdefault((key, name), []).append(hit)  # (the others count as tied)
+            if name in TIEABLE_HEALTH and place and self._health_kept < TIE_HITS:  # (the others count as tied)
+                spans = self._health_hits.setdefault((key, name), {})
+                spans.setdefault(seq, (chunk, array("q")))[1].extend((start, end))
                 self._health_kept += 1
             return
         kept = self._text_hits.setdefault(name, [])
@@ -705,21 +712,38 @@ class FilePiiDetector:
         text = chunk.text
         if chunk.kind is ChunkKind.DATA:
             starts = getattr(chunk, "starts", None)
-            separator = getattr(chunk, "separator", 1)
             if starts is None:
-                starts, separator = [0] + [m.end() for m in re.finditer("\n", text)], 1
-            keys = []
-            for offset in offsets:
-                number = max(0, bisect.bisect_right(starts, offset) - 1)
-                end = starts[number + 1] - separator if number + 1 < len(starts) else len(text)
-                keys.append(_record_key(chunk, number, text[starts[number] : end]))
-            return keys
+                starts = [0] + [m.end() for m in re.finditer("\n", text)]
+            right = bisect.bisect_right
+            return self._number_keys(chunk, [max(0, right(starts, offset) - 1) for offset in offsets], starts)
         if chunk.cell is not None:
             return [("cell", chunk.cell)] * len(offsets)
         paragraphs = self._paragraphs.get(seq)
         if paragraphs is None:
             paragraphs = self._paragraphs[seq] = [0] + [m.end() for m in _BLANK_LINE.finditer(text)]
         return [(seq, bisect.bisect_right(paragraphs, offset)) for offset in offsets]
+
+    @staticmethod
+    def _number_keys(chunk: Chunk, numbers: list[int], starts: Any = None) -> list[Any]:
+        """The records of values `numbers` of a data chunk (_record_key, without cutting the
+        values out where the row says it)."""
+        index = getattr(chunk, "index", None)
+        if chunk.cell is None:
+            if index is None and chunk.row is not None:
+                first = chunk.row
+                return [first + n for n in numbers]
+            row_of = getattr(index, "row_of", None)
+            if row_of is not None:
+                return [row_of(n) for n in numbers]
+        text = chunk.text
+        if starts is None:
+            starts = getattr(chunk, "starts", None) or [0] + [m.end() for m in re.finditer("\n", text)]
+        separator = getattr(chunk, "separator", 1) if getattr(chunk, "starts", None) is not None else 1
+        keys = []
+        for number in numbers:
+            end = starts[number + 1] - separator if number + 1 < len(starts) else len(text)
+            keys.append(_record_key(chunk, number, text[starts[number] : end]))
+        return keys
 
     def _people_records(self) -> set[Any] | None:
         """The records that hold a person identifier; None when some were past the bounds
@@ -729,7 +753,9 @@ class FilePiiDetector:
         if self._people is None:
             people: set[Any] = set()
             for chunk, numbers, _ in self._person_sources:
-                people.update(record for record, _, _, _ in self._records(chunk, numbers))
+                if numbers is None:
+                    numbers = [number for number, _, value in iter_values(chunk) if not is_empty(value)]
+                people.update(self._number_keys(chunk, numbers[:JOIN_VALUES]))
             for seq, (chunk, offsets) in self._person_hits.items():
                 people.update(self._keys_at(chunk, seq, offsets))
             for chunk, seq, offset in self._person_marks:
@@ -758,72 +784,57 @@ class FilePiiDetector:
                 self._record("HEALTH_RECORD", chunk, seq, start, end, None)
 
     def _tie_split(
-        self, match: Match, entity: Entity, stat: ColumnStat, key: str, free: bool, hits: list[Hit],
+        self, match: Match, entity: Entity, stat: ColumnStat, key: str, free: bool, spans: Iterator[Spans],
         full: bool | None = None,
     ) -> list[Match]:
         """A column finding of health values (ICD codes, a diagnosis column...): high where an
         identifier in the same record ties them to a person, low where none does; one finding
-        for each part, with its own count and places. Values not kept (past TIE_HITS, or past
-        the bounds of identifiers) count as tied."""
+        for each part, with its own count and places. `spans`: where its values are, in order.
+        Values not kept (past TIE_HITS, or past the bounds of identifiers) count as tied."""
         people = self._people_records()
         if people is None:
             return [match] if self._anyone() else [_untied(match)]
         if not people:
             return [_untied(match)]
-        hits = sorted(hits, key=lambda h: h.order)
-        by_chunk: dict[int, list[int]] = {}
-        for number, hit in enumerate(hits):
-            by_chunk.setdefault(id(hit.chunk), []).append(number)
-        tied_flags = [False] * len(hits)
-        for numbers in by_chunk.values():
-            chunk = hits[numbers[0]].chunk
-            keys = self._keys_at(chunk, hits[numbers[0]].order[0], [hits[n].start for n in numbers])
-            for n, record in zip(numbers, keys):
-                tied_flags[n] = _tied(record, people)
-        tied = [h for h, t in zip(hits, tied_flags) if t]
-        untied = [h for h, t in zip(hits, tied_flags) if not t]
-        lost = stat.count - len(hits)
-        if not untied or (not tied and lost > 0):
+        tied, untied = ColumnStat(), ColumnStat()
+        for chunk, seq, offsets in spans:
+            text = chunk.text
+            pairs = sorted(zip(offsets[::2], offsets[1::2]))
+            for (start, end), record in zip(pairs, self._keys_at(chunk, seq, [s for s, _ in pairs])):
+                part = tied if _tied(record, people) else untied
+                part.count += 1
+                if len(part.places) < MAX_OCCURRENCES or len(part.distinct) < 10000:
+                    value = text[start:end]
+                    part.distinct.add(value)
+                    if len(part.places) < MAX_OCCURRENCES:
+                        part.places.append(Hit(chunk, start, end, value, (seq, start)))
+        lost = stat.count - tied.count - untied.count
+        if not untied.count or (not tied.count and lost > 0):
             return [match]
-        if not tied:
+        if not tied.count:
             return [_untied(match)]
-        parts = []
-        for part, count in ((tied, len(tied) + max(0, lost)), (untied, len(untied))):
-            distinct = {h.value for h in part[:10000]}
-            parts.append(self._aggregate(
-                entity, ColumnStat(count=count, distinct=distinct, first=part[0], places=part), key, free, full
-            ))
-        return [replace(parts[0], message=f"{parts[0].message}, tied to a person by an identifier in the same record"),
-                _untied(parts[1])]
+        tied.count += max(0, lost)
+        tied.first, untied.first = tied.places[0], untied.places[0]
+        high = self._aggregate(entity, tied, key, free, full)
+        return [replace(high, message=f"{high.message}, tied to a person by an identifier in the same record"),
+                _untied(self._aggregate(entity, untied, key, free, full))]
 
-    def _field_hits(self, key: str) -> list[Hit]:
-        """The values of a health column (by its header) that fit it, from the column's chunks."""
-        hits: list[Hit] = []
+    def _hit_spans(self, key: str, name: str) -> Iterator[Spans]:
+        """The places kept of a column's health values, chunk by chunk in order."""
+        for seq, (chunk, offsets) in sorted(self._health_hits.get((key, name), {}).items(), key=lambda kv: kv[0]):
+            yield chunk, seq, offsets
+
+    def _field_spans(self, key: str) -> Iterator[Spans]:
+        """The values of a health column (by its header) that fit it, from the column's chunks
+        (their order: the source's number)."""
         for source, (chunk, numbers, k) in enumerate(self._health_sources):
             if k != key or numbers is not None:
                 continue
+            offsets = array("q")
             for _, _, offset, value in self._records(chunk, None):
                 if value_fits("HEALTH_FIELD", value):
-                    hits.append(Hit(chunk, offset, offset + len(value), value, (source, offset)))
-        return hits
-
-    def notes(self) -> list[str]:
-        if self.chars_total == 0:
-            return []
-        parts: list[str] = []
-        if self.parent.ner_enabled and (self.chars_ner or self.ner_capped):
-            capped = " (NER budget per file reached)" if self.ner_capped else ""
-            parts.append(
-                f"NER ({self.parent.ner_model}) saw {_size(self.chars_ner)} of {_size(self.chars_total)}{capped}"
-            )
-        if self.chars_total >= 1024 * 1024 and (self.windows or self.values):
-            share = 100.0 * self.chars_windows / self.chars_total
-            parts.append(
-                f"all {_size(self.chars_total)} searched for candidates, and the recognisers saw "
-                f"{_size(self.chars_windows)} ({share:.1f}%) around them in {self.windows:,} windows, "
-                f"and {self.values:,} values by themselves"
-            )
-        return [f"{self.path}: PII: " + "; ".join(parts)] if parts else []
+                    offsets.extend((offset, offset + len(value)))
+            yield chunk, source, offsets
 
     def _column_matches(self) -> list[Match]:
         matches: list[Match] = []
@@ -846,7 +857,7 @@ class FilePiiDetector:
             free = fstat is not None and not fstat.single_token
             match = self._aggregate(entity, column, key, free)
             if name in TIEABLE_HEALTH:
-                matches += self._tie_split(match, entity, column, key, free, self._health_hits.get((key, name), []))
+                matches += self._tie_split(match, entity, column, key, free, self._hit_spans(key, name))
             else:
                 matches.append(match)
         # header-only columns: names, dates of birth, addresses, health fields
@@ -867,7 +878,7 @@ class FilePiiDetector:
             full = fstat.fits >= COLUMN_FULL
             match = self._aggregate(entity, column, key, False, full=full)
             if name in TIEABLE_HEALTH:
-                matches += self._tie_split(match, entity, column, key, False, self._field_hits(key), full)
+                matches += self._tie_split(match, entity, column, key, False, self._field_spans(key), full)
             else:
                 matches.append(match)
         matches.sort(key=lambda m: (m.chunk.row or 0, m.start))
