@@ -704,6 +704,24 @@ class FilePiiDetector:
         matches += self._text_matches()
         return matches
 
+    def notes(self) -> list[str]:
+        if self.chars_total == 0:
+            return []
+        parts: list[str] = []
+        if self.parent.ner_enabled and (self.chars_ner or self.ner_capped):
+            capped = " (NER budget per file reached)" if self.ner_capped else ""
+            parts.append(
+                f"NER ({self.parent.ner_model}) saw {_size(self.chars_ner)} of {_size(self.chars_total)}{capped}"
+            )
+        if self.chars_total >= 1024 * 1024 and (self.windows or self.values):
+            share = 100.0 * self.chars_windows / self.chars_total
+            parts.append(
+                f"all {_size(self.chars_total)} searched for candidates, and the recognisers saw "
+                f"{_size(self.chars_windows)} ({share:.1f}%) around them in {self.windows:,} windows, "
+                f"and {self.values:,} values by themselves"
+            )
+        return [f"{self.path}: PII: " + "; ".join(parts)] if parts else []
+
     # --- tying health data to a person, record by record (issue 14) ---------------------------
 
     def _keys_at(self, chunk: Chunk, seq: int, offsets: list[int]) -> list[Any]:
