@@ -242,7 +242,9 @@ class PhoneRecognizer(Recognizer):
                 continue  # the head of a UUID, a version or a hyphenated code
             if start >= 2 and text[start - 1] in ".," and text[start - 2].isdigit():
                 continue  # the decimals of a number
-            if _NOT_PHONE_SHAPE.fullmatch(text, start, end) or _after_code_label(text, start):
+            # (an opening parenthesis closed nowhere in the candidate is not part of the number)
+            bare = start + 1 if text[start] == "(" and ")" not in text[start:end] else start
+            if _NOT_PHONE_SHAPE.fullmatch(text, bare, end) or _after_code_label(text, start):
                 continue  # an SSN's, an NDC's or an ISBN's shape, or after such a label
             candidate = text[start:end]
             extension = _EXTENSION.search(candidate)
