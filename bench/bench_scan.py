@@ -9,7 +9,8 @@ every tool also scans the same case files and the share of true positives caught
 negative examples flagged is printed per tool.
 
     python bench/bench_scan.py --corpus bench/_work/tree32 --max-mb 32 \
-        --cases ../shared/eval/noseyparker_cases.jsonl      # the issue-15 table
+        --cases ../shared/eval/noseyparker_cases.jsonl \
+        --kingfisher-rules KINGFISHER_SOURCE/data/rules       # the issue-15 table
     python bench/bench_scan.py --tools hfguard,gitleaks,detect-secrets --ds-sample-mb 0
 
 The peers are benchmark tools only, never dependencies: gitleaks 8.30.1 (PyPI wheel
@@ -419,6 +420,27 @@ def write_cases(cases_file: Path) -> tuple[Path, dict[str, str]]:
     return folder, kinds
 
 
+def kingfisher_cases(rules_dir: Path, out: Path) -> Path:
+    """kingfisher's rule examples as labelled cases: each rule's `examples` are true positives,
+    its `negative_examples` negatives (the YAML files of its public source's data/rules/; the
+    2.14 binary does not carry them). Written to `out` (outside the repository: never committed)."""
+    import yaml
+
+    rows: list[dict[str, str]] = []
+    for path in sorted(rules_dir.rglob("*.y*ml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for rule in data.get("rules") or []:
+            for kind, key in (("tp", "examples"), ("fp", "negative_examples")):
+                for text in rule.get(key) or []:
+                    rows.append({"rule": f"kingfisher.{rule.get('id', '')}", "name": rule.get("name", ""),
+                                 "kind": kind, "text": str(text)})
+    if not rows:
+        sys.exit(f"no rule examples under {rules_dir} (expected kingfisher's data/rules/*.yml)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return out
+
+
 def score_cases(tools: list[Tool], cases_file: Path) -> dict[str, dict[str, float]]:
     folder, kinds = write_cases(cases_file)
     tps = [k for k, kind in kinds.items() if kind == "tp"]
@@ -505,6 +527,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="comma-separated subset of hfguard,gitleaks,betterleaks,kingfisher,detect-secrets")
     p.add_argument("--cases", type=Path, action="append", default=[],
                    help="labelled cases (JSONL: kind tp/fp, text); every tool scans them too (repeatable)")
+    p.add_argument("--kingfisher-rules", type=Path, metavar="DIR",
+                   help="kingfisher's rule files (its source's data/rules/): their examples become one more "
+                        "--cases file, written to the temporary folder")
     p.add_argument("--json", type=Path, help="also write the results here")
     p.add_argument("--big-file-mb", type=float, metavar="MB",
                    help="instead: scan one single-line file this big with a token at its end; "
@@ -513,6 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.big_file_mb:
         return big_file_check(args.big_file_mb, args.keep_big_file)
+    if args.kingfisher_rules:
+        out = Path(tempfile.gettempdir()) / "hfguard-bench" / "kingfisher_cases.jsonl"
+        args.cases.append(kingfisher_cases(args.kingfisher_rules, out))
 
     corpus: Path = args.corpus.resolve()
     if args.rebuild or not corpus.is_dir() or not any(corpus.iterdir()):
