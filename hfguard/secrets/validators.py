@@ -189,9 +189,12 @@ def high_entropy(value: str) -> bool:
     ):
         return False
     if "_" in v or "-" in v:
+        # An identifier made mostly of words: XXH3_initCustomSecret_avx512 (a vendor's prefix
+        # before a random body, codemagic_<40 random>, is a token).
         parts = _PARTS_RE.split(v)
-        if len(parts) <= 4 and any(len(part) >= 6 and looks_like_words(part) for part in parts):
-            return False  # an identifier with a word in it: XXH3_initCustomSecret_avx512
+        worded = sum(len(part) for part in parts if len(part) >= 6 and looks_like_words(part))
+        if len(parts) <= 4 and 2 * worded >= len(v):
+            return False
     if by_entropy:
         if _DOTTED_RE.match(v) and chars_per_token(v) >= RANDOM_PLAIN_BELOW:
             return False  # an attribute path: mlkem.MLKEM768PrivateKey (a JWT's parts do not compress)
