@@ -113,3 +113,52 @@ def test_json_columns_built_on_the_way_down_match_the_leaf_walk() -> None:
     found = {value: (column, path) for column, path, value, _ in column_leaves(loads(text))}
     assert found["e2"] == ("users[].email", ("users", 1, "email"))
     assert found["y"] == ("[].", ("", "", 1, ""))
+
+
+def test_start_literals_find_the_same_matches_as_finditer() -> None:
+    """The engine tries a rule's regex only where one of its start literals stands: on every
+    rule's examples, whole and cut at random, and with case-folding characters mixed in, the
+    matches are those of regex.finditer."""
+    import random
+
+    from hfguard.secrets.engine import finditer_from, start_literals
+    from hfguard.secrets.rules import expand_example, load_default_rules
+
+    rules = load_default_rules().rules
+    texts = [expand_example(t, r.id) for r in rules for t in (*r.tps, *r.fps)]
+    rng = random.Random(15)
+    mutated = []
+    for text in texts:
+        chars = list(text)
+        for _ in range(2):
+            if chars:
+                chars[rng.randrange(len(chars))] = rng.choice("aZ_-:/\\\n '\"0K\u017f\u212a")
+        mutated.append("".join(chars))
+    corpus = ["\n".join(texts), *texts, *mutated]
+    shortcut = 0
+    for rule in rules:
+        assert rule.regex is not None
+        starts = start_literals(rule.regex)
+        if starts is None:
+            continue
+        shortcut += 1
+        for text in corpus:
+            lo = rng.randrange(len(text) // 3 + 1)
+            for start, stop in ((0, len(text)), (lo, max(lo, len(text) - rng.randrange(3)))):
+                expected = [(m.span(), m.groups()) for m in rule.regex.finditer(text, start, stop)]
+                assert [(m.span(), m.groups()) for m in finditer_from(rule.regex, starts, text, start, stop)] == expected
+    assert shortcut >= 50
+
+
+def test_start_literals_of_a_rule_behind_look_behinds() -> None:
+    import re
+
+    from hfguard.secrets.engine import start_literals
+
+    starts = start_literals(re.compile(r"(?i)(?:(?<!pad_)(?<!eos_)token|(?<![a-z])pat|bearer)\s*=\s*'(\w{8,})'"))
+    assert starts is not None and starts.flags & re.IGNORECASE
+    assert sorted(m.start() for m in starts.finditer("x = 1; TOKEN = 'abcdefgh12'; Bearer")) == [7, 29]
+    assert start_literals(re.compile(r"\b(ion_[a-z]{4})")) is not None  # \b: re cannot skip ahead
+    assert start_literals(re.compile(r"ion_[a-z]{4}")) is None  # re searches for the literal itself
+    assert start_literals(re.compile(r"(?<!x)(?:a|b)?c")) is None  # may start at a, b or c: optional
+    assert start_literals(re.compile(r"(?<!x)[a-z]+=")) is None  # a range: not a few literals
