@@ -1,0 +1,281 @@
+"""Issue 14, health data tied to a person per record: ICD codes, diagnoses and other health
+values block where an identifier in the same record (a table's row, a JSON record, a note, a
+paragraph or notebook cell) ties them to a person, and are reported low where none does, even
+when the same file holds people elsewhere. Real files through the scanner (CSV, JSON, JSONL,
+Markdown, notebooks with pandas' own DataFrame output); names and addresses built at run time."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hfguard.api import scan_paths
+
+DIAGNOSES = [("asthma", "J45.909"), ("type 2 diabetes", "E11.9"), ("hypertension", "I10"),
+             ("major depressive disorder", "F32.9"), ("influenza", "J11.1"), ("migraine", "G43.909"),
+             ("low back pain", "M54.5")]
+PEOPLE = [("Ann", "Lee"), ("Bo", "Chen"), ("Carla", "Moreno"), ("Dario", "Rossi"), ("Elif", "Kaya")]
+HEALTH_RULES = {"health-icd10", "health-column", "health-record"}
+
+
+def mail(first: str, last: str) -> str:
+    return f"{first.lower()}.{last.lower()}" + "@" + "gmail.com"
+
+
+def findings(path: Path) -> list[dict[str, Any]]:
+    report = scan_paths([str(path)], jobs=1)
+    assert report["errors"] == []
+    return [f for f in report["findings"] if f["category"] in ("pii", "health")]
+
+
+def health(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [f for f in found if f["rule"] in HEALTH_RULES]
+
+
+def blocking_health(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [f for f in health(found) if f["blocking"]]
+
+
+def rows_of(finding: dict[str, Any]) -> list[int]:
+    return [o["row"] for o in finding["occurrences"]]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+# --- tables: the row -----------------------------------------------------------------------------
+
+
+def _table(person_rows: set[int]) -> list[list[str]]:
+    """Rows 1-2 and 8 are a contact list; rows 3-7 diagnoses; `person_rows` among 3-7 also
+    name their person."""
+    rows = []
+    people = iter(PEOPLE)
+    for row in range(1, 9):
+        dx, code = DIAGNOSES[row % len(DIAGNOSES)]
+        if row in (1, 2, 8):
+            first, last = next(people)
+            rows.append([str(row), f"{first} {last}", mail(first, last), "", ""])
+        elif row in person_rows:
+            first, last = next(people)
+            rows.append([str(row), f"{first} {last}", mail(first, last), dx, code])
+        else:
+            rows.append([str(row), "", "", dx, code])
+    return rows
+
+
+HEADER = ["id", "patient_name", "email", "diagnosis", "icd10"]
+
+
+def test_identifiers_and_diagnoses_in_different_rows_are_not_tied(tmp_path: Path) -> None:
+    found = findings(write_csv(tmp_path / "clinic.csv", HEADER, _table(set())))
+    assert {f["rule"] for f in health(found)} == {"health-icd10", "health-column"}
+    assert blocking_health(found) == []
+    for f in health(found):
+        assert f["severity"] == "low" and rows_of(f) == [3, 4, 5, 6, 7], f
+        assert "not tied to a person" in f["message"]
+    assert {f["rule"] for f in found if f["blocking"]} <= {"pii-person", "pii-email"}  # the contacts still count
+
+
+def test_a_row_holding_both_is_tied_and_named(tmp_path: Path) -> None:
+    found = findings(write_csv(tmp_path / "clinic.csv", HEADER, _table({5})))
+    tied = blocking_health(found)
+    assert sorted(f["rule"] for f in tied) == ["health-column", "health-icd10"]
+    for f in tied:
+        assert f["severity"] == "high" and f["row"] == 5 and f["count"] == 1 and rows_of(f) == [5]
+    untied = [f for f in health(found) if not f["blocking"]]
+    assert sorted(f["rule"] for f in untied) == ["health-column", "health-icd10"]
+    assert all(rows_of(f) == [3, 4, 6, 7] and f["count"] == 4 for f in untied)
+
+
+def test_a_patients_table_blocks_as_one_finding_per_column(tmp_path: Path) -> None:
+    rows = [[str(i), f"{first} {last}", mail(first, last), *DIAGNOSES[i]] for i, (first, last) in enumerate(PEOPLE)]
+    found = findings(write_csv(tmp_path / "patients.csv", HEADER, rows))
+    tied = health(found)
+    assert sorted(f["rule"] for f in tied) == ["health-column", "health-icd10"]
+    assert all(f["blocking"] and f["count"] == 5 and rows_of(f) == [1, 2, 3, 4, 5] for f in tied)
+
+
+# --- research data next to an unrelated contact list -----------------------------------------------
+
+
+def test_research_table_next_to_a_contact_list_in_one_json_document(tmp_path: Path) -> None:
+    doc = {
+        "contacts": [{"name": f"{a} {b}", "email": mail(a, b)} for a, b in PEOPLE],
+        "research": [{"age": 30 + i, "diagnosis": dx, "icd10": code} for i, (dx, code) in enumerate(DIAGNOSES)],
+    }
+    path = tmp_path / "study.json"
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    found = findings(path)
+    assert {f["rule"] for f in health(found)} == {"health-icd10", "health-column"}
+    assert blocking_health(found) == []
+
+
+def test_a_visit_nested_under_a_patient_is_tied_to_that_patient(tmp_path: Path) -> None:
+    (a, b), (c, d) = PEOPLE[:2]
+    doc = {"patients": [
+        {"name": f"{a} {b}", "contact": {"email": mail(a, b)}, "visits": [{"diagnosis": "asthma", "icd10": "J45.909"}]},
+        {"age": 41, "visits": [{"diagnosis": "influenza", "icd10": "J11.1"}]},
+        {"name": f"{c} {d}", "visits": [{"diagnosis": "migraine", "icd10": "G43.909"}]},
+    ]}
+    path = tmp_path / "patients.json"
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    found = health(findings(path))
+    tied = {(f["rule"], o["field"]) for f in found if f["blocking"] for o in f["occurrences"]}
+    assert tied == {(rule, f"patients[{i}].visits[0].{field}") for i in (0, 2)
+                    for rule, field in (("health-column", "diagnosis"), ("health-icd10", "icd10"))}
+    untied = {(f["rule"], o["field"]) for f in found if not f["blocking"] for o in f["occurrences"]}
+    assert untied == {("health-column", "patients[1].visits[0].diagnosis"), ("health-icd10", "patients[1].visits[0].icd10")}
+
+
+def test_a_markdown_page_with_contact_details_and_study_codes_in_other_paragraphs(tmp_path: Path) -> None:
+    a, b = PEOPLE[0]
+    path = tmp_path / "README.md"
+    path.write_text(
+        f"# Cohort study\n\nQuestions: write to {mail(a, b)} or call (404) 634-1925.\n\n"
+        "Diagnoses in the cohort: ICD-10 E11.9, I10 and J45.909.\n", encoding="utf-8")
+    found = findings(path)
+    codes = [f for f in found if f["rule"] == "health-icd10"]
+    assert len(codes) == 3 and not any(f["blocking"] for f in codes)
+    path.write_text(f"Patient: {a} {b}, {mail(a, b)}\nDiagnoses: ICD-10 E11.9, I10 and J45.909.\n", encoding="utf-8")
+    codes = [f for f in findings(path) if f["rule"] == "health-icd10"]
+    assert len(codes) == 3 and all(f["blocking"] for f in codes)
+
+
+# --- notes: the note ---------------------------------------------------------------------------------
+
+
+def test_jsonl_notes_block_only_where_they_name_a_person(tmp_path: Path) -> None:
+    a, b = PEOPLE[1]
+    notes = [
+        "Follow-up visit. Diagnosed with type 2 diabetes, prescribed metformin 500 mg.",
+        "Patient: Maria Lopez. Diagnosed with HIV and prescribed Biktarvy.",
+        "Routine check, diagnosis: hypertension, lisinopril 10 mg.",
+        f"Contact {mail(a, b)}: diagnosed with asthma, prescribed salbutamol.",
+        "Maria Lopez was diagnosed with HIV and prescribed Biktarvy.",
+        "Crohn's Disease was diagnosed in 12 of 40 participants; most were prescribed budesonide.",
+        "Hodgkin Lymphoma was diagnosed at stage II and treated with ABVD.",
+    ]
+    path = tmp_path / "notes.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "note": n}) + "\n" for i, n in enumerate(notes, 1)), encoding="utf-8")
+    found = findings(path)
+    [record] = [f for f in found if f["rule"] == "health-record"]
+    assert record["blocking"] and record["severity"] == "high"
+    assert record["count"] == 3 and rows_of(record) == [2, 4, 5]
+    assert record["row"] == 2 and record["field"] == "note"
+
+
+def test_a_note_tying_a_named_person_to_a_diagnosis(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text("# Clinic notes\n\nMaria Lopez was diagnosed with HIV and prescribed Biktarvy.\n", encoding="utf-8")
+    found = findings(path)
+    [record] = [f for f in found if f["rule"] == "health-record"]
+    assert record["blocking"] and record["line"] == 3
+    assert [f["preview"][0] for f in found if f["rule"] == "pii-person"] == ["M"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Grace Wilson was diagnosed with asthma in May.",
+    "Mr. Okafor has been diagnosed with HIV.",
+    "Lola del Quintero tested positive for COVID-19 on Monday.",
+    "John Smith is being treated for depression.",
+])
+def test_the_subject_of_a_diagnosis_is_a_person(tmp_path: Path, sentence: str) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text(sentence + "\n", encoding="utf-8")
+    assert [f["rule"] for f in findings(path) if f["blocking"]] == ["health-record"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Parkinson was diagnosed in 1817 by the physician who described it.",
+    "Hodgkin Lymphoma was diagnosed in 30 patients.",
+    "Crohn's Disease was diagnosed early in most cases.",
+    "Alzheimer Disease was diagnosed in the cohort.",
+    "The Patient was diagnosed with asthma.",
+    "Each Participant was diagnosed with influenza.",
+    "In March Patients were diagnosed with influenza.",
+    "Type II Diabetes was diagnosed in 12 participants.",
+    "Most patients are diagnosed with type 2 diabetes after forty.",
+    "Smith et al. reported 30 patients diagnosed with HIV.",
+])
+def test_eponyms_roles_and_citations_are_no_subject(tmp_path: Path, sentence: str) -> None:
+    path = tmp_path / "paper.md"
+    path.write_text(sentence + "\n", encoding="utf-8")
+    assert [f for f in findings(path) if f["blocking"]] == []
+
+
+# --- notebooks: the cell, and a row of one table ---------------------------------------------------
+
+
+def _notebook(path: Path, outputs: list[str], sources: list[str] | None = None) -> Path:
+    cells: list[dict[str, Any]] = [
+        {"cell_type": "code", "execution_count": i, "metadata": {}, "source": ["df"],
+         "outputs": [{"output_type": "execute_result", "execution_count": i, "metadata": {},
+                      "data": {"text/plain": text}}]}
+        for i, text in enumerate(outputs, 1)
+    ]
+    cells += [{"cell_type": "markdown", "metadata": {}, "source": [s]} for s in sources or []]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+    return path
+
+
+def test_dataframe_outputs_tie_rows_of_the_same_table_only(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    people = pd.DataFrame({"name": [f"{a} {b}" for a, b in PEOPLE], "email": [mail(a, b) for a, b in PEOPLE]})
+    codes = pd.DataFrame({"diagnosis": [d for d, _ in DIAGNOSES[:5]], "icd10": [c for _, c in DIAGNOSES[:5]]})
+    apart = health(findings(_notebook(tmp_path / "apart.ipynb", [str(people), str(codes)])))
+    assert {f["rule"] for f in apart} == {"health-icd10", "health-column"}
+    assert [f for f in apart if f["blocking"]] == []
+    together = health(findings(_notebook(tmp_path / "together.ipynb", [str(pd.concat([people, codes], axis=1))])))
+    assert {f["rule"] for f in together} == {"health-icd10", "health-column"}
+    assert all(f["blocking"] and f["cell"] == 1 and rows_of(f) == [1, 2, 3, 4, 5] for f in together)
+
+
+def test_a_notebook_cell_is_one_note(tmp_path: Path) -> None:
+    a, b = PEOPLE[0]
+    path = _notebook(tmp_path / "notes.ipynb", [], [f"Patient: {a} {b}\n\nDiagnoses: ICD-10 E11.9", "ICD-10 J45.909"])
+    codes = {(f["cell"], f["blocking"]) for f in findings(path) if f["rule"] == "health-icd10"}
+    assert codes == {(1, True), (2, False)}  # another paragraph of the patient's cell; another cell
+
+
+# --- one value, one finding ("Patient name:" gave three) -----------------------------------------------
+
+LINE = "Patient name: John Smith"
+HEALTH_LINE = "Patient name: John Smith, diagnosed with asthma, prescribed salbutamol 100 mg"
+
+
+def _variants(tmp_path: Path, text: str) -> dict[str, Path]:
+    write_csv(tmp_path / "a.csv", ["id", "notes"], [["1", text]])
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": 1, "notes": text}) + "\n", encoding="utf-8")
+    (tmp_path / "a.md").write_text(f"# Intake\n\n{text}\n", encoding="utf-8")
+    (tmp_path / "a.txt").write_text(text + "\n", encoding="utf-8")
+    nb = {"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "source": ["print(note)"],
+                     "outputs": [{"name": "stdout", "output_type": "stream", "text": [text + "\n"]}]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "a.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    return {name: tmp_path / name for name in ("a.csv", "a.jsonl", "a.md", "a.txt", "a.ipynb")}
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.jsonl", "a.md", "a.txt", "a.ipynb"])
+def test_a_patient_name_line_gives_one_finding(tmp_path: Path, name: str) -> None:
+    (tmp_path / "plain").mkdir()
+    path = _variants(tmp_path / "plain", LINE)[name]
+    assert [f["rule"] for f in findings(path)] == ["pii-person"]
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.jsonl", "a.md", "a.txt", "a.ipynb"])
+def test_a_patient_name_line_with_three_health_phrases_gives_one_health_record(tmp_path: Path, name: str) -> None:
+    (tmp_path / "health").mkdir()
+    path = _variants(tmp_path / "health", HEALTH_LINE)[name]
+    found = findings(path)
+    assert sorted(f["rule"] for f in found) == ["health-record", "pii-person"], found
+    [record] = [f for f in found if f["rule"] == "health-record"]
+    assert record["blocking"] and record.get("count", 1) == 1
