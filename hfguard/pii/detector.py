@@ -252,14 +252,14 @@ class FilePiiDetector:
         # of tables, and the health phrases of texts (chunk, seq, start, end, its line names a person)
         self._person_hits: dict[int, tuple[Chunk, list[int]]] = {}
         self._person_hit_chars = 0  # text of the chunks _person_hits keeps (JOIN_CHARS)
-        self._person_marks: list[tuple[Chunk, int, int]] = []
+        self._person_texts: set[Any] = set()  # the paragraphs/cells of texts holding one
         # (column, entity) -> seq -> (chunk, [start, end, start, end...]) of its health values
         self._health_hits: dict[tuple[str, str], dict[int, tuple[Chunk, array[int]]]] = {}
         self._health_kept = 0
         self._phrases: list[tuple[Chunk, int, int, int, bool]] = []
         self._tie_overflow = False  # identifiers past the bounds: a person anywhere ties everything
         self._people: set[Any] | None = None
-        self._paragraphs: dict[int, list[int]] = {}
+        self._paragraphs: dict[int, list[int]] = {}  # paragraph starts of the last few text chunks
         self.chars_total = 0
         self.chars_windows = 0  # text the recognisers saw around candidates
         self.chars_ner = 0
@@ -560,10 +560,7 @@ class FilePiiDetector:
     def _keep_person(self, chunk: Chunk, seq: int, start: int) -> None:
         """A person identifier at `start`: health data in its record is tied to a person."""
         if chunk.kind is not ChunkKind.DATA:
-            if len(self._person_marks) < MAX_KEPT_HITS:
-                self._person_marks.append((chunk, seq, start))
-            else:
-                self._tie_overflow = True
+            self._person_texts.update(self._keys_at(chunk, seq, [start]))
             return
         entry = self._person_hits.get(seq)
         if entry is None:
@@ -600,7 +597,7 @@ class FilePiiDetector:
                      or "US_SSN" in ents and checks.ssn_ok(text[s:e]))
                 for s, e, ents in candidates
             )
-            if len(self._phrases) < MAX_KEPT_HITS:
+            if len(self._phrases) < MAX_KEPT_HITS and self._may_place(chunk):  # (the chunk is kept until finish())
                 self._phrases.append((chunk, seq, m.start(), m.end(), person))
             elif person:
                 self._record("HEALTH_RECORD", chunk, seq, m.start(), m.end(), None)
@@ -738,6 +735,8 @@ class FilePiiDetector:
             return [("cell", chunk.cell)] * len(offsets)
         paragraphs = self._paragraphs.get(seq)
         if paragraphs is None:
+            if len(self._paragraphs) >= 4:
+                del self._paragraphs[next(iter(self._paragraphs))]
             paragraphs = self._paragraphs[seq] = [0] + [m.end() for m in _BLANK_LINE.finditer(text)]
         return [(seq, bisect.bisect_right(paragraphs, offset)) for offset in offsets]
 
@@ -776,13 +775,12 @@ class FilePiiDetector:
                 people.update(self._number_keys(chunk, numbers[:JOIN_VALUES]))
             for seq, (chunk, offsets) in self._person_hits.items():
                 people.update(self._keys_at(chunk, seq, offsets))
-            for chunk, seq, offset in self._person_marks:
-                people.update(self._keys_at(chunk, seq, [offset]))
+            people |= self._person_texts
             self._people = people
         return self._people
 
     def _anyone(self) -> bool:
-        return bool(self._person_sources or self._person_hits or self._person_marks)
+        return bool(self._person_sources or self._person_hits or self._person_texts)
 
     def _is_tied(self, chunk: Chunk, seq: int, offset: int) -> bool:
         people = self._people_records()
