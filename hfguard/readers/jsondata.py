@@ -13,7 +13,7 @@ import io
 import itertools
 import re
 from collections.abc import Generator, Iterator
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 from hfguard.models import Blob, Chunk, ChunkKind
 from hfguard.readers.base import (
@@ -25,7 +25,6 @@ from hfguard.readers.base import (
     value_starts,
 )
 from hfguard.readers.jsontools import (
-    _STRING_TOKEN,
     Path,
     StringPositions,
     column_leaves,
@@ -33,7 +32,6 @@ from hfguard.readers.jsontools import (
     format_path,
     leaves,
     loads,
-    raw_offset,
 )
 from hfguard.readers.text import decode_bytes, detect_encoding, read_text_chunks, text_pieces
 
@@ -44,7 +42,6 @@ MAX_JSONL_LINE = 32 * 1024 * 1024  # longer records are scanned as plain text
 BATCH_BYTES = 4 * 1024 * 1024
 BLOCK_BYTES = 1024 * 1024
 _SURROGATE = re.compile("[\udc80-\udcff]")
-_KEY_VALUE_GAP = re.compile(r"[ \t\r\n]*:[ \t\r\n]*")  # between a key and its string value
 _json_loads = __import__("json").loads
 
 
@@ -99,9 +96,6 @@ class _BatchIndex:
 
     def _column_on_disk(self, record: int, path: str, offset: int) -> int | None:
         raw = self.raw[record]
-        flat = _flat_column(raw, path, offset)
-        if flat is not False:
-            return flat
         try:
             document = loads(raw)
         except (ValueError, RecursionError):
@@ -110,24 +104,6 @@ class _BatchIndex:
             if format_path(leaf_path) == path:
                 return StringPositions(raw).where(ordinal, offset)[1]
         return None
-
-
-def _flat_column(raw: str, key: str, offset: int) -> int | None | Literal[False]:
-    """The column on disk of character `offset` of the string value of top-level `key`, read
-    off the string tokens of a record that nests nothing (the common case: no parse, no walk);
-    None when it has no such value, False when the record nests (the caller walks it then)."""
-    tokens = list(_STRING_TOKEN.finditer(raw))
-    if not tokens or raw[: tokens[0].start()].strip() != "{":
-        return False
-    gaps = [raw[a.end() : b.start()] for a, b in itertools.pairwise(tokens)]
-    gaps.append(raw[tokens[-1].end():])
-    if any("{" in gap or "[" in gap for gap in gaps):
-        return False
-    for i in range(len(tokens) - 1):
-        if _KEY_VALUE_GAP.fullmatch(gaps[i]) is not None and _json_loads(tokens[i].group()) == key:
-            start = tokens[i + 1].start()  # the value's opening quote
-            return start + 2 + raw_offset(raw, start + 1, offset)
-    return None
 
 
 def read_json(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
