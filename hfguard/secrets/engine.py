@@ -95,7 +95,7 @@ class SecretEngine:
             return []
         windows = self._windows(text)
         field = chunk.field
-        field_rules = [i for i, pattern in self._field_rules if field and pattern.search(field)]
+        field_rules = [i for i, pattern in self._field_rules if pattern.search(field)] if field else []
         if not windows and not field_rules:
             return []
         # rule index -> its windows (a rule reached through several keyword groups: merged)
@@ -154,6 +154,8 @@ class SecretEngine:
                     # segment-wide window per keyword hit here (a line of 'hf_hf_hf_...').
                     segment_end = min(n, base + SEGMENT_CHARS + self._overlap)
                     hits.extend((keyword, base, segment_end) for keyword in set(map(_first, found)))
+                elif n <= SEGMENT_CHARS:  # one segment (most texts): every hit is its own
+                    hits.extend(found)
                 else:
                     for keyword, start, end in found:
                         if start < SEGMENT_CHARS:  # else the next segment reports it
