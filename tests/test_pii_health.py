@@ -279,3 +279,22 @@ def test_a_patient_name_line_with_three_health_phrases_gives_one_health_record(t
     assert sorted(f["rule"] for f in found) == ["health-record", "pii-person"], found
     [record] = [f for f in found if f["rule"] == "health-record"]
     assert record["blocking"] and record.get("count", 1) == 1
+
+
+def test_a_coded_note_does_not_hide_the_other_notes_naming_a_person(tmp_path: Path) -> None:
+    """One note holds an ICD code (a finding of its own); the health record still lists every
+    note that names a person."""
+    a, b = PEOPLE[3]
+    notes = [
+        "Follow-up visit. Diagnosed with type 2 diabetes, prescribed metformin 500 mg.",
+        "Patient: Maria Lopez. Diagnosis: E11.9, prescribed metformin.",
+        "Routine check, diagnosis: hypertension, lisinopril 10 mg.",
+        f"Contact {mail(a, b)}: diagnosed with asthma, prescribed salbutamol.",
+    ]
+    path = tmp_path / "notes.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "note": n}) + "\n" for i, n in enumerate(notes, 1)), encoding="utf-8")
+    found = findings(path)
+    [record] = [f for f in found if f["rule"] == "health-record"]
+    assert record["blocking"] and rows_of(record) == [2, 4]
+    [code] = [f for f in found if f["rule"] == "health-icd10"]
+    assert code["blocking"] and rows_of(code) == [2]

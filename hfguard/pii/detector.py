@@ -901,9 +901,11 @@ class FilePiiDetector:
         return matches
 
     def _join_matches(self, strong_health: bool) -> list[Match]:
-        """Records that join a person identifier with health data (one finding per file)."""
+        """Records that join a person identifier with health data (one finding per file). Once
+        a health column blocks (`strong_health`), the other columns of health data by their
+        header add nothing; notes whose wording is about health still each count."""
         entity = ENTITIES["HEALTH_RECORD"]
-        if strong_health or not (self._person_sources or self._person_hits) or not self._health_sources or (
+        if not (self._person_sources or self._person_hits) or not self._health_sources or (
             not self.parent.enabled(entity)
         ):
             return []
@@ -921,6 +923,8 @@ class FilePiiDetector:
         joined = ColumnStat()
         pairs: tuple[str, str] | None = None
         for source, (chunk, numbers, key) in enumerate(self._health_sources):
+            if strong_health and numbers is None:
+                continue
             for record, number, offset, value in self._records(chunk, numbers):
                 person = person_fields.get(record)
                 if person is None or person == key or is_empty(value):
