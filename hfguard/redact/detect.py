@@ -315,6 +315,17 @@ class ValueRedactor:
         chunk = Chunk("", ChunkKind.DATA, line=None, row=first_row, field=name)
         op = self.operators.for_value(entity, rule_id, category)
         fixed = constant(op, entity)
+        config = policy.config
+        if not (config.allow_stopwords or config.allow_regexes or policy.baseline is not None
+                or policy.baseline_fingerprints):
+            # nothing in the config looks at the value: one verdict for the whole batch
+            probe = Match(rule_id, category, Severity.MEDIUM, chunk, 0, 0, "")
+            if policy.suppression(probe, self.path, "") is not None:
+                return list(values)
+            self.counts[(name, entity, op.value)] += len(values)
+            if fixed is not None:
+                return [fixed] * len(values)
+            return [apply(op, value, entity, self.operators.key) for value in values]
         out: list[str] = []
         for value in values:
             m = Match(rule_id, category, Severity.MEDIUM, chunk, 0, len(value), value)
