@@ -275,3 +275,17 @@ def names_a_person(text: str, start: int, end: int) -> bool:
     if text[end : end + 12].lstrip().lower().startswith("et al"):
         return False
     return len(words) >= 2 or _TITLE_BEFORE.search(text[max(0, start - 8) : start]) is not None
+
+
+# Mailboxes of a role, not of a person (RFC 2142 and common practice): "support@", "info@".
+_ROLE_MAILBOXES = frozenset("""
+info support help helpdesk contact contacts sales marketing admin administrator office team hello press media
+privacy legal billing accounts accounting security abuse postmaster webmaster hostmaster safety
+pharmacovigilance medinfo enquiries inquiries feedback service customerservice careers jobs hr
+""".split())
+
+
+def role_address(address: str) -> bool:
+    """An email address of a role ("support@", "safety@"): it identifies no one."""
+    local = address.rpartition("@")[0].lower()
+    return local in _ROLE_MAILBOXES

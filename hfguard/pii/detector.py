@@ -533,6 +533,7 @@ class FilePiiDetector:
             numbers = self._value_numbers(chunk, [
                 s for s, e, ents in candidates
                 if "EMAIL_ADDRESS" in ents and not checks.email_not_personal(chunk.text[s:e])
+                and not checks.role_address(chunk.text[s:e])
                 or "US_SSN" in ents and "-" in chunk.text[s:e] and checks.ssn_ok(chunk.text[s:e])
             ])
             if numbers:
@@ -594,6 +595,7 @@ class FilePiiDetector:
             person = bool(_PERSON_LABEL.search(text, line_start, line_end)) or any(
                 line_start <= s < line_end
                 and ("EMAIL_ADDRESS" in ents and not checks.email_not_personal(text[s:e])
+                     and not checks.role_address(text[s:e])
                      or "US_SSN" in ents and checks.ssn_ok(text[s:e]))
                 for s, e, ents in candidates
             )
@@ -672,7 +674,9 @@ class FilePiiDetector:
         if self.on_hit is not None:
             self.on_hit(name, chunk, start, end)
         hit = Hit(chunk, start, end, chunk.text[start:end], (seq, start))
-        if name in TIE_IDENTIFIERS and (name != "PERSON" or checks.names_a_person(chunk.text, start, end)):
+        if name in TIE_IDENTIFIERS and (
+            name != "PERSON" or checks.names_a_person(chunk.text, start, end)
+        ) and (name != "EMAIL_ADDRESS" or not checks.role_address(hit.value)):
             self._keep_person(chunk, seq, start)
         if chunk.kind is ChunkKind.DATA:
             key = info.key if info is not None else ""
@@ -795,7 +799,10 @@ class FilePiiDetector:
         done: set[Any] = set()
         for chunk, seq, start, end, line_person in self._phrases:
             [key] = self._keys_at(chunk, seq, [start])
-            if key not in done and (line_person or self._is_tied(chunk, seq, start)):
+            if key in done:
+                continue
+            # beyond its line, a dosage alone ("500 mg") says too little: a product page, a recipe
+            if line_person or (not chunk.text[start:end].lower().endswith("mg") and self._is_tied(chunk, seq, start)):
                 done.add(key)
                 self._record("HEALTH_RECORD", chunk, seq, start, end, None)
 
