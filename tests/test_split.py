@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import secretgen
 
-from hfguard import split
+from hfguard import scanner, split
+from hfguard.budget import BudgetExceeded
 from hfguard.readers import jsondata
 from hfguard.scanner import FileScanner, ScanOptions, scan_disk
 
@@ -183,3 +186,32 @@ def test_pieces_count_lines_and_rows_as_the_reader(tmp_path: Path, small_pieces:
         before = data[: piece.start].decode("utf-8-sig").split("\n")[:-1]
         assert piece.first_line == len(before) + 1
         assert piece.first_row == sum(1 for line in before if line.strip()) + 1
+
+
+def test_a_time_stop_keeps_what_was_found_as_in_one_process(
+    tmp_path: Path, small_pieces: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's time budget runs out (deterministically: right after the part every file gets)
+    while workers hold pieces further on: the stop, the findings made before it and the error
+    are those of one process."""
+
+    class Spent:
+        def check(self, guaranteed: bool = False) -> None:
+            if not guaranteed:
+                raise BudgetExceeded()
+
+    @contextmanager
+    def spent_budget(seconds: float | None) -> Iterator[Spent]:
+        yield Spent()
+
+    monkeypatch.setattr(scanner, "time_budget", spent_budget)
+    monkeypatch.setattr(scanner, "GUARANTEED_CHARS", 5 * BATCH)
+    path = tmp_path / "tickets.jsonl"
+    _tickets(path, 2500)
+    alone = _report(path, jobs=1)
+    pieces = _report(path, jobs=2)
+    assert _worker_pieces(small_pieces)
+    assert pieces == alone
+    assert [e["message"].split(" after ")[0] for e in alone["errors"]] == ["scan stopped"]
+    assert 5 * BATCH <= alone["stats"]["bytes"] < path.stat().st_size / 2
+    assert {f["rule"] for f in alone["findings"]} >= {"pii-email", "pii-us-ssn"}
