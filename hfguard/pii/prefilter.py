@@ -224,7 +224,6 @@ def _word_bounded(text: str, start: int, end: int) -> bool:
     return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
 
 
-_SSN_ONLY = ("US_SSN",)
 _SSN_PHONE = ("US_SSN", "PHONE_NUMBER")
 _PHONE_ONLY = ("PHONE_NUMBER",)
 _IP_ONLY = ("IP_ADDRESS",)

@@ -372,7 +372,6 @@ class IbanRecognizer(Recognizer):
         return found
 
 
-_B = r"\b"
 EMAIL = PatternRecognizer(
     "EmailRecognizer", "EMAIL_ADDRESS", [Pattern("Email (Medium)", _EMAIL, 0.5)], ["email"],
     validate=email_ok,
