@@ -301,7 +301,7 @@ class FilePiiDetector:
             phrases = _health_phrases(text, lowered) if chunk.kind is not ChunkKind.CODE else []
             if phrases:
                 self._line_joins(chunk, seq, candidates, phrases)
-                self._subject_names(chunk, seq, None)
+                self._subject_names(chunk, seq, None, phrases)
         candidates = _prune(chunk, info if tabular else None, candidates, lowered)
         if candidates:
             if tabular:
@@ -549,12 +549,21 @@ class FilePiiDetector:
             numbers = self._value_numbers(chunk, [m.start() for m in phrases])
             self._health_sources.append((chunk, numbers, info.key))
             self._join_chars += len(chunk.text)
-            self._subject_names(chunk, seq, info)
+            self._subject_names(chunk, seq, info, phrases)
 
-    def _subject_names(self, chunk: Chunk, seq: int, info: Field | None) -> None:
+    def _subject_names(self, chunk: Chunk, seq: int, info: Field | None, phrases: list[re.Match[str]]) -> None:
         """Names that are the subject of a diagnosis ("Maria Lopez was diagnosed with ..."), in a
-        text or column with health wording: person names (no NER needed) that tie it to them."""
-        for start, end in checks.subject_names(chunk.text):
+        text or column with health wording: person names (no NER needed) that tie it to them.
+        Looked for just before the phrases that can have a subject."""
+        windows: list[tuple[int, int]] = []
+        for m in phrases:
+            if m.group()[:1].lower() in "dt":  # diagnosed, treated for, tested positive for
+                start = max(0, m.start() - checks.SUBJECT_REACH)
+                if windows and start <= windows[-1][1]:
+                    windows[-1] = (windows[-1][0], m.end())
+                else:
+                    windows.append((start, m.end()))
+        for start, end in checks.subject_names(chunk.text, windows):
             self._record("PERSON", chunk, seq, start, end, info)
             self._keep_person(chunk, seq, start)
 
