@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import json
 import os
 import sys
@@ -424,10 +425,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+GC_GEN0_THRESHOLD = 20_000
+
+
+def _tune_collector() -> None:
+    """For the process the `hfguard` command owns (not for main() called from a program): a scan
+    allocates many short-lived containers (JSON values, windows, matches) and few cycles, and
+    with the default threshold (700) the collector ran ~430 times on the 32 MB tree, three of
+    them over the whole heap (modules, compiled rules): ~5 % of a secrets scan's CPU. Worker
+    processes are forked from this one and keep the setting."""
+    gen0, gen1, gen2 = gc.get_threshold()
+    if 0 < gen0 < GC_GEN0_THRESHOLD:
+        gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
 def run() -> None:
     """The `hfguard` command: main() as the process's exit code. After an interrupt (the report
     or baseline was not written, workers are stopped) the process ends at once: the interpreter's
     shutdown joins pool threads, and a Ctrl-C landing there printed a traceback."""
+    _tune_collector()
     code = main()
     if code == EXIT_INTERRUPTED:
         for stream in (sys.stdout, sys.stderr):

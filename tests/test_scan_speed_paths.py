@@ -162,3 +162,23 @@ def test_start_literals_of_a_rule_behind_look_behinds() -> None:
     assert start_literals(re.compile(r"ion_[a-z]{4}")) is None  # re searches for the literal itself
     assert start_literals(re.compile(r"(?<!x)(?:a|b)?c")) is None  # may start at a, b or c: optional
     assert start_literals(re.compile(r"(?<!x)[a-z]+=")) is None  # a range: not a few literals
+
+
+def test_the_command_raises_the_collector_threshold_for_its_own_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from hfguard import cli
+
+    before = gc.get_threshold()
+    monkeypatch.setattr(cli, "main", lambda argv=None: 0)
+    try:
+        gc.set_threshold(700, 10, 10)
+        with pytest.raises(SystemExit):
+            cli.run()
+        assert gc.get_threshold() == (cli.GC_GEN0_THRESHOLD, 10, 10)
+        gc.set_threshold(0)  # collection disabled by the embedding program: left alone
+        with pytest.raises(SystemExit):
+            cli.run()
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
