@@ -319,6 +319,20 @@ def _dotted(text: str) -> Iterator[re.Match[str]]:
             yield m
 
 
+_IPV6_COLON = re.compile(r":(?<=[23][0-9a-fA-F]{3}:)")  # led by a literal: found from the colons
+
+
+def _ipv6(text: str) -> Iterator[re.Match[str]]:
+    """What _IPV6.finditer(text) finds, found from the colons: each match has its first colon
+    four characters in (tens of times faster through prose and code)."""
+    end = 0
+    for colon in _IPV6_COLON.finditer(text):
+        start = colon.start() - 4
+        if start >= end and (m := _IPV6.match(text, start)) is not None:
+            end = m.end()
+            yield m
+
+
 def _mentions(entity: str, lowered: str, extra: str) -> bool:
     return any(a in lowered or a in extra for a in _ANCHORS[entity])
 
@@ -402,7 +416,7 @@ def _find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate
                 if _word_bounded(text, *m.span()):
                     found.append((m.start(), m.end(), ("CRYPTO",)))
         if ":" in text:
-            for m in _IPV6.finditer(text):
+            for m in _ipv6(text):
                 if m.group().count(":") >= 2 and _word_bounded(text, *m.span()):
                     found.append((m.start(), m.end(), ("IP_ADDRESS",)))
     for index, start, end in _AUTOMATON.find_matches_as_indexes(_ascii(lowered), overlapping=True):
