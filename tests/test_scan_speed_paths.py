@@ -162,6 +162,9 @@ def test_start_literals_of_a_rule_behind_look_behinds() -> None:
     assert start_literals(re.compile(r"ion_[a-z]{4}")) is None  # re searches for the literal itself
     assert start_literals(re.compile(r"(?<!x)(?:a|b)?c")) is None  # may start at a, b or c: optional
     assert start_literals(re.compile(r"(?<!x)[a-z]+=")) is None  # a range: not a few literals
+    either = start_literals(re.compile(r"(?i)(?:(?<=[a-z]{2})|(?<=[a-z]{2}_))(?:key|secret)="))
+    assert either is not None and sorted(either.pattern.split("|")) == ["key", "secret"]
+    assert start_literals(re.compile(r"(?:(?<=a)|b)c")) is None  # one way in consumes a b
 
 
 def test_the_command_raises_the_collector_threshold_for_its_own_process(monkeypatch: pytest.MonkeyPatch) -> None:

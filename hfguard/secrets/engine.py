@@ -25,7 +25,7 @@ LINE_WINDOW = 1024  # chars kept on each side of a keyword hit on a long line
 MULTILINE_WINDOW = 16384  # chars after a hit that a multi-line rule (PEM block) may span
 SEGMENT_CHARS = 256 * 1024  # automaton input per call: bounds the hit list a dense text makes
 DENSE_HITS = SEGMENT_CHARS // 32  # more hits than this in a segment: scan it whole
-MAX_START_LITERALS = 4  # start_literals: more alternatives than this cost more than they save
+MAX_START_LITERALS = 6  # start_literals: more alternatives than this cost more than they save
 _first = operator.itemgetter(0)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -308,6 +308,9 @@ def _starts(items: list[tuple[Any, Any]], ignorecase: bool, assertions: list[boo
             if not av or any(kind is not c.LITERAL for kind, _ in av):
                 return None  # a range, a category, a negated set
             return [(chr(code), ignorecase) for _, code in av]
+        if op is c.BRANCH and all(_zero_width(alternative.data) for alternative in av[1]):
+            assertions.append(True)
+            continue  # `(?:(?<=x)|(?<=y))`: an assertion made of assertions
         if op is c.BRANCH:
             found: list[tuple[str, bool]] = []
             for alternative in av[1]:
@@ -327,6 +330,11 @@ def _starts(items: list[tuple[Any, Any]], ignorecase: bool, assertions: list[boo
             return _starts(list(sub.data), ignorecase, assertions) if low >= 1 else None
         return None
     return None  # only zero-width items: the match may be empty
+
+
+def _zero_width(items: list[tuple[Any, Any]]) -> bool:
+    c = _sre_constants
+    return bool(items) and all(op is c.AT or op is c.ASSERT or op is c.ASSERT_NOT for op, _ in items)
 
 
 def finditer_from(regex: re.Pattern[str], starts: re.Pattern[str], text: str, pos: int, stop: int) -> Iterator[re.Match[str]]:
