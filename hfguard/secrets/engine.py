@@ -25,6 +25,7 @@ LINE_WINDOW = 1024  # chars kept on each side of a keyword hit on a long line
 MULTILINE_WINDOW = 16384  # chars after a hit that a multi-line rule (PEM block) may span
 SEGMENT_CHARS = 256 * 1024  # automaton input per call: bounds the hit list a dense text makes
 DENSE_HITS = SEGMENT_CHARS // 32  # more hits than this in a segment: scan it whole
+STARTS_AFTER = 16  # chunks a rule runs on before start_literals is worked out for it
 MAX_START_LITERALS = 6  # start_literals: more alternatives than this cost more than they save
 _first = operator.itemgetter(0)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -83,9 +84,11 @@ class SecretEngine:
         self._field_rules = [
             (i, rule.field_regex) for i, rule in enumerate(self.rules) if rule.field_regex is not None
         ]
-        # Per rule, start_literals(regex) once the rule first runs (parsing every regex up front
-        # would cost a small scan more than it saves).
+        # Per rule, start_literals(regex) once the rule has run on STARTS_AFTER chunks: parsing
+        # a regex costs about what the shortcut saves on a few windows (most rules never get
+        # that far; the generic ones run on thousands).
         self._starts: dict[int, re.Pattern[str] | None] = {}
+        self._runs: dict[int, int] = {}
         self._has_keywords = bool(by_keyword) or bool(self._field_rules)
         self._fallback = frozenset(rule.id for rule in self.rules if rule.fallback)
 
@@ -119,7 +122,10 @@ class SecretEngine:
             if index in self._starts:
                 starts = self._starts[index]
             else:
-                starts = self._starts[index] = start_literals(regex)
+                runs = self._runs[index] = self._runs.get(index, 0) + 1
+                starts = None
+                if runs >= STARTS_AFTER:
+                    starts = self._starts[index] = start_literals(regex)
             for start, stop in spans:
                 found = (
                     regex.finditer(text, start, stop) if starts is None
