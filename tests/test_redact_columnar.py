@@ -130,3 +130,29 @@ def test_dense_column_hash_and_allowed_values(tmp_path: Path, monkeypatch: pytes
     assert back[7] == LEAD
     assert all(v.startswith("<EMAIL_ADDRESS_") for i, v in enumerate(back) if i != 7)
     assert back[0] == back[1000] and back[0] != back[1]  # same value, same pseudonym
+
+
+def test_csv_column_of_one_kind_follows_the_scan_verdicts(tmp_path: Path) -> None:
+    """CSV and JSON Lines columns get the same vectorised verdicts as Parquet ones."""
+    import csv
+    import json
+
+    n = 3000
+    cells = [f"user.number{i}@{DOMAINS[i % 4]}" for i in range(n)]
+    cells[10] = f"write to jane.roe77{AT}gmail.com please"
+    cells[20] = f"noreply{AT}gmail.com"
+    cells[30] = ""
+    with (tmp_path / "c.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows([["id", "email"], *([str(i), c] for i, c in enumerate(cells))])
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps({"id": i, "email": c}) + "\n" for i, c in enumerate(cells)))
+    report = redact_paths([tmp_path / "c.csv", tmp_path / "c.jsonl"], tmp_path / "out")
+    assert report.exit_code == 0, report.remaining.to_dict()
+    with (tmp_path / "out" / "c.csv").open(newline="") as fh:
+        back_csv = [r["email"] for r in csv.DictReader(fh)]
+    back_jsonl = [json.loads(line)["email"] for line in (tmp_path / "out" / "c.jsonl").read_text().splitlines()]
+    for back in (back_csv, back_jsonl):
+        assert back[10] == "write to <EMAIL_ADDRESS> please"
+        assert back[20] == cells[20] and back[30] == ""
+        assert {v for i, v in enumerate(back) if i not in (10, 20, 30)} == {"<EMAIL_ADDRESS>"}
+    assert [{(c.field, c.entity): c.count for c in f.changes} for f in report.files] == [
+        {("email", "EMAIL_ADDRESS"): n - 2}] * 2

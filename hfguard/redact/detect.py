@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any
+from typing import Any, cast
 
 from hfguard.masking import mask
 from hfguard.models import Category, Chunk, ChunkKind, Finding, Match, Severity
@@ -264,27 +264,33 @@ class ValueRedactor:
             return self._whole_arrow(array, name, whole)
         if not self.touches(name) or array.null_count == len(array):
             return array
-        kind = self._column_kind(array, name)
-        found = dense.verdicts(kind, array.to_pylist()) if kind is not None else None
+        old = array.to_pylist()
+        new = self.column(old, name, first_row)
+        return _with_changes(array, [(i, v) for i, (v, o) in enumerate(zip(new, old)) if v != o])
+
+    def _dense(self, values: Sequence[str | None], name: str, first_row: int) -> list[str | None] | None:
+        """A column of one kind of identifier: the values the scan's vectorised verdicts accept
+        are replaced whole, the values of another shape checked one by one; None: not such a
+        column."""
+        kind = self._column_kind(values, name)
+        found = dense.verdicts(kind, cast("list[str]", list(values))) if kind is not None else None
         if kind is None or found is None:
-            old = array.to_pylist()
-            new = self.column(old, name, first_row)
-            return _with_changes(array, [(i, v) for i, (v, o) in enumerate(zip(new, old)) if v != o])
+            return None
         _, accepted, others = found
-        changes: list[tuple[int, str | None]] = []
+        out = list(values)
         if accepted:
             entity = ENTITIES[kind]
-            taken = array.take(accepted).to_pylist()
-            changes.extend(zip(accepted, self._dense_replacements(taken, entity.name, entity.rule_id,
-                                                                   entity.category, name, first_row)))
+            taken = [cast(str, values[i]) for i in accepted]
+            new = self._dense_replacements(taken, entity.name, entity.rule_id, entity.category, name, first_row)
+            for i, replaced in zip(accepted, new):
+                out[i] = replaced
         if others:
-            old = array.take(others).to_pylist()
-            new = self.column(old, name, first_row)
-            changes.extend((i, v) for i, v, o in zip(others, new, old) if v != o)
-        changes.sort(key=lambda c: c[0])
-        return _with_changes(array, changes)
+            rest = self.column([values[i] for i in others], name, first_row, vectorised=False)
+            for i, value in zip(others, rest):
+                out[i] = value
+        return out
 
-    def _column_kind(self, array: Any, name: str) -> str | None:
+    def _column_kind(self, values: Sequence[str | None], name: str) -> str | None:
         """The column's one kind of identifier, decided on its first batch as the scan decides it
         (dense.column_kind, for a column whose header needs no context); None: the general way.
         Only a kind the scan reported in this column (or in the file, if its scan was
@@ -295,7 +301,7 @@ class ValueRedactor:
             kind = None
             pii = self.scanner.pii_detector()
             if isinstance(pii, PiiDetector) and (info.entity is None or not ENTITIES[info.entity].needs_context):
-                sample = [v for v in array.slice(0, dense.KIND_SAMPLE * 2).to_pylist() if isinstance(v, str)]
+                sample = [v for v in values[: dense.KIND_SAMPLE * 2] if isinstance(v, str)]
                 kind = dense.column_kind(sample, lambda n: pii.enabled(ENTITIES[n]))
             if kind is not None and (kind not in ENTITIES or kind == dense.NO_CANDIDATE):
                 kind = None
@@ -358,9 +364,10 @@ class ValueRedactor:
         return pa.array(new, array.type).take(encoded.indices)
 
     def column(self, values: Sequence[str | None], name: str, first_row: int,
-               rows: Sequence[int] | None = None) -> list[str | None]:
+               rows: Sequence[int] | None = None, vectorised: bool = True) -> list[str | None]:
         """One column of a batch of records (None: a missing value, left as is); `rows`: the
-        row of each value, if they are not first_row, first_row + 1, ..."""
+        row of each value, if they are not first_row, first_row + 1, ... A column of one kind of
+        identifier gets the scan's vectorised verdicts (unless `vectorised` is False)."""
         out = list(values)
         whole = self.plan.whole.get(field_key(name))
         if whole is not None:
@@ -380,6 +387,10 @@ class ValueRedactor:
             return out
         if self.plan.rules is not None and field_key(name) not in self.plan.columns:
             return out  # the scan of the whole file reported nothing in this column: left as it is
+        if vectorised and len(values) > 1:
+            found = self._dense(values, name, first_row)
+            if found is not None:
+                return found
         lines: list[str] = []
         index: list[int] = []
         for i, value in enumerate(values):
