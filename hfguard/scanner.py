@@ -35,7 +35,7 @@ from hfguard.policy.baseline import Baseline
 from hfguard.policy.config import DEFAULT_CONFIG, Config
 from hfguard.policy.judge import Policy
 from hfguard.readers import READERS, LocatedChunk, ReadContext, Reader, ReaderError, choose_reader
-from hfguard.readers.jsondata import JsonlState, read_jsonl_range
+from hfguard.readers.jsondata import JsonlState
 from hfguard.report.progress import Progress
 from hfguard.secrets.engine import SecretEngine, drop_covered
 from hfguard.secrets.engine import preload as preload_secret_engine
@@ -43,7 +43,7 @@ from hfguard.secrets.rules import RuleSet, load_default_rules, parse_rule
 from hfguard.sources.lfs import parse_pointer as parse_lfs_pointer
 from hfguard.sources.lfs import pointer_note as lfs_pointer_note
 from hfguard.sources.walk import open_regular, walk_paths
-from hfguard.split import Piece, PieceResult, plan, using
+from hfguard.split import Piece, PieceResult, plan, read_piece, using
 
 HEAD_BYTES = 8192
 MAX_MATCHES_PER_RULE = 1000  # per file; more are counted in a note, not kept in memory
@@ -190,7 +190,7 @@ class FileScanner:
         scan_secrets: Callable[[Chunk, str], list[Match]] = self.engine.scan
         pieces = self._plan(blob, reader_name, head)
         if pieces is not None:
-            reader, scan_secrets = self._split_reader(pieces, cap)
+            reader, scan_secrets = self._split_reader(reader_name, pieces, cap)
         stopped = False
         try:
             with time_budget(seconds) as deadline:
@@ -254,7 +254,9 @@ class FileScanner:
             return None
         return _closing(pieces, stream)
 
-    def _split_reader(self, pieces: Iterator[Piece], cap: _MatchCap) -> tuple[Reader, Callable[[Chunk, str], list[Match]]]:
+    def _split_reader(
+        self, reader_name: str, pieces: Iterator[Piece], cap: _MatchCap
+    ) -> tuple[Reader, Callable[[Chunk, str], list[Match]]]:
         """A reader of the file's chunks in file order, and the secret scan to use on them: this
         process reads some pieces itself; worker processes read the others ahead (a few in
         flight: bounded memory), run the secret rules and rehearse the PII detector on them, and
@@ -270,7 +272,7 @@ class FileScanner:
             assert ctx is not None
             pool = self._split_pool()
             workers = self.split_jobs - 1
-            total = JsonlState(blob.path, ctx)
+            total = JsonlState(blob.path, ctx)  # (JSON Lines: lines that were not JSON, ...)
             pending: deque[tuple[Piece, Future[PieceResult] | None]] = deque()  # None: read here
             # When this process would be done with the pieces so far, and each worker with its
             # own, in pieces' time: a piece is read here unless a worker would get it done (and
@@ -282,14 +284,14 @@ class FileScanner:
                     if max(here, free[worker] + 1.0) + REPLAY_COST < here + 1.0:
                         free[worker] += 1.0
                         here = max(here, free[worker]) + REPLAY_COST
-                        pending.append((piece, pool.submit(_worker_piece, (blob, head, piece))))
+                        pending.append((piece, pool.submit(_worker_piece, (reader_name, blob, head, piece))))
                     else:
                         here += 1.0
                         pending.append((piece, None))
                     while sum(future is not None for _, future in pending) >= 2 * workers:
-                        yield from self._piece_chunks(blob, head, ctx, total, *pending.popleft(), cap, found)
+                        yield from self._piece_chunks(reader_name, blob, head, ctx, total, *pending.popleft(), cap, found)
                 while pending:
-                    yield from self._piece_chunks(blob, head, ctx, total, *pending.popleft(), cap, found)
+                    yield from self._piece_chunks(reader_name, blob, head, ctx, total, *pending.popleft(), cap, found)
                 total.finish()
             finally:
                 if pending:  # a stop (time budget, Ctrl-C, an error): workers may be mid-piece
@@ -297,17 +299,19 @@ class FileScanner:
 
         return read, scan_secrets
 
-    def _piece_chunks(self, blob: Blob, head: bytes, ctx: ReadContext, total: JsonlState, piece: Piece,
-                      future: Future[PieceResult] | None, cap: _MatchCap, found: dict[int, list[Match]]) -> Iterator[Chunk]:
+    def _piece_chunks(self, reader_name: str, blob: Blob, head: bytes, ctx: ReadContext, total: JsonlState,
+                      piece: Piece, future: Future[PieceResult] | None, cap: _MatchCap,
+                      found: dict[int, list[Match]]) -> Iterator[Chunk]:
         if future is None:
-            state = JsonlState(blob.path, ctx, piece.first_line, piece.first_row)
-            yield from read_jsonl_range(blob, head, state, piece.start, piece.end)
-            total.merge(state)
+            chunks, state = read_piece(reader_name, blob, head, piece, ctx)
+            yield from chunks
+            if state is not None:
+                total.merge(state)
             return
         done = future.result()
-        assert done.state is not None
-        ctx.notes.extend(done.state.ctx.notes)
-        total.merge(done.state)
+        ctx.notes.extend(done.notes)
+        if done.state is not None:
+            total.merge(done.state)
         cap.count(done.dropped, done.unjudged)
         ctx.progress(sum(len(chunk.text) for chunk in done.chunks))
         with using(done.memo):
@@ -317,18 +321,18 @@ class FileScanner:
         if done.error is not None:
             raise done.error
 
-    def scan_piece(self, blob: Blob, head: bytes, piece: Piece) -> PieceResult:
+    def scan_piece(self, reader_name: str, blob: Blob, head: bytes, piece: Piece) -> PieceResult:
         """A worker's part of a split scan: read the piece, run the secret rules on its chunks and
         feed them to a PII detector of its own, only to record what the recognisers return."""
         ctx = ReadContext()
-        done = PieceResult(state=JsonlState(blob.path, ctx, piece.first_line, piece.first_row))
-        assert done.state is not None
+        chunks, state = read_piece(reader_name, blob, head, piece, ctx)
+        done = PieceResult(state=state, notes=ctx.notes)
         cap = _MatchCap(self.policy.blocks)
         pii = self.pii_detector()
         rehearsal = pii.for_file(blob.path) if pii is not None else None
         with using(done.memo):
             try:
-                for chunk in read_jsonl_range(blob, head, done.state, piece.start, piece.end):
+                for chunk in chunks:
                     kept: list[Match] = []
                     cap.add(kept, self.engine.scan(chunk, chunk.path or blob.path))
                     done.chunks.append(chunk)
@@ -565,7 +569,7 @@ def _worker_init(options: ScanOptions) -> None:
         preload_secret_engine()
 
 
-def _worker_piece(task: tuple[Blob, bytes, Piece]) -> PieceResult:
+def _worker_piece(task: tuple[str, Blob, bytes, Piece]) -> PieceResult:
     assert _WORKER is not None
     return _WORKER.scan_piece(*task)
 

@@ -35,10 +35,10 @@ def small_pieces(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     log = tmp_path / "pieces.log"
     scan_piece = FileScanner.scan_piece
 
-    def logged(self: FileScanner, blob: Any, head: bytes, piece: split.Piece) -> split.PieceResult:
+    def logged(self: FileScanner, reader: str, blob: Any, head: bytes, piece: split.Piece) -> split.PieceResult:
         with log.open("a") as out:
             out.write(f"{os.getpid()} {piece.start}\n")
-        return scan_piece(self, blob, head, piece)
+        return scan_piece(self, reader, blob, head, piece)
 
     monkeypatch.setattr(FileScanner, "scan_piece", logged)
     return log
@@ -215,3 +215,76 @@ def test_a_time_stop_keeps_what_was_found_as_in_one_process(
     assert [e["message"].split(" after ")[0] for e in alone["errors"]] == ["scan stopped"]
     assert 5 * BATCH <= alone["stats"]["bytes"] < path.stat().st_size / 2
     assert {f["rule"] for f in alone["findings"]} >= {"pii-email", "pii-us-ssn"}
+
+
+@pytest.fixture
+def small_text_pieces(small_pieces: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Text chunks of 16 kB (overlap 1 kB), read 4 kB at a time."""
+    from hfguard.readers import text
+
+    monkeypatch.setattr(text, "PIECE_CHARS", BATCH)
+    monkeypatch.setattr(text, "OVERLAP_CHARS", 1024)
+    monkeypatch.setattr(text, "READ_BYTES", 4096)
+    return small_pieces
+
+
+def _notes(path: Path, lines: int, seed: int = 9) -> None:
+    """Support notes: emails, phones, SSNs and cards in prose, tokens, non-ASCII and CRLF lines,
+    and undecodable bytes."""
+    rng = random.Random(seed)
+    with path.open("wb") as out:
+        for n in range(lines):
+            line = f"{n}: customer wrote in about order {rng.randint(1000, 9999)}. "
+            roll = n % 9
+            if roll == 0:
+                line += f"Reply to c{n}.{rng.randint(10, 99)}@example-mail.org."
+            elif roll == 1:
+                line += f"Call me at (312) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}."
+            elif roll == 2:
+                line += f"SSN {rng.randint(100, 665)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)} on file."
+            elif roll == 3:
+                line += f"Paid with card {_card(rng)}."
+            elif roll == 4:
+                line += "Crème brûlée, Übergröße, naïve ✓ 😀"
+            if n % 89 == 0:
+                line += f" token={secretgen.hf_token(f'text{n}')}"
+            data = line.encode("utf-8") + (b"\r\n" if n % 5 == 0 else b"\n")
+            if n % 401 == 7:
+                data = b"\xff\xfe broken \xe2\x82 bytes " + data
+            out.write(data)
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "service.log"])
+def test_split_text_scan_equals_one_process_scan(tmp_path: Path, small_text_pieces: Path, name: str) -> None:
+    path = tmp_path / name
+    _notes(path, 6000)
+    alone = _report(path, jobs=1)
+    pieces = _report(path, jobs=2)
+    assert len(_worker_pieces(small_text_pieces)) >= 5
+    assert pieces == alone
+    rules = {f["rule"] for f in alone["findings"]}
+    assert {"pii-email", "pii-phone", "pii-us-ssn", "pii-credit-card"} <= rules
+    assert any(f["rule"].startswith("huggingface") and f["line"] > 5000 for f in alone["findings"])
+
+
+def test_text_pieces_start_where_chunks_start(tmp_path: Path, small_text_pieces: Path) -> None:
+    """Each cut is the byte, line and column where a chunk of a whole-file read starts."""
+    from hfguard.models import ChunkKind
+    from hfguard.readers.text import read_text_chunks
+    from hfguard.scanner import disk_blob
+
+    _notes(tmp_path / "body.txt", 3000)
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + (tmp_path / "body.txt").read_bytes())  # a BOM: not a character
+    blob = disk_blob(str(path), str(path))
+    head = path.read_bytes()[:8192]
+    chunks = list(read_text_chunks(blob, head, ChunkKind.PROSE))
+    with path.open("rb") as stream:
+        pieces = list(split.text_pieces(stream, head))
+    assert len(pieces) == len(chunks) > 5
+    text = path.read_bytes().decode("utf-8-sig", "surrogateescape")
+    for k, (piece, chunk) in enumerate(zip(pieces, chunks)):
+        assert (piece.first_line, piece.first_column) == (chunk.line, chunk.column)
+        rest = path.read_bytes()[piece.start:].decode("utf-8-sig" if k == 0 else "utf-8", "surrogateescape")
+        assert rest == text[k * BATCH:]
+        assert piece.chunks == (1 if k + 1 < len(pieces) else None)

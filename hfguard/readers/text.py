@@ -90,9 +90,10 @@ def decode_bytes(data: bytes) -> str:
     return data.decode(encoding, errors)
 
 
-def iter_text(stream: IO[bytes], head: bytes) -> Iterator[str]:
-    """Decode a byte stream incrementally into text blocks."""
-    encoding = detect_encoding(head)
+def iter_text(stream: IO[bytes], head: bytes, encoding: str | None = None) -> Iterator[str]:
+    """Decode a byte stream incrementally into text blocks (in `encoding`, else the one `head`
+    tells)."""
+    encoding = encoding or detect_encoding(head)
     errors = "surrogateescape" if encoding.startswith("utf-8") else "replace"
     decoder = codecs.getincrementaldecoder(encoding)(errors)
     while True:
@@ -115,18 +116,39 @@ def read_text_chunks(
         yield from text_pieces(iter_text(stream, head), kind, no_entropy)
 
 
-def text_pieces(
-    blocks: Iterator[str], kind: ChunkKind, no_entropy: bool = False, first_line: int = 1
+def read_text_range(
+    blob: Blob, head: bytes, kind: ChunkKind, start: int, chunks: int | None, line: int, column: int
 ) -> Iterator[Chunk]:
-    """Pieces of the text; `first_line` is the file line of the first block's first character."""
+    """`chunks` chunks (None: to the end) of a UTF-8 file from byte `start`, where a chunk of
+    read_text_chunks starts (at line `line`, column `column`): the chunks a read of the whole
+    file gives there (hfguard.split)."""
+    with blob.open() as stream:
+        encoding = None
+        if start:
+            stream.seek(start)
+            encoding = "utf-8"  # (a BOM is only at the start)
+        blocks = iter_text(stream, head, encoding)
+        yield from text_pieces(blocks, kind, first_line=line, first_column=column, count=chunks)
+
+
+def text_pieces(
+    blocks: Iterator[str], kind: ChunkKind, no_entropy: bool = False, first_line: int = 1, first_column: int = 1,
+    count: int | None = None,
+) -> Iterator[Chunk]:
+    """Pieces of the text; `first_line` and `first_column` are where the first block's first
+    character is in the file; `count`: stop after that many full pieces."""
     buffer = ""
     line = first_line  # line number of buffer[0]
-    column = 1  # column of buffer[0]
+    column = first_column  # column of buffer[0]
     for block in blocks:
         buffer += block
         while len(buffer) >= PIECE_CHARS + OVERLAP_CHARS:
             piece = buffer[:PIECE_CHARS + OVERLAP_CHARS]
             yield Chunk(piece, kind, line=line, column=column, no_entropy=no_entropy)
+            if count is not None:
+                count -= 1
+                if count == 0:
+                    return
             consumed = buffer[:PIECE_CHARS]
             newlines = consumed.count("\n")
             if newlines:
@@ -135,5 +157,5 @@ def text_pieces(
             else:
                 column += len(consumed)
             buffer = buffer[PIECE_CHARS:]
-    if buffer or line == first_line:
+    if count is None and (buffer or line == first_line):
         yield Chunk(buffer, kind, line=line, column=column, no_entropy=no_entropy)
