@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import gc
 import json
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -446,11 +448,29 @@ def run() -> None:
     _tune_collector()
     code = main()
     if code == EXIT_INTERRUPTED:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
+        _flush_streams()
         os._exit(code)
-    sys.exit(code)
+    _exit_without_teardown(code)
+
+
+def _flush_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _exit_without_teardown(code: int) -> None:
+    """End the process as a normal exit does, minus the interpreter's teardown (freeing every
+    module and object one at a time: ~40 ms after a scan, 45 vs 4 ms measured on the 32 MB
+    tree). Other threads are joined and the exit handlers run (temporary files, logging, worker
+    pools), the standard streams are flushed, then the process ends with `code`."""
+    current = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not current and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    _flush_streams()
+    os._exit(code)
 

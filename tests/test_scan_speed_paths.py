@@ -172,8 +172,12 @@ def test_the_command_raises_the_collector_threshold_for_its_own_process(monkeypa
 
     from hfguard import cli
 
+    def exit_(code: int) -> None:
+        raise SystemExit(code)
+
     before = gc.get_threshold()
     monkeypatch.setattr(cli, "main", lambda argv=None: 0)
+    monkeypatch.setattr(cli, "_exit_without_teardown", exit_)
     try:
         gc.set_threshold(700, 10, 10)
         with pytest.raises(SystemExit):
@@ -185,3 +189,25 @@ def test_the_command_raises_the_collector_threshold_for_its_own_process(monkeypa
         assert gc.get_threshold()[0] == 0
     finally:
         gc.set_threshold(*before)
+
+
+def test_the_command_ends_with_its_exit_code_output_and_exit_handlers(tmp_path: Path) -> None:
+    """run() skips the interpreter's teardown: the report is still written in full (a pipe, many
+    findings), exit handlers and other threads still run, and the exit code is the scan's."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(300):
+        (tree / f"m{i:03d}.py").write_text(f'TOKEN = "{hf_token(f"exit{i}")}"\n')
+    code = (
+        "import atexit, sys, threading, time\n"
+        "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done', file=sys.stderr))).start()\n"
+        "from hfguard.cli import run\n"
+        "sys.argv = ['hfguard', 'scan', sys.argv[1], '--no-pii', '--format', 'json']\n"
+        "run()\n"
+    )
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", code, str(tree)], check=False, env=env, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert len(json.loads(proc.stdout)["findings"]) == 300
+    assert proc.stderr.splitlines()[-2:] == ["thread done", "handler ran"]
