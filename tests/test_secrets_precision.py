@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from secretgen import github_pat, rand
 
+from hfguard.models import Category, Chunk, Match, Severity
+from hfguard.scanner import ScanOptions, scan_disk
 from hfguard.secrets.engine import SecretEngine, drop_covered
 from hfguard.secrets.heuristics import looks_like_placeholder, repeated_groups
-from hfguard.models import Category, Chunk, Match, Severity
 from hfguard.secrets.rules import load_default_rules
-from hfguard.scanner import ScanOptions, scan_disk
 
 
 @pytest.fixture(scope="module")
