@@ -7,6 +7,7 @@
 2. One 50-row customers CSV: `hfguard scan FILE` (CLI, cold), gitleaks `dir` on it for scale.
 3. A JSONL of support tickets (default 20 MB, seeded Faker) where some tickets carry an email, a
    phone number, a payment card or an SSN, others look-alikes: hfguard's CLI on the whole file
+   (default --jobs: the file is split over the cores; and --jobs 1, one process, for comparison)
    against raw Presidio (blank spaCy pipeline, all default recognisers, email validation
    offline) on a sample of tickets, its MB/s extrapolated. Recall on the planted values, for
    both on the same sample, and for hfguard on the whole file (in-process run).
@@ -362,13 +363,17 @@ def row_tickets(root: Path, megabytes: float, sample_kb: int, rounds: int) -> di
     analyzer.analyze(text="warm up john@gmail.com", language="en")  # type: ignore[attr-defined]
     raw_found: dict[str, set[str]] = {e: set() for e in ENTITIES}
     cli = [*hfguard_command(), "scan", str(data), "--format", "json"]
+    one = [*cli, "--jobs", "1"]  # the file in one piece, one process (for what the split buys)
     timed(cli)  # page cache and .pyc files
     cli_times: list[float] = []
+    one_times: list[float] = []
     raw_times: list[float] = []
-    code = rss = 0
-    for _ in range(rounds):  # alternating: both see the same machine load
+    code = rss = one_rss = 0
+    for _ in range(rounds):  # alternating: all see the same machine load
         seconds, code, rss, _ = timed(cli)
         cli_times.append(seconds)
+        seconds, _, one_rss, _ = timed(one)
+        one_times.append(seconds)
         started = time.perf_counter()
         for _, text in texts:
             for r in analyzer.analyze(text=text, language="en"):  # type: ignore[attr-defined]
@@ -381,6 +386,7 @@ def row_tickets(root: Path, megabytes: float, sample_kb: int, rounds: int) -> di
     rows = {n for n, _ in texts}
     return {
         "mb": size / 1e6, "hfguard_s": cli_s, "hfguard_mbps": mbps, "hfguard_exit": code, "hfguard_rss_mb": rss / 1024,
+        "jobs1_s": _median(one_times), "jobs1_rss_mb": one_rss / 1024,
         "presidio_mbps": raw_mbps, "presidio_sample_mb": total / 1e6, "ratio": mbps / raw_mbps,
         "recall_whole": recall(planted, found), "recall_sample_hfguard": recall(planted, found, rows),
         "recall_sample_presidio": recall(planted, raw_found, rows),
@@ -490,6 +496,9 @@ def main(argv: list[str] | None = None) -> int:
         r = results["tickets"] = row_tickets(root, args.mb, args.sample_kb, max(3, args.rounds // 2))
         print(f"   hfguard CLI (median) {r['hfguard_s']:.2f} s, {r['hfguard_mbps']:.2f} MB/s (peak RSS {r['hfguard_rss_mb']:.0f} MB); "
               f"raw Presidio {r['presidio_mbps']:.3f} MB/s on {r['presidio_sample_mb']:.2f} MB -> ratio {r['ratio']:.0f}x")
+        print(f"   hfguard CLI --jobs 1 (one process, no split) {r['jobs1_s']:.2f} s, "
+              f"{r['mb'] / r['jobs1_s']:.2f} MB/s (peak RSS {r['jobs1_rss_mb']:.0f} MB) -> ratio "
+              f"{r['mb'] / r['jobs1_s'] / r['presidio_mbps']:.0f}x; load average {os.getloadavg()[0]:.2f}")
         print(f"   recall, whole file: {r['recall_whole']}")
         print(f"   recall on Presidio's sample: hfguard {r['recall_sample_hfguard']}, Presidio {r['recall_sample_presidio']}")
         print(f"   recorded values that were planted: {r['planted_share']}; findings {r['findings']}")
