@@ -101,18 +101,24 @@ def test_a_scan_for_secrets_imports_no_pii_or_table_libraries(tmp_path: Path) ->
 
 
 def test_json_columns_built_on_the_way_down_match_the_leaf_walk() -> None:
-    from hfguard.readers.jsontools import column_leaves, column_path, leaves, loads
+    from hfguard.readers.jsontools import column_path, document_columns, exact_paths, leaves, loads
 
     text = json.dumps({"": {"": ["x", {"": "y"}]}, "a": [[["z"]], 1, None], "b": {"c": [], "d": "w"},
                        "users": [{"email": "e1", "tags": ["t"]}, {"email": "e2"}]})
     text = text[:-1] + ', "b": {"d": "dup"}}'  # a duplicate key, kept in order
     for source in (text, '"top"', '[1, "a", ["b"], {"k": "v"}]', "{}"):
         document = loads(source)
-        expected = [(column_path(path), path, value, ordinal) for path, value, ordinal in leaves(document)]
-        assert list(column_leaves(document)) == expected
-    found = {value: (column, path) for column, path, value, _ in column_leaves(loads(text))}
-    assert found["e2"] == ("users[].email", ("users", 1, "email"))
-    assert found["y"] == ("[].", ("", "", 1, ""))
+        expected: dict[str, tuple[list[str], list[int]]] = {}
+        for path, value, ordinal in leaves(document):
+            values, ordinals = expected.setdefault(column_path(path), ([], []))
+            values.append(value)
+            ordinals.append(ordinal)
+        columns = document_columns(document)
+        assert columns == expected and list(columns) == list(expected)  # same columns, same order
+        assert exact_paths(document) == {ordinal: path for path, _, ordinal in leaves(document)}
+    columns = document_columns(loads(text))
+    assert columns["users[].email"][0] == ["e1", "e2"] and columns["b.d"][0] == ["w", "dup"]
+    assert columns["[]."][0] == ["y"]
 
 
 def test_start_literals_find_the_same_matches_as_finditer() -> None:

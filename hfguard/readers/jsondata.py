@@ -27,8 +27,9 @@ from hfguard.readers.base import (
 from hfguard.readers.jsontools import (
     Path,
     StringPositions,
-    column_leaves,
     column_path,
+    document_columns,
+    exact_paths,
     format_path,
     leaves,
     loads,
@@ -58,18 +59,33 @@ def _jsonl_location(row: int | None, path: str) -> str:
     return f"row {row}, key {path}" if row is not None else f"key {path}"
 
 
+class _DocumentPaths:
+    """The exact key path of each string of one document, worked out when a finding first needs
+    one (one more walk of the document), shared by its columns."""
+
+    def __init__(self, document: Any) -> None:
+        self.document = document
+        self._paths: dict[int, Path] | None = None
+
+    def of(self, ordinal: int) -> str:
+        if self._paths is None:
+            self._paths = exact_paths(self.document)
+        return format_path(self._paths[ordinal])
+
+
 class _DocumentIndex:
     """Positions for one parsed JSON document (a whole .json file)."""
 
-    def __init__(self, positions: StringPositions, column: str, ordinals: list[int], paths: list[Path]) -> None:
+    def __init__(self, positions: StringPositions, column: str, ordinals: list[int], paths: _DocumentPaths) -> None:
         self.positions = positions
         self.column = column
         self.ordinals = ordinals
-        self.paths = paths  # formatted when a finding needs one
+        self.paths = paths
 
     def where(self, index: int, offset_in_value: int, value: str) -> Where:
-        line, column = self.positions.where(self.ordinals[index], offset_in_value)
-        path = format_path(self.paths[index])
+        ordinal = self.ordinals[index]
+        line, column = self.positions.where(ordinal, offset_in_value)
+        path = self.paths.of(ordinal)
         return Where(line, column, None, path, f"key {path}")
 
 
@@ -148,15 +164,8 @@ def _read_json(blob: Blob, head: bytes, ctx: ReadContext, kind: ChunkKind) -> It
 
 def document_chunks(document: Any, positions: StringPositions, kind: ChunkKind) -> Iterator[Chunk]:
     """Column chunks for the string values of one parsed document."""
-    columns: dict[str, tuple[list[str], list[int], list[Path]]] = {}
-    for column, path, value, ordinal in column_leaves(document):
-        entry = columns.get(column)
-        if entry is None:
-            entry = columns[column] = ([], [], [])
-        entry[0].append(value)
-        entry[1].append(ordinal)
-        entry[2].append(path)
-    for column, (values, ordinals, paths) in columns.items():
+    paths = _DocumentPaths(document)
+    for column, (values, ordinals) in document_columns(document).items():
         index = _DocumentIndex(positions, column, ordinals, paths)
         yield _column_chunk(values, kind, column or None, None, index)
 
