@@ -114,3 +114,18 @@ def test_ner_names_that_identify_no_one_tie_nothing(ner: PiiDetector, text: str)
     """A cited author, an eponymous disease, a single surname NER may take for a person: no
     record about anyone."""
     assert [m.rule_id for m in _scan(ner, Chunk(text, ChunkKind.PROSE)) if m.severity is not Severity.LOW] == []
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.jsonl", "a.md", "a.txt", "a.ipynb"])
+@pytest.mark.parametrize("health", [False, True])
+def test_a_patient_name_line_gives_one_finding_per_kind_with_ner(tmp_path: Path, name: str, health: bool) -> None:
+    """NER and the "Patient name:" cue find the same name: one pii-person finding; with three
+    health phrases on the line, one health record (it gave three)."""
+    from test_pii_health import HEALTH_LINE, LINE, _variants
+
+    from hfguard.api import scan_paths
+
+    path = _variants(tmp_path, HEALTH_LINE if health else LINE)[name]
+    report = scan_paths([str(path)], config=Config(pii=PiiConfig(spacy_model="en_core_web_sm")), jobs=1)
+    rules = sorted(f["rule"] for f in report["findings"])
+    assert rules == (["health-record", "pii-person"] if health else ["pii-person"]), report["findings"]
