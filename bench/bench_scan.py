@@ -37,6 +37,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
@@ -461,6 +462,67 @@ def score_cases(tools: list[Tool], cases_file: Path) -> dict[str, dict[str, floa
 # --- one large file ---------------------------------------------------------------------
 
 
+def generic_candidates(cases: list[Path], corpus: Path) -> int:
+    """Token efficiency vs Shannon entropy on the values hfguard's generic rules see: every
+    candidate a generic-* regex matched (before validators, allowlists and heuristics) in the
+    true positives of the case files and in the corpus (taken as negatives: real code, no
+    secrets). Prints each score's AUC (the chance that a random secret outscores a random
+    non-secret) against the corpus's candidates and against the cases' typed placeholders."""
+    from hfguard.models import Chunk
+    from hfguard.secrets import engine as engine_module
+    from hfguard.secrets.heuristics import looks_like_placeholder
+    from hfguard.secrets.rules import load_default_rules
+    from hfguard.secrets.tokenefficiency import chars_per_token
+    from hfguard.secrets.validators import shannon_entropy
+
+    seen: dict[str, set[str]] = {"case": set(), "corpus": set()}
+    source = ["case"]
+    original = engine_module.SecretEngine._keep
+
+    def record(self: Any, rule: Any, secret: str, *args: Any, **kwargs: Any) -> bool:
+        if rule.id.startswith("generic-") and len(secret.strip()) >= 8:
+            seen[source[0]].add(secret.strip())
+        return bool(original(self, rule, secret, *args, **kwargs))
+
+    engine_module.SecretEngine._keep = record  # type: ignore[method-assign]
+    try:
+        engine = engine_module.SecretEngine(load_default_rules())
+        for cases_file in cases:
+            for line in cases_file.read_text(encoding="utf-8").splitlines():
+                row = json.loads(line) if line.strip() else {}
+                if row.get("kind") == "tp":
+                    engine.scan(Chunk(row["text"] + "\n"), "snippets/example.txt")
+        source[0] = "corpus"
+        for path in sorted(corpus.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                try:
+                    engine.scan(Chunk(path.read_text(encoding="utf-8")), str(path.relative_to(corpus)))
+                except (UnicodeDecodeError, OSError):
+                    continue
+    finally:
+        engine_module.SecretEngine._keep = original  # type: ignore[method-assign]
+    secrets = [v for v in seen["case"] if not looks_like_placeholder(v)]
+    typed = [v for v in seen["case"] if looks_like_placeholder(v)]
+    negatives = sorted(seen["corpus"])
+    print(f"generic candidates: {len(secrets)} in true positives, {len(typed)} typed placeholders there, "
+          f"{len(negatives)} in {corpus}")
+
+    def auc(score: Any, pos: list[str], neg: list[str]) -> float:
+        ps, ns = [score(v) for v in pos], [score(v) for v in neg]
+        wins = sum((p > n) + 0.5 * (p == n) for p in ps for n in ns)
+        return wins / max(1, len(ps) * len(ns))
+
+    scores = {
+        "Shannon entropy": shannon_entropy,
+        "entropy x length": lambda v: shannon_entropy(v) * len(v),
+        "-chars per BPE token": lambda v: -chars_per_token(v),
+    }
+    for name, score in scores.items():
+        print(f"  {name:22s} AUC vs the corpus {auc(score, secrets, negatives):.3f}, "
+              f"vs typed placeholders {auc(score, secrets, typed):.3f}")
+    return 0
+
+
 def big_file_check(size_mb: float, keep: bool) -> int:
     """A one-line file of size_mb MB with a token at its very end: found, and peak memory."""
     import random
@@ -530,6 +592,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kingfisher-rules", type=Path, metavar="DIR",
                    help="kingfisher's rule files (its source's data/rules/): their examples become one more "
                         "--cases file, written to the temporary folder")
+    p.add_argument("--generic-candidates", action="store_true",
+                   help="instead of the comparison: token efficiency vs entropy (AUC) on the generic rules' "
+                        "candidates of the cases' true positives and of the corpus")
     p.add_argument("--json", type=Path, help="also write the results here")
     p.add_argument("--big-file-mb", type=float, metavar="MB",
                    help="instead: scan one single-line file this big with a token at its end; "
@@ -541,6 +606,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.kingfisher_rules:
         out = Path(tempfile.gettempdir()) / "hfguard-bench" / "kingfisher_cases.jsonl"
         args.cases.append(kingfisher_cases(args.kingfisher_rules, out))
+    if args.generic_candidates:
+        return generic_candidates(args.cases, args.corpus.resolve())
 
     corpus: Path = args.corpus.resolve()
     if args.rebuild or not corpus.is_dir() or not any(corpus.iterdir()):
