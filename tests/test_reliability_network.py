@@ -122,6 +122,9 @@ def test_ner_model_loads_offline_when_installed(tmp_path: Path) -> None:
 
 # Modules allowed to talk to the network: the upload being guarded goes through huggingface_hub.
 NETWORK_ALLOWED = re.compile(r"^hub(_\w+)?\.py$")
+# Modules that reach a host the user names, and only when asked: `--ray HOST:PORT` checks that
+# the cluster's head answers before Ray's own minutes of retries (`socket.create_connection`).
+USER_NAMED_HOSTS = {"distributed/engine.py": {"socket"}}
 FORBIDDEN_IMPORTS = {"urllib.request", "urllib3", "requests", "httpx", "http.client", "aiohttp", "socket", "ftplib"}
 FORBIDDEN_CALLS = re.compile(
     r"\b(hf_hub_download|snapshot_download|spacy\.cli\.download|spacy_download|from_pretrained|urlopen|"
@@ -147,7 +150,8 @@ def test_no_network_or_download_code_outside_the_hub_guard() -> None:
             continue
         source = path.read_text(encoding="utf-8")
         tree = ast.parse(source)
-        bad = sorted(n for n in _imports(tree) if n in FORBIDDEN_IMPORTS or n.split(".")[0] in {"requests", "httpx", "urllib3", "aiohttp"})
+        bad = sorted(n for n in _imports(tree) if (n in FORBIDDEN_IMPORTS or n.split(".")[0] in {"requests", "httpx", "urllib3", "aiohttp"})
+                     and n not in USER_NAMED_HOSTS.get(rel, set()))
         if bad:
             problems.append(f"{rel} imports {bad}")
         for node in ast.walk(tree):  # docstrings and messages may mention these words; calls may not
