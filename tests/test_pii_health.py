@@ -311,3 +311,19 @@ def test_labels_and_product_pages_tie_no_one(tmp_path: Path, text: str) -> None:
     path = tmp_path / "label.md"
     path.write_text(text.format(mail=mail(*PEOPLE[4])) + "\n", encoding="utf-8")
     assert blocking_health(findings(path)) == []
+
+
+def test_treated_for_is_health_wording_only_after_a_person(tmp_path: Path) -> None:
+    """A reviews table with the reviewer's email on every row: "treated for termites" is about
+    wood. "John Smith is being treated for depression" in a note is about John Smith."""
+    reviews = ["The deck wood was treated for termites and rot.", "Pallets are heat treated for export.",
+               "Great table, the oak was treated for outdoor use.", "Arrived fast.", "Treated for mildew, no smell."]
+    rows = [[mail(a, b), text] for (a, b), text in zip(PEOPLE, reviews)]
+    found = findings(write_csv(tmp_path / "reviews.csv", ["email", "review"], rows))
+    assert health(found) == []
+    notes = ["Follow-up in two weeks, no change in the plan.", "John Smith is being treated for depression.",
+             "Phoned the pharmacy about the repeat order."]
+    path = tmp_path / "notes.jsonl"
+    path.write_text("".join(json.dumps({"note": n}) + "\n" for n in notes), encoding="utf-8")
+    [record] = [f for f in findings(path) if f["rule"] == "health-record"]
+    assert record["blocking"] and rows_of(record) == [2]

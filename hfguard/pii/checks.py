@@ -256,17 +256,19 @@ _TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme)\.?\s*$")
 SUBJECT_REACH = 96  # characters before "diagnosed" where its subject may start
 
 
-def subject_names(text: str, windows: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
-    """Spans of person names that are the subject of a diagnosis (SUBJECT_NAME, without the
-    determiners, roles and eponymous diseases that look like names), in the (start, end)
-    windows of text given, else in all of it."""
-    found: list[tuple[int, int]] = []
+def subject_names(
+    text: str, windows: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int, tuple[int, int]]]:
+    """Person names that are the subject of a diagnosis (SUBJECT_NAME, without the determiners,
+    roles and eponymous diseases that look like names), in the (start, end) windows of text
+    given, else in all of it: (start, end, the span of the verb after the name)."""
+    found: list[tuple[int, int, tuple[int, int]]] = []
     for start, end in windows if windows is not None else [(0, len(text))]:
         for m in SUBJECT_NAME.finditer(text, start, end):
             words = [w.rstrip(".").lower() for w in m.group(1).split(" ")]
             if words[0] in _EPONYMS or any(w in _NOT_NAME_WORDS for w in words):
                 continue
-            found.append((m.start(1), m.end(1)))
+            found.append((m.start(1), m.end(1), (m.end(1) + 1, m.end())))
     return found
 
 

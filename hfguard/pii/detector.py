@@ -71,10 +71,11 @@ _PEOPLE_FILES = re.compile(
 )
 _HEALTH_PHRASE = re.compile(
     r"\bdiagnos(?:ed|is|es)\b|\bprescribed\b|\b\d+(?:\.\d+)?\s?mg\b|\bicd-?10\b|\bdx\s*[:=]|\bmedications?\s*[:=]|"
-    r"\btested positive for\b|\btreated for\b",
+    r"\btested positive for\b",
     re.IGNORECASE,
 )
-_HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication", "tested positive", "treated for")
+_HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication", "tested positive")
+_TREATED = "treated for"  # health wording only after a person ("John Smith is being treated for"): wood is too
 _DOSAGE = re.compile(r"\d\s?mg\b", re.IGNORECASE)
 
 
@@ -301,7 +302,12 @@ class FilePiiDetector:
             phrases = _health_phrases(text, lowered) if chunk.kind is not ChunkKind.CODE else []
             if phrases:
                 self._line_joins(chunk, seq, candidates, phrases)
-                self._subject_names(chunk, seq, None, phrases)
+            if phrases or (_TREATED in lowered and chunk.kind is not ChunkKind.CODE):
+                for start, end in self._subject_names(chunk, seq, None, phrases, lowered):
+                    if len(self._phrases) < MAX_KEPT_HITS and self._may_place(chunk):
+                        self._phrases.append((chunk, seq, start, end, True))
+                    else:
+                        self._record("HEALTH_RECORD", chunk, seq, start, end, None)
         candidates = _prune(chunk, info if tabular else None, candidates, lowered)
         if candidates:
             if tabular:
@@ -545,27 +551,41 @@ class FilePiiDetector:
         if health_header:
             self._health_sources.append((chunk, None, info.key))
             self._join_chars += len(chunk.text)
-        elif not stat.single_token and (phrases := _health_phrases(chunk.text, lowered)):
-            numbers = self._value_numbers(chunk, [m.start() for m in phrases])
-            self._health_sources.append((chunk, numbers, info.key))
-            self._join_chars += len(chunk.text)
-            self._subject_names(chunk, seq, info, phrases)
+        elif not stat.single_token and (
+            (phrases := _health_phrases(chunk.text, lowered)) or _TREATED in lowered
+        ):
+            offsets = [m.start() for m in phrases]
+            offsets += [start for start, _ in self._subject_names(chunk, seq, info, phrases, lowered)]
+            if offsets:
+                self._health_sources.append((chunk, self._value_numbers(chunk, offsets), info.key))
+                self._join_chars += len(chunk.text)
 
-    def _subject_names(self, chunk: Chunk, seq: int, info: Field | None, phrases: list[re.Match[str]]) -> None:
+    def _subject_names(
+        self, chunk: Chunk, seq: int, info: Field | None, phrases: list[re.Match[str]], lowered: str
+    ) -> list[tuple[int, int]]:
         """Names that are the subject of a diagnosis ("Maria Lopez was diagnosed with ..."), in a
         text or column with health wording: person names (no NER needed) that tie it to them.
-        Looked for just before the phrases that can have a subject."""
+        Looked for just before the phrases that can have a subject, and before "treated for",
+        which is health wording only there: the spans of those returned."""
+        spots = [(m.start(), m.end()) for m in phrases if m.group()[:1].lower() in "dt"]  # diagnosed, tested
+        at = lowered.find(_TREATED)
+        while at >= 0:
+            spots.append((at, at + len(_TREATED)))
+            at = lowered.find(_TREATED, at + 1)
         windows: list[tuple[int, int]] = []
-        for m in phrases:
-            if m.group()[:1].lower() in "dt":  # diagnosed, treated for, tested positive for
-                start = max(0, m.start() - checks.SUBJECT_REACH)
-                if windows and start <= windows[-1][1]:
-                    windows[-1] = (windows[-1][0], m.end())
-                else:
-                    windows.append((start, m.end()))
-        for start, end in checks.subject_names(chunk.text, windows):
+        for begin, end in sorted(spots):
+            start = max(0, begin - checks.SUBJECT_REACH)
+            if windows and start <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
+            else:
+                windows.append((start, end))
+        treated: list[tuple[int, int]] = []
+        for start, end, verb in checks.subject_names(chunk.text, windows):
             self._record("PERSON", chunk, seq, start, end, info)
             self._keep_person(chunk, seq, start)
+            if chunk.text.endswith(" for", verb[0], verb[1]) and "treated" in chunk.text[verb[0] : verb[1]]:
+                treated.append(verb)
+        return treated
 
     def _keep_person(self, chunk: Chunk, seq: int, start: int) -> None:
         """A person identifier at `start`: health data in its record is tied to a person."""
