@@ -450,6 +450,8 @@ def run() -> None:
     if code == EXIT_INTERRUPTED:
         _flush_streams()
         os._exit(code)
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # under a profiler, coverage or a debugger: let it finish its work
     _exit_without_teardown(code)
 
 

@@ -217,3 +217,13 @@ def test_the_command_ends_with_its_exit_code_output_and_exit_handlers(tmp_path: 
     assert proc.returncode == 1, proc.stderr
     assert len(json.loads(proc.stdout)["findings"]) == 300
     assert proc.stderr.splitlines()[-2:] == ["thread done", "handler ran"]
+
+
+def test_the_command_under_a_profiler_exits_normally_so_that_it_can_write_its_data(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    out = tmp_path / "scan.prof"
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "hfguard", "scan", str(tmp_path),
+                           "--no-pii", "--jobs", "1"], check=False, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_size > 0
