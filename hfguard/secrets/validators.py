@@ -134,9 +134,7 @@ def secret_value(value: str) -> bool:
     if not password_value(v) or len(v) < 8 or " " in v:
         return False
     if _UUID_RE.match(v):
-        # A UUID under a secret's name is a key (Heroku, HubSpot and others issue them) when it
-        # was drawn at random; `123e4567-e89b-...` and other typed ones compress well.
-        return looks_random(v) and not looks_like_placeholder(v)
+        return random_uuid(v)
     has_digit = any(c.isdigit() for c in v)
     has_symbol = any(not c.isalnum() and c not in "-_." for c in v)
     mixed = any(c.isupper() for c in v) and any(c.islower() for c in v)
@@ -202,12 +200,20 @@ def high_entropy(value: str) -> bool:
     return chars_per_token(v) < RANDOM_PLAIN_BELOW
 
 
+def random_uuid(uuid: str) -> bool:
+    """A UUID (matched by _UUID_RE) drawn at random, which under a secret's name is a key (Heroku,
+    HubSpot and others issue them): one the BPE vocabulary does not compress, and not a
+    placeholder (the documented `123e4567-e89b-...`, repeated or sequential groups: heuristics),
+    which often does not compress either (1.0-1.8 characters per token)."""
+    return looks_random(uuid) and not looks_like_placeholder(uuid)
+
+
 def token_or_uuid(value: str) -> bool:
     """high_entropy, or a UUID drawn at random (not a typed or documented one): what a key named
     after its service looks like (`blocknative_key=<uuid>`, `coinapi ACCESS <uuid>`)."""
     v = value.strip()
     if _UUID_RE.match(v):
-        return looks_random(v) and not looks_like_placeholder(v)
+        return random_uuid(v)
     return high_entropy(v)
 
 
