@@ -8,7 +8,8 @@ generic rules; the generic validators (validators.py) use it beside entropy.
 The vocabulary is ours, built at development time from the Python standard library's own source
 (PSF licence), lower-cased so that CONSTANT_NAMES and CamelCase compress like the words they are,
 and shipped gzipped next to this module: nothing is downloaded at run time. It is loaded (with the
-`tokenizers` library) on first use, that is when a generic rule has a candidate, never at import.
+`tokenizers` library) on first use, never at import: when a generic rule has a candidate, or
+before a scan forks its workers (engine.preload), so that they inherit it.
 Rebuild it with `python -m hfguard.secrets.tokenefficiency` (needs nothing beyond the install).
 """
 from __future__ import annotations
