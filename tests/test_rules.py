@@ -145,6 +145,20 @@ def test_documented_jwt_example_is_quiet_but_its_look_alike_is_not(engine: Secre
     assert "jwt" in _rule_ids(engine, f"Authorization: Bearer {other}")
 
 
+def test_azurite_emulator_key_is_quiet_but_its_look_alike_is_not(engine: SecretEngine) -> None:
+    """The Azure Storage emulator's published account key (the global allowlist's prefix, the rest
+    drawn here, so the key itself is not committed) is quiet wherever it stands; another key in
+    the same places is reported."""
+    emulator = "Eby8vdM02xNOcqFlqUwJPL" + expand_example("{{b64:64}}", "azurite") + "=="
+    other = expand_example("{{b64:86}}", "azurite-look-alike") + "=="
+    for template, rule_id in (
+        ("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={};", "azure-storage-account-key"),
+        ('storage_key = "{}"', "generic-named-key"),
+    ):
+        assert _rule_ids(engine, template.format(emulator)) == []
+        assert rule_id in _rule_ids(engine, template.format(other))
+
+
 def test_provider_token_is_reported_once(engine: SecretEngine) -> None:
     token = expand_example("hf_{{alpha:34}}", "once")
     matches = engine.scan(Chunk(f'token = "{token}"\nAPI_KEY={token}\n'), "settings.env")
