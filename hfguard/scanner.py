@@ -13,10 +13,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from hfguard.budget import BASE_SECONDS, BudgetExceeded, file_budget, time_budget
-from hfguard.hygiene import make_detector as make_hygiene_detector
 from hfguard.masking import longest_first, mask, redact, redact_ordered
 from hfguard.models import (
     Blob,
@@ -43,6 +42,9 @@ from hfguard.secrets.rules import RuleSet, load_default_rules, parse_rule
 from hfguard.sources.lfs import parse_pointer as parse_lfs_pointer
 from hfguard.sources.lfs import pointer_note as lfs_pointer_note
 from hfguard.sources.walk import open_regular, walk_paths
+
+if TYPE_CHECKING:
+    from hfguard.hygiene import HygieneDetector
 from hfguard.split import Piece, PieceResult, plan, read_piece, using
 
 HEAD_BYTES = 8192
@@ -110,6 +112,15 @@ def _build_ruleset(config: Config) -> RuleSet:
     return RuleSet(tuple(rules), base.global_allowlist)
 
 
+def _hygiene_detector(config: Config) -> HygieneDetector | None:
+    """Imported only when the config wants hygiene checks (a secrets-only scan spares ~7 ms)."""
+    if Category.HYGIENE not in config.categories:
+        return None
+    from hfguard.hygiene import make_detector
+
+    return make_detector(config)
+
+
 class FileScanner:
     """Everything needed to scan one blob; built once per process."""
 
@@ -120,7 +131,7 @@ class FileScanner:
         self.policy = Policy(options.config, options.baseline_fingerprints, options.baseline)
         self._pii: Detector | None = None
         self._pii_loaded = False
-        self.hygiene = make_hygiene_detector(options.config)  # licence, cards, code, pickles
+        self.hygiene = _hygiene_detector(options.config)  # licence, cards, code, pickles
         # Told how many bytes of the current file were read (progress bar, in-process scans).
         self.on_progress: Callable[[int], None] | None = None
         # Processes (this one included) that scan one large file in pieces (hfguard.split); 1:

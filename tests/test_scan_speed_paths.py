@@ -86,16 +86,24 @@ def test_this_process_scans_alongside_one_worker_with_two_jobs(tmp_path: Path, m
     assert len(set(pids)) == 2  # and one worker the rest
 
 
-def test_a_scan_for_secrets_imports_no_pii_or_table_libraries(tmp_path: Path) -> None:
-    (tmp_path / "a.py").write_text("x = 1\n")
-    (tmp_path / "b.json").write_text('{"k": "v"}\n')
+@pytest.mark.parametrize("secrets_only", [False, True], ids=["no-pii", "secrets-only-config"])
+def test_a_scan_for_secrets_imports_no_pii_or_table_libraries(tmp_path: Path, secrets_only: bool) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.py").write_text("x = 1\n")
+    (tree / "b.json").write_text('{"k": "v"}\n')
+    args = ["scan", str(tree), "--no-pii", "--format", "json"]
+    heavy = ["presidio_analyzer", "spacy", "pyarrow", "pandas", "huggingface_hub", "requests"]
+    if secrets_only:  # categories = ["secret"]: not even the publish-readiness checks
+        (tmp_path / "secrets.toml").write_text('categories = ["secret"]\n')
+        args += ["--config", str(tmp_path / "secrets.toml")]
+        heavy.append("hfguard.hygiene")
     code = (
-        "import sys; from hfguard.cli import main; rc = main(['scan', sys.argv[1], '--no-pii', '--format', 'json']);"
-        "heavy = sorted(m for m in ('presidio_analyzer', 'spacy', 'pyarrow', 'pandas', 'huggingface_hub', 'requests')"
-        " if m in sys.modules); print(heavy, file=sys.stderr); sys.exit(rc)"
+        f"import sys; from hfguard.cli import main; rc = main({args!r});"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr); sys.exit(rc)"
     )
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=False, env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "[]"
 
