@@ -7,7 +7,9 @@ chunk per column and batch of records (values joined by "\\n", `field` = the col
 that is one candidate from end to end (an email, a phone, an SSN in its own cell) is checked by
 itself; other candidates get a window of text around them. Every hit is held until `finish()`:
 whether a column or file is "full" of personal data (one high finding) or holds a stray value
-(one low/medium finding) is only known at the end.
+(one low/medium finding) is only known at the end. So is whether health values are tied to a
+person: by an identifier in the same record (a row, a JSON record, a paragraph or notebook cell),
+which may come in a later column or only from NER.
 """
 from __future__ import annotations
 
@@ -1045,7 +1047,7 @@ class FilePiiDetector:
 
 def _untied(match: Match) -> Match:
     """Health values no identifier in their record ties to a person: reported low."""
-    where = "paragraph" if match.count is None else "record"
+    where = "record" if match.count is not None else "cell" if match.chunk.cell is not None else "paragraph"
     return replace(
         match, severity=Severity.LOW,
         message=f"{match.message}, not tied to a person (no identifier in the same {where})",
