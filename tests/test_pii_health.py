@@ -327,3 +327,27 @@ def test_treated_for_is_health_wording_only_after_a_person(tmp_path: Path) -> No
     path.write_text("".join(json.dumps({"note": n}) + "\n" for n in notes), encoding="utf-8")
     [record] = [f for f in findings(path) if f["rule"] == "health-record"]
     assert record["blocking"] and rows_of(record) == [2]
+
+
+def test_archive_members_are_records_of_their_own(tmp_path: Path) -> None:
+    """A zip with a contact list and a research table: row 2 of one is not row 2 of the other.
+    A member holding both in its rows still blocks."""
+    import zipfile
+
+    people = write_csv(tmp_path / "people.csv", ["id", "name", "email"],
+                       [[str(i), f"{a} {b}", mail(a, b)] for i, (a, b) in enumerate(PEOPLE, 1)])
+    research = write_csv(tmp_path / "research.csv", ["id", "diagnosis", "icd10"],
+                         [[str(i), dx, code] for i, (dx, code) in enumerate(DIAGNOSES[:5], 1)])
+    patients = write_csv(tmp_path / "patients.csv", HEADER,
+                         [[str(i), f"{a} {b}", mail(a, b), *DIAGNOSES[i]] for i, (a, b) in enumerate(PEOPLE, 1)])
+    apart, together = tmp_path / "apart.zip", tmp_path / "together.zip"
+    with zipfile.ZipFile(apart, "w") as archive:
+        archive.write(people, "people.csv")
+        archive.write(research, "research.csv")
+    with zipfile.ZipFile(together, "w") as archive:
+        archive.write(research, "research.csv")
+        archive.write(patients, "patients.csv")
+    found = health(findings(apart))
+    assert {f["rule"] for f in found} == {"health-icd10", "health-column"} and not any(f["blocking"] for f in found)
+    blocked = {(f["path"].rsplit("!", 1)[-1], f["rule"]) for f in health(findings(together)) if f["blocking"]}
+    assert blocked == {("patients.csv", "health-icd10"), ("patients.csv", "health-column")}

@@ -198,9 +198,11 @@ def _record_key(chunk: Chunk, number: int, value: str) -> Any:
     document the innermost list element of its key path (users[3].contact.email -> users[3]),
     outside any list the object that holds it (a top-level key is a record of its own: a flat
     mapping such as language codes -> names is no one's record); in a notebook, a row of that
-    cell's table."""
+    cell's table; in an archive, of that member."""
     key = _row_key(chunk, number, value)
-    return key if chunk.cell is None else (chunk.cell, chunk.location, key)
+    if chunk.cell is None:
+        return key if chunk.path is None else (chunk.path, key)
+    return (chunk.path, chunk.cell, chunk.location, key)  # (the location names the output)
 
 
 def _row_key(chunk: Chunk, number: int, value: str) -> Any:
@@ -767,7 +769,7 @@ class FilePiiDetector:
             right = bisect.bisect_right
             return self._number_keys(chunk, [max(0, right(starts, offset) - 1) for offset in offsets], starts)
         if chunk.cell is not None:
-            return [("cell", chunk.cell)] * len(offsets)
+            return [("cell", chunk.path, chunk.cell)] * len(offsets)
         paragraphs = self._paragraphs.get(seq)
         if paragraphs is None:
             if len(self._paragraphs) >= 4:
@@ -780,7 +782,7 @@ class FilePiiDetector:
         """The records of values `numbers` of a data chunk (_record_key, without cutting the
         values out where the row says it)."""
         index = getattr(chunk, "index", None)
-        if chunk.cell is None:
+        if chunk.cell is None and chunk.path is None:
             if index is None and chunk.row is not None:
                 first = chunk.row
                 return [first + n for n in numbers]
