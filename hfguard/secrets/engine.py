@@ -89,6 +89,11 @@ class SecretEngine:
         # that far; the generic ones run on thousands).
         self._starts: dict[int, re.Pattern[str] | None] = {}
         self._runs: dict[int, int] = {}
+        # Rules that look at the path at all (a `path` regex, path allowlists): the others skip it.
+        self._path_checks = [
+            rule.path is not None or bool(rule.allowlist.paths) or bool(ruleset.global_allowlist.paths)
+            for rule in self.rules
+        ]
         self._has_keywords = bool(by_keyword) or bool(self._field_rules)
         self._fallback = frozenset(rule.id for rule in self.rules if rule.fallback)
 
@@ -110,12 +115,14 @@ class SecretEngine:
         for index in field_rules:
             per_rule[index] = [[0, len(text)]]
         matches: list[Match] = []
+        path_checks = self._path_checks
         for index, spans in per_rule.items():
             rule = self.rules[index]
-            if rule.path is not None and not rule.path.search(path):
-                continue
-            if rule.allowlist.allows_path(path) or self.ruleset.global_allowlist.allows_path(path):
-                continue
+            if path_checks[index]:
+                if rule.path is not None and not rule.path.search(path):
+                    continue
+                if rule.allowlist.allows_path(path) or self.ruleset.global_allowlist.allows_path(path):
+                    continue
             seen: set[tuple[int, int]] = set()
             regex = rule.regex
             assert regex is not None
