@@ -351,3 +351,19 @@ def test_archive_members_are_records_of_their_own(tmp_path: Path) -> None:
     assert {f["rule"] for f in found} == {"health-icd10", "health-column"} and not any(f["blocking"] for f in found)
     blocked = {(f["path"].rsplit("!", 1)[-1], f["rule"]) for f in health(findings(together)) if f["blocking"]}
     assert blocked == {("patients.csv", "health-icd10"), ("patients.csv", "health-column")}
+
+
+def test_parquet_row_groups_tie_by_the_dataset_row(tmp_path: Path) -> None:
+    """The same table as Parquet in row groups of three: row 5 (second group) is tied, by a
+    name and an email in its own row, not by rows 4 or 6 of other groups' batches."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = _table({5})
+    columns = {name: [row[i] or None for row in rows] for i, name in enumerate(HEADER)}
+    path = tmp_path / "clinic.parquet"
+    pq.write_table(pa.table(columns), path, row_group_size=3)
+    found = health(findings(path))
+    assert sorted((f["rule"], f["blocking"], tuple(rows_of(f))) for f in found) == [
+        ("health-column", False, (3, 4, 6, 7)), ("health-column", True, (5,)),
+        ("health-icd10", False, (3, 4, 6, 7)), ("health-icd10", True, (5,)),
+    ]
