@@ -178,3 +178,19 @@ def test_anonymous_ftp_passwords_are_quiet(engine: SecretEngine) -> None:
     assert _ids(engine, 'wget_password = "-wget@"\n') == []
     value = rand("alnum", 10, "at") + "@"
     assert _ids(engine, f'server->password = "{value}";\n', "src/ftp.c") == ["generic-password-assignment"]
+
+
+@pytest.mark.parametrize(
+    "value", ["deadbeef-dead-beef-dead-beefdeadbeef", "1234abcd-1234-abcd-1234-abcd1234abcd",
+              "c0ffee00c0ffee00c0ffee00c0ffee00", "AbCd1234AbCd1234AbCd1234"],
+)
+def test_values_typed_as_repeated_chunks_are_quiet(engine: SecretEngine, value: str) -> None:
+    """A few chunks typed again and again (in a UUID's shape or not) is filler, not a key found by
+    its randomness; random values of the same shapes under the same names are reported."""
+    for line in (f'api_key = "{value}"\n', f"blocknative_key={value}\n", f"SERVICE_SECRET={value}\n"):
+        assert _ids(engine, line, "deploy/.env") == [], line
+    import uuid
+
+    key = str(uuid.UUID(int=int(rand("hex", 32, value), 16), version=4))
+    assert _ids(engine, f"blocknative_key={key}\n") == ["generic-named-key"]
+    assert _ids(engine, f'api_key = "{rand("hex", 32, value)}"\n') == ["generic-secret-assignment"]

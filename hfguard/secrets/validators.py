@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from hfguard.secrets.heuristics import looks_like_placeholder
+from hfguard.secrets.heuristics import looks_like_placeholder, repeated_chunks
 from hfguard.secrets.tokenefficiency import chars_per_token, looks_like_words, looks_random
 
 
@@ -135,6 +135,8 @@ def secret_value(value: str) -> bool:
         return False
     if _UUID_RE.match(v):
         return random_uuid(v)
+    if repeated_chunks(v):
+        return False  # c0ffee00c0ffee00..., AbCd1234AbCd1234...: typed filler
     has_digit = any(c.isdigit() for c in v)
     has_symbol = any(not c.isalnum() and c not in "-_." for c in v)
     mixed = any(c.isupper() for c in v) and any(c.islower() for c in v)
@@ -161,7 +163,7 @@ def high_entropy(value: str) -> bool:
     """detect-secrets' entropy plugins: hex above 3.0 bits per character, base64 above 4.3
     (less for strings shorter than 32 characters, whose entropy cannot reach it)."""
     v = value.strip().rstrip("=")
-    if len(v) < 20 or _UUID_RE.match(v):
+    if len(v) < 20 or _UUID_RE.match(v) or repeated_chunks(v):
         return False
     if not letters_and_digits(v):
         # Letters only: random mixed case (Atlassian's 24-letter tokens) does not compress,
@@ -205,7 +207,7 @@ def random_uuid(uuid: str) -> bool:
     HubSpot and others issue them): one the BPE vocabulary does not compress, and not a
     placeholder (the documented `123e4567-e89b-...`, repeated or sequential groups: heuristics),
     which often does not compress either (1.0-1.8 characters per token)."""
-    return looks_random(uuid) and not looks_like_placeholder(uuid)
+    return looks_random(uuid) and not looks_like_placeholder(uuid) and not repeated_chunks(uuid)
 
 
 def token_or_uuid(value: str) -> bool:
