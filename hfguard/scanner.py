@@ -365,6 +365,11 @@ class FileScanner:
         if self._pool is None:
             import multiprocessing
 
+            if self.pii_detector() is not None:
+                from hfguard.pii.recognizers import warm_up
+
+                warm_up()  # here, once: the forked workers inherit it
+
             context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
             self._pool = ProcessPoolExecutor(
                 self.split_jobs - 1, mp_context=context, initializer=_worker_init, initargs=(self.options,)
