@@ -265,6 +265,7 @@ class FilePiiDetector:
         self._tie_overflow = False  # identifiers past the bounds: a person anywhere ties everything
         self._people: set[Any] | None = None
         self._paragraphs: dict[int, list[int]] = {}  # paragraph starts of the last few text chunks
+        self._lines: tuple[Chunk, list[int]] | None = None  # line starts of the last data chunk asked about
         self.chars_total = 0
         self.chars_windows = 0  # text the recognisers saw around candidates
         self.chars_ner = 0
@@ -764,8 +765,10 @@ class FilePiiDetector:
         text = chunk.text
         if chunk.kind is ChunkKind.DATA:
             starts = getattr(chunk, "starts", None)
-            if starts is None:
-                starts = [0] + [m.end() for m in re.finditer("\n", text)]
+            if starts is None:  # (finish() asks once for each phrase: the last chunk's are kept)
+                if self._lines is None or self._lines[0] is not chunk:
+                    self._lines = (chunk, [0] + [m.end() for m in re.finditer("\n", text)])
+                starts = self._lines[1]
             right = bisect.bisect_right
             return self._number_keys(chunk, [max(0, right(starts, offset) - 1) for offset in offsets], starts)
         if chunk.cell is not None:
