@@ -329,6 +329,25 @@ def test_treated_for_is_health_wording_only_after_a_person(tmp_path: Path) -> No
     assert record["blocking"] and rows_of(record) == [2]
 
 
+@pytest.mark.parametrize("sentence", [
+    "The Oak Table was treated for termites before delivery.",
+    "This Teak Bench is treated for outdoor use.",
+    "Our Cedar Fence was treated for termites last spring.",
+    "Each Pine Board was treated for rot.",
+])
+def test_a_thing_after_an_article_is_no_subject(tmp_path: Path, sentence: str) -> None:
+    """Two capitalised words after an article or possessive name a thing (a product page)."""
+    path = tmp_path / "product.txt"
+    path.write_text(sentence + "\n", encoding="utf-8")
+    assert [f for f in findings(path) if f["blocking"]] == []
+
+
+def test_a_name_after_that_is_still_a_subject(tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text("The clinic confirmed that Maria Lopez was diagnosed with HIV.\n", encoding="utf-8")
+    assert [f["rule"] for f in findings(path) if f["blocking"]] == ["health-record"]
+
+
 def test_archive_members_are_records_of_their_own(tmp_path: Path) -> None:
     """A zip with a contact list and a research table: row 2 of one is not row 2 of the other.
     A member holding both in its rows still blocks."""

@@ -251,6 +251,9 @@ graves hashimoto asperger aspergers tourette kaposi lyme ebola zika marfan rayna
 bell down turner klinefelter meniere ménière paget hirschsprung kawasaki duchenne becker gaucher fabry pompe
 """.split())
 _TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme)\.?\s*$")
+# An article or possessive just before: "The Oak Table was treated for termites", "This Teak
+# Bench is treated for outdoor use" name a thing.
+_ARTICLE_BEFORE = re.compile(r"\b(?:the|a|an|this|these|those|our|my|your|their|its|each|every)\s+\Z", re.IGNORECASE)
 
 
 SUBJECT_REACH = 96  # characters before "diagnosed" where its subject may start
@@ -260,13 +263,16 @@ def subject_names(
     text: str, windows: list[tuple[int, int]] | None = None
 ) -> list[tuple[int, int, tuple[int, int]]]:
     """Person names that are the subject of a diagnosis (SUBJECT_NAME, without the determiners,
-    roles and eponymous diseases that look like names), in the (start, end) windows of text
-    given, else in all of it: (start, end, the span of the verb after the name)."""
+    roles and eponymous diseases that look like names, nor words after an article), in the
+    (start, end) windows of text given, else in all of it: (start, end, the span of the verb
+    after the name)."""
     found: list[tuple[int, int, tuple[int, int]]] = []
     for start, end in windows if windows is not None else [(0, len(text))]:
         for m in SUBJECT_NAME.finditer(text, start, end):
             words = [w.rstrip(".").lower() for w in m.group(1).split(" ")]
             if words[0] in _EPONYMS or any(w in _NOT_NAME_WORDS for w in words):
+                continue
+            if _ARTICLE_BEFORE.search(text, max(0, m.start(1) - 8), m.start(1)):
                 continue
             found.append((m.start(1), m.end(1), (m.end(1) + 1, m.end())))
     return found
