@@ -333,6 +333,18 @@ def _ipv6(text: str) -> Iterator[re.Match[str]]:
             yield m
 
 
+# ASCII upper-case letters to "U", digits to "D", the rest as is: "UUDD" where an IBAN can start.
+_IBAN_SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"U" * 26 + b"D" * 10)
+
+
+def _has_iban_start(text: str) -> bool:
+    """_IBAN_START.search(text) is not None; for ASCII text a translation and a find (~10x
+    quicker than the regex led by a character class)."""
+    if text.isascii():
+        return text.encode("ascii").translate(_IBAN_SHAPE).find(b"UUDD") >= 0
+    return _IBAN_START.search(text) is not None
+
+
 def _mentions(entity: str, lowered: str, extra: str) -> bool:
     return any(a in lowered or a in extra for a in _ANCHORS[entity])
 
@@ -383,7 +395,7 @@ def _find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate
                     iban_checked = max(iban_checked, e)
                 else:
                     iban_misses += 1
-                    if iban_misses == 64 and _IBAN_START.search(text) is None:
+                    if iban_misses == 64 and not _has_iban_start(text):
                         iban_checked = len(text)  # no IBAN can start anywhere in this text
             while e > s and not text[e - 1].isdigit():
                 e -= 1
