@@ -136,6 +136,23 @@ def test_a_visit_nested_under_a_patient_is_tied_to_that_patient(tmp_path: Path) 
     assert untied == {("health-column", "patients[1].visits[0].diagnosis"), ("health-icd10", "patients[1].visits[0].icd10")}
 
 
+def test_an_object_nested_in_a_patient_object_is_tied_to_that_patient(tmp_path: Path) -> None:
+    """Outside lists too: patient.visit is part of the patient record; study.results is not part
+    of study.contact, its sibling."""
+    a, b = PEOPLE[0]
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps({"patient": {"name": f"{a} {b}", "email": mail(a, b),
+                                            "visit": {"diagnosis": "asthma", "icd10": "J45.909"}}}, indent=1),
+                    encoding="utf-8")
+    found = health(findings(path))
+    assert {f["rule"] for f in found} == {"health-icd10", "health-column"} and all(f["blocking"] for f in found)
+    path.write_text(json.dumps({"study": {"contact": {"name": f"{a} {b}", "email": mail(a, b)},
+                                          "results": {"diagnosis": "asthma", "icd10": "J45.909"}}}, indent=1),
+                    encoding="utf-8")
+    found = health(findings(path))
+    assert {f["rule"] for f in found} == {"health-icd10", "health-column"} and not any(f["blocking"] for f in found)
+
+
 def test_a_markdown_page_with_contact_details_and_study_codes_in_other_paragraphs(tmp_path: Path) -> None:
     a, b = PEOPLE[0]
     path = tmp_path / "README.md"

@@ -223,10 +223,12 @@ def _row_key(chunk: Chunk, number: int, value: str) -> Any:
 
 def _tied(record: Any, people: set[Any]) -> bool:
     """A person identifier in this record, or in a JSON record it is part of (a patient's
-    visits[2] under patients[3])."""
+    visits[2] under patients[3], the visit object under the patient object)."""
     if record in people:
         return True
-    return isinstance(record, str) and any(record[: i + 1] in people for i, c in enumerate(record) if c == "]")
+    return isinstance(record, str) and any(
+        record[: i + 1 if c == "]" else i] in people for i, c in enumerate(record) if c in "]."
+    )
 
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
