@@ -89,17 +89,57 @@ def test_compressed_parquet_keeps_both_codecs(tmp_path: Path) -> None:
     assert not list((tmp_path / "out").glob(".hfguard-redact-*"))  # the spooled copy is gone
 
 
-def test_archives_are_errors_and_never_copied_unredacted(tmp_path: Path, capsys: object) -> None:
+def test_archive_members_are_redacted_and_the_rest_kept(tmp_path: Path) -> None:
+    """Members with a finding are redacted in their own format; the others, the member order,
+    names, dates, modes and each member's compression stay."""
     body = "id,email\n" + "".join(f"{i},{_email(i)}\n" for i in range(40))
+    readme = b"Customer export, see the data card.\n"
     with zipfile.ZipFile(tmp_path / "data.zip", "w") as z:
-        z.writestr("customers.csv", body)
+        z.writestr(zipfile.ZipInfo("docs/", (2020, 1, 2, 3, 4, 6)), b"")
+        z.writestr(zipfile.ZipInfo("docs/readme.txt", (2020, 1, 2, 3, 4, 6)), readme, zipfile.ZIP_STORED)
+        z.writestr(zipfile.ZipInfo("customers.csv", (2021, 5, 6, 7, 8, 10)), body, zipfile.ZIP_DEFLATED)
     with tarfile.open(tmp_path / "data.tar.gz", "w:gz") as t:
-        data = body.encode()
-        info = tarfile.TarInfo("customers.csv")
-        info.size = len(data)
-        t.addfile(info, io.BytesIO(data))
+        for name, data, mode in (("readme.txt", readme, 0o644), ("customers.csv", body.encode(), 0o600)):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), mode, 1_600_000_000
+            t.addfile(info, io.BytesIO(data))
+    assert main(["scan", str(tmp_path / "data.zip")]) == 1
     report = redact_paths([tmp_path / "data.zip", tmp_path / "data.tar.gz"], tmp_path / "out")
+    assert report.exit_code == 0, report.remaining.to_dict()
+    emails = {_email(i) for i in range(40)}
+    with zipfile.ZipFile(tmp_path / "out" / "data.zip") as z:
+        infos = z.infolist()
+        assert [(i.filename, i.date_time, i.compress_type) for i in infos] == [
+            ("docs/", (2020, 1, 2, 3, 4, 6), zipfile.ZIP_STORED),
+            ("docs/readme.txt", (2020, 1, 2, 3, 4, 6), zipfile.ZIP_STORED),
+            ("customers.csv", (2021, 5, 6, 7, 8, 10), zipfile.ZIP_DEFLATED)]
+        assert z.read("docs/readme.txt") == readme
+        rows = list(csv.reader(io.StringIO(z.read("customers.csv").decode())))
+    assert rows[0] == ["id", "email"] and [r[0] for r in rows[1:]] == [str(i) for i in range(40)]
+    assert {r[1] for r in rows[1:]} == {"<EMAIL_ADDRESS>"}
+    packed = (tmp_path / "out" / "data.tar.gz").read_bytes()
+    assert packed[:2] == b"\x1f\x8b"
+    with tarfile.open(fileobj=io.BytesIO(packed)) as t:
+        members = t.getmembers()
+        assert [(m.name, m.mode, m.mtime) for m in members] == [
+            ("readme.txt", 0o644, 1_600_000_000), ("customers.csv", 0o600, 1_600_000_000)]
+        assert t.extractfile("readme.txt").read() == readme  # type: ignore[union-attr]
+        text = t.extractfile("customers.csv").read().decode()  # type: ignore[union-attr]
+    assert not [e for e in emails if e in text] and text.count("<EMAIL_ADDRESS>") == 40
+    changes = {(f.path.rsplit("/", 1)[-1], c.field, c.count) for f in report.files for c in f.changes}
+    assert changes == {("data.zip", "customers.csv: email", 40), ("data.tar.gz", "customers.csv: email", 40)}
+
+
+def test_a_finding_in_a_nested_archive_is_an_error_and_nothing_is_copied(tmp_path: Path) -> None:
+    body = "id,email\n" + "".join(f"{i},{_email(i)}\n" for i in range(40))
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("customers.csv", body)
+    with zipfile.ZipFile(tmp_path / "outer.zip", "w") as z:
+        z.writestr("inner.zip", inner.getvalue())
+    report = redact_paths([tmp_path / "outer.zip"], tmp_path / "out")
     assert report.exit_code == 2
-    assert sorted(Path(e.path).name for e in report.errors) == ["data.tar.gz", "data.zip"]
-    assert not (tmp_path / "out" / "data.zip").exists() and not (tmp_path / "out" / "data.tar.gz").exists()
-    assert main(["redact", str(tmp_path / "data.zip"), "-o", str(tmp_path / "out2")]) == 2
+    assert [Path(e.path).name for e in report.errors] == ["outer.zip"] and "nested" in report.errors[0].message
+    assert not (tmp_path / "out" / "outer.zip").exists()
+    assert main(["redact", str(tmp_path / "outer.zip"), "-o", str(tmp_path / "out2")]) == 2
+    assert not list((tmp_path / "out2").iterdir())

@@ -248,6 +248,7 @@ def _rewrite(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators, mo
         plan.rows.pop(key, None)
     plan.accept(result.suppressed)
     redactor = ValueRedactor(scanner, shown, plan, ops)
+    redactor.findings, redactor.suppressed, redactor.extra = result.findings, result.suppressed, extra
     fd, tmp = tempfile.mkstemp(prefix=".hfguard-redact-", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as raw:

@@ -120,6 +120,24 @@ class ValueRedactor:
         self._kinds: dict[str, str | None] = {}  # field key -> the column's kind (dense.KINDS)
         self._keys: dict[str, tuple[str, str] | None] = {}  # column name or key -> (new, as shown)
         self._names: set[str] = set()  # new names given
+        # The scan's findings of the whole file and the columns found whole in a later round: an
+        # archive's members get a redactor of their own from them (member()).
+        self.findings: Sequence[Finding] = ()
+        self.suppressed: Sequence[Finding] = ()
+        self.extra: dict[str, tuple[str, str, Category]] = {}
+
+    def member(self, path: str) -> ValueRedactor:
+        """A redactor for one member of an archive (`path`: archive!member), planned from the
+        scan's findings in that member."""
+        plan = FilePlan.from_findings([f for f in self.findings if f.path == path], complete=True)
+        plan.whole.update(self.extra)
+        plan.accept([f for f in self.suppressed if f.path == path])
+        return ValueRedactor(self.scanner, path, plan, self.operators)
+
+    def absorb(self, other: ValueRedactor, name: str) -> None:
+        """A member's counts, under the member's name."""
+        for (where, entity, op), count in other.counts.items():
+            self.counts[(f"{name}: {where}" if where else name, entity, op)] += count
 
     # --- decisions ---------------------------------------------------------------------------
 

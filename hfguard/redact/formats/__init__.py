@@ -36,7 +36,7 @@ Handler = Callable[[Job], Outcome]
 
 
 def handlers() -> dict[str, Handler]:
-    from hfguard.redact.formats import columnar, jsondata, notebooks, tables, text
+    from hfguard.redact.formats import archives, columnar, jsondata, notebooks, tables, text
 
     return {
         "text": text.redact_code,
@@ -51,4 +51,5 @@ def handlers() -> dict[str, Handler]:
         "parquet": columnar.redact_parquet,
         "arrow": columnar.redact_arrow,
         "notebook": notebooks.redact_notebook,
+        "archive": archives.redact_archive,
     }
