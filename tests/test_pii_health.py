@@ -389,6 +389,25 @@ def test_archive_members_are_records_of_their_own(tmp_path: Path) -> None:
     assert blocked == {("patients.csv", "health-icd10"), ("patients.csv", "health-column")}
 
 
+def test_a_visit_nested_under_a_patient_in_an_archive_member_is_tied(tmp_path: Path) -> None:
+    import zipfile
+
+    (a, b), (c, d) = PEOPLE[:2]
+    doc = {"patients": [
+        {"name": f"{a} {b}", "email": mail(a, b), "visits": [{"diagnosis": "asthma", "icd10": "J45.909"}]},
+        {"age": 41, "visits": [{"diagnosis": "influenza", "icd10": "J11.1"}]},
+    ], "contact": {"name": f"{c} {d}", "email": mail(c, d)}}
+    member = tmp_path / "patients.json"
+    member.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.write(member, "patients.json")
+    found = health(findings(path))
+    assert sorted((f["rule"], f["blocking"], f["count"]) for f in found) == [
+        ("health-column", False, 1), ("health-column", True, 1), ("health-icd10", False, 1), ("health-icd10", True, 1),
+    ]
+
+
 def test_parquet_row_groups_tie_by_the_dataset_row(tmp_path: Path) -> None:
     """The same table as Parquet in row groups of three: row 5 (second group) is tied, by a
     name and an email in its own row, not by rows 4 or 6 of other groups' batches."""

@@ -223,12 +223,15 @@ def _row_key(chunk: Chunk, number: int, value: str) -> Any:
 
 def _tied(record: Any, people: set[Any]) -> bool:
     """A person identifier in this record, or in a JSON record it is part of (a patient's
-    visits[2] under patients[3], the visit object under the patient object)."""
+    visits[2] under patients[3], the visit object under the patient object; in an archive
+    member too, whose records are (member, path))."""
     if record in people:
         return True
-    return isinstance(record, str) and any(
-        record[: i + 1 if c == "]" else i] in people for i, c in enumerate(record) if c in "]."
-    )
+    head, path = (record[:-1], record[-1]) if isinstance(record, tuple) and record else (None, record)
+    if not isinstance(path, str):
+        return False
+    parts = (path[: i + 1 if c == "]" else i] for i, c in enumerate(path) if c in "].")
+    return any((part if head is None else (*head, part)) in people for part in parts)
 
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
