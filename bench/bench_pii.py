@@ -369,7 +369,9 @@ def row_tickets(root: Path, megabytes: float, sample_kb: int, rounds: int) -> di
     one_times: list[float] = []
     raw_times: list[float] = []
     code = rss = one_rss = 0
+    loads: list[float] = []  # before each default run: the scanner splits the file only below cores - 1.5
     for _ in range(rounds):  # alternating: all see the same machine load
+        loads.append(os.getloadavg()[0])
         seconds, code, rss, _ = timed(cli)
         cli_times.append(seconds)
         seconds, _, one_rss, _ = timed(one)
@@ -386,7 +388,7 @@ def row_tickets(root: Path, megabytes: float, sample_kb: int, rounds: int) -> di
     rows = {n for n, _ in texts}
     return {
         "mb": size / 1e6, "hfguard_s": cli_s, "hfguard_mbps": mbps, "hfguard_exit": code, "hfguard_rss_mb": rss / 1024,
-        "jobs1_s": _median(one_times), "jobs1_rss_mb": one_rss / 1024,
+        "jobs1_s": _median(one_times), "jobs1_rss_mb": one_rss / 1024, "loads": loads,
         "presidio_mbps": raw_mbps, "presidio_sample_mb": total / 1e6, "ratio": mbps / raw_mbps,
         "recall_whole": recall(planted, found), "recall_sample_hfguard": recall(planted, found, rows),
         "recall_sample_presidio": recall(planted, raw_found, rows),
@@ -498,7 +500,8 @@ def main(argv: list[str] | None = None) -> int:
               f"raw Presidio {r['presidio_mbps']:.3f} MB/s on {r['presidio_sample_mb']:.2f} MB -> ratio {r['ratio']:.0f}x")
         print(f"   hfguard CLI --jobs 1 (one process, no split) {r['jobs1_s']:.2f} s, "
               f"{r['mb'] / r['jobs1_s']:.2f} MB/s (peak RSS {r['jobs1_rss_mb']:.0f} MB) -> ratio "
-              f"{r['mb'] / r['jobs1_s'] / r['presidio_mbps']:.0f}x; load average {os.getloadavg()[0]:.2f}")
+              f"{r['mb'] / r['jobs1_s'] / r['presidio_mbps']:.0f}x; load average {os.getloadavg()[0]:.2f}, before "
+              f"each default run {', '.join(f'{x:.2f}' for x in r['loads'])}")  # type: ignore[attr-defined]
         print(f"   recall, whole file: {r['recall_whole']}")
         print(f"   recall on Presidio's sample: hfguard {r['recall_sample_hfguard']}, Presidio {r['recall_sample_presidio']}")
         print(f"   recorded values that were planted: {r['planted_share']}; findings {r['findings']}")

@@ -255,14 +255,13 @@ class FileScanner:
         pii = self.pii_detector()
         if self.split_jobs < 2 or getattr(pii, "ner_enabled", False) or not isinstance(blob.open, functools.partial):
             return None
-        if _spare_cores() < 1:
-            return None  # the worker would only wait for a core, and this process for the worker
         try:
             stream = blob.open()
         except OSError:
             return None  # (the read says why)
         pieces = plan(reader_name, stream, head, blob.size, self.options.max_rows)
-        if pieces is None:
+        # (no core to spare: the worker would only wait for one, and this process for the worker)
+        if pieces is None or _spare_cores() < 1:
             stream.close()
             return None
         return _closing(pieces, stream)
