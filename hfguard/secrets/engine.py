@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import operator
 import re
-import re._constants as _sre_constants  # type: ignore[import-not-found]
-import re._parser as _sre_parser  # type: ignore[import-not-found]
 from collections.abc import Iterator
 from typing import Any
 
 import ahocorasick_rs
+
+try:  # re's parser, for start_literals (its module names since Python 3.11)
+    import re._constants as _sre_constants  # type: ignore[import-not-found]
+    import re._parser as _sre_parser  # type: ignore[import-not-found]
+except ImportError:  # Python 3.10
+    import sre_constants as _sre_constants
+    import sre_parse as _sre_parser
 
 from hfguard.models import Category, Chunk, Match
 from hfguard.secrets.heuristics import looks_like_placeholder
@@ -336,9 +341,9 @@ def _starts(items: list[tuple[Any, Any]], ignorecase: bool, assertions: list[boo
             _group, add, delete, sub = av
             scoped = (ignorecase or bool(add & re.IGNORECASE)) and not delete & re.IGNORECASE
             return _starts(list(sub.data), scoped, assertions)
-        if op is c.ATOMIC_GROUP:
+        if op is getattr(c, "ATOMIC_GROUP", None):  # Python >= 3.11
             return _starts(list(av.data), ignorecase, assertions)
-        if op is c.MAX_REPEAT or op is c.MIN_REPEAT or op is c.POSSESSIVE_REPEAT:
+        if op is c.MAX_REPEAT or op is c.MIN_REPEAT or op is getattr(c, "POSSESSIVE_REPEAT", None):
             low, _high, sub = av
             return _starts(list(sub.data), ignorecase, assertions) if low >= 1 else None
         return None
