@@ -422,3 +422,37 @@ def test_parquet_row_groups_tie_by_the_dataset_row(tmp_path: Path) -> None:
         ("health-column", False, (3, 4, 6, 7)), ("health-column", True, (5,)),
         ("health-icd10", False, (3, 4, 6, 7)), ("health-icd10", True, (5,)),
     ]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Lung Adenocarcinoma was diagnosed in 30 patients.",
+    "Multiple Myeloma was diagnosed with imaging in most of the cohort.",
+    "Atrial Fibrillation was diagnosed with a 24-hour ECG in 12 participants.",
+    "Acacia Wood Table is treated for weather resistance.",
+    "Clinical Trial Data was diagnosed as incomplete.",
+])
+def test_diseases_products_and_data_as_the_subject_are_no_person(tmp_path: Path, sentence: str) -> None:
+    """Two capitalised words before a diagnosis verb that name a disease (clinical noun endings),
+    a product ("is treated for"), or anything "diagnosed" without "with" tie nothing."""
+    path = tmp_path / "paper.md"
+    path.write_text(sentence + "\n", encoding="utf-8")
+    assert [f for f in findings(path) if f["blocking"]] == []
+    named = tmp_path / "note.md"
+    named.write_text("Paloma Ruiz was diagnosed with asthma in May.\n", encoding="utf-8")
+    assert [f["rule"] for f in findings(named) if f["blocking"]] == ["health-record"]
+
+
+@pytest.mark.parametrize("paragraph", [
+    "Call us at (404) 634-1925 for help.\nOur tool diagnoses slow networks.",
+    "If the server at 81.2.69.142 is slow, run the diagnosis script first.",
+    "Questions? Write to ops.lead@example.org. The network diagnosis tool prints a summary.",
+])
+def test_diagnosis_as_a_technical_word_is_no_health_data(tmp_path: Path, paragraph: str) -> None:
+    """'diagnosis' / 'diagnoses' count as health wording in a clinical statement ("diagnosis:",
+    "diagnoses of"), not as a tool's verb or a script's name beside a contact number."""
+    path = tmp_path / "support.md"
+    path.write_text(paragraph + "\n", encoding="utf-8")
+    assert health(findings(path)) == []
+    clinical = tmp_path / "clinic.md"
+    clinical.write_text("Call Ann Lee at (404) 634-1925.\nDiagnosis: asthma (J45.909).\n", encoding="utf-8")
+    assert [f for f in health(findings(clinical)) if f["blocking"]]

@@ -228,7 +228,8 @@ _WORD = rf"[{_UP}][{_LOW}]+(?:[-'’][{_UP}][{_LOW}]+)?"
 # "Lola del Quintero tested positive for", "John Smith is being treated for".
 SUBJECT_NAME = re.compile(
     rf"(?<![\w.'’-])((?:Mr|Mrs|Ms|Mx|Dr)\.? {_WORD}|{_WORD}(?: (?:de|del|della|di|da|van|von|le|la))? {_WORD})"
-    r" (?:(?:was|is|has been|had been|was being|is being|got) (?:diagnosed\b|treated for\b)|"
+    r" (?:(?:was|is|has been|had been|was being|got) diagnosed with\b|"
+    r"(?:was|has been|had been|was being|is being) treated for\b|"
     r"(?:(?:has|had|was) )?tested positive for\b)"
 )
 # Capitalised words that are no name: determiners and pronouns, people by their role, months and
@@ -250,6 +251,12 @@ alzheimer alzheimers parkinson parkinsons hodgkin hodgkins crohn crohns huntingt
 graves hashimoto asperger aspergers tourette kaposi lyme ebola zika marfan raynaud sjogren sjögren guillain
 bell down turner klinefelter meniere ménière paget hirschsprung kawasaki duchenne becker gaucher fabry pompe
 """.split())
+# Words with the endings of clinical nouns (Adenocarcinoma, Myeloma, Fibrillation, Nephropathy):
+# "Lung Adenocarcinoma was diagnosed with..." names a disease, not a person.
+_CLINICAL_NOUN = re.compile(
+    r"(?:(?:carcin|myel|melan|gli|blast|sarc|lymph|aden|fibr|lip|mesotheli|hemat|haemat)omas?|"
+    r"itis|osis|pathy|plasia|ation|ectomy|algia)$"
+)
 _TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme)\.?\s*$")
 # An article or possessive just before: "The Oak Table was treated for termites", "This Teak
 # Bench is treated for outdoor use" name a thing.
@@ -270,7 +277,7 @@ def subject_names(
     for start, end in windows if windows is not None else [(0, len(text))]:
         for m in SUBJECT_NAME.finditer(text, start, end):
             words = [w.rstrip(".").lower() for w in m.group(1).split(" ")]
-            if words[0] in _EPONYMS or any(w in _NOT_NAME_WORDS for w in words):
+            if words[0] in _EPONYMS or any(w in _NOT_NAME_WORDS or _CLINICAL_NOUN.search(w) for w in words):
                 continue
             if _ARTICLE_BEFORE.search(text, max(0, m.start(1) - 8), m.start(1)):
                 continue

@@ -71,8 +71,10 @@ _PEOPLE_FILES = re.compile(
     r"pkg-info|changelog|changes|history|news|copying|copyright|license|licence|notice)(?:[._-][^/]*)?$",
     re.IGNORECASE,
 )
+# "diagnosis" / "diagnoses" only as a clinical statement ("diagnosis: asthma", "diagnoses of",
+# "Diagnoses in"): a "diagnosis script" or a tool that "diagnoses slow networks" is not health data.
 _HEALTH_PHRASE = re.compile(
-    r"\bdiagnos(?:ed|is|es)\b|\bprescribed\b|\b\d+(?:\.\d+)?\s?mg\b|\bicd-?10\b|\bdx\s*[:=]|\bmedications?\s*[:=]|"
+    r"\bdiagnosed\b|\bdiagnos(?:is|es)\b(?=\s*(?:[:=#]|\(|of\b|in\b|was\b|were\b|is\b|are\b|codes?\b|\n))|\bprescribed\b|\b\d+(?:\.\d+)?\s?mg\b|\bicd-?10\b|\bdx\s*[:=]|\bmedications?\s*[:=]|"
     r"\btested positive for\b",
     re.IGNORECASE,
 )
@@ -583,8 +585,9 @@ class FilePiiDetector:
             spots.append((at, at + len(_TREATED)))
             at = lowered.find(_TREATED, at + 1)
         windows: list[tuple[int, int]] = []
-        for begin, end in sorted(spots):
+        for begin, phrase_end in sorted(spots):
             start = max(0, begin - checks.SUBJECT_REACH)
+            end = min(len(lowered), phrase_end + len(" with"))  # "diagnosed with"
             if windows and start <= windows[-1][1]:
                 windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
             else:
