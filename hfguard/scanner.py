@@ -138,6 +138,7 @@ class FileScanner:
         # every file in one piece, in this process.
         self.split_jobs = 1
         self._pool: ProcessPoolExecutor | None = None
+        self._workers = 0
 
     def close(self) -> None:
         """Stop the worker processes of split scans, if any were started."""
@@ -260,8 +261,8 @@ class FileScanner:
         except OSError:
             return None  # (the read says why)
         pieces = plan(reader_name, stream, head, blob.size, self.options.max_rows)
-        # (no core to spare: the worker would only wait for one, and this process for the worker)
-        if pieces is None or _spare_cores() < 1:
+        # (no core to spare: a worker would only wait for one, and this process for the worker)
+        if pieces is None or (self._pool is None and _spare_cores() < 1):
             stream.close()
             return None
         return _closing(pieces, stream)
@@ -282,8 +283,7 @@ class FileScanner:
 
         def read(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
             assert ctx is not None
-            pool = self._split_pool()
-            workers = self.split_jobs - 1
+            pool, workers = self._split_pool()
             total = JsonlState(blob.path, ctx)  # (JSON Lines: lines that were not JSON, ...)
             pending: deque[tuple[Piece, Future[PieceResult] | None]] = deque()  # None: read here
             # When this process would be done with the pieces so far, and each worker with its
@@ -360,7 +360,8 @@ class FileScanner:
         done.dropped, done.unjudged = cap.dropped, cap.unjudged
         return done
 
-    def _split_pool(self) -> ProcessPoolExecutor:
+    def _split_pool(self) -> tuple[ProcessPoolExecutor, int]:
+        """The worker processes (and how many): one per core to spare, at most split_jobs - 1."""
         if self._pool is None:
             import multiprocessing
 
@@ -370,10 +371,11 @@ class FileScanner:
                 warm_up()  # here, once: the forked workers inherit it
 
             context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+            self._workers = max(1, min(self.split_jobs - 1, _spare_cores()))
             self._pool = ProcessPoolExecutor(
-                self.split_jobs - 1, mp_context=context, initializer=_worker_init, initargs=(self.options,)
+                self._workers, mp_context=context, initializer=_worker_init, initargs=(self.options,)
             )
-        return self._pool
+        return self._pool, self._workers
 
     def _discard_pool(self) -> None:
         if self._pool is not None:
