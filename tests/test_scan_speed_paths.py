@@ -235,3 +235,80 @@ def test_the_command_under_a_profiler_exits_normally_so_that_it_can_write_its_da
                            "--no-pii", "--jobs", "1"], check=False, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 0
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_placeholder_candidates_are_judged_without_importing_detect_secrets(tmp_path: Path, jobs: str) -> None:
+    """A candidate our own heuristics call a placeholder needs no detect-secrets (its package
+    imports requests and urllib3, ~45 ms): not imported, not even before the workers fork
+    (--jobs 2 over more than PARALLEL_MIN_BYTES); the candidate still yields no finding."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "settings.py").write_text('password = "hunter2"\n')
+    if jobs == "2":
+        for i in range(8):
+            (tree / f"f{i}.py").write_text("x = 1\n" * 100_000)
+    (tmp_path / "secrets.toml").write_text('categories = ["secret"]\n')
+    args = ["scan", str(tree), "--no-pii", "--format", "json", "--jobs", jobs, "--config", str(tmp_path / "secrets.toml")]
+    code = (
+        "import sys, json\n"
+        "from hfguard.secrets import engine\n"
+        "calls = []\n"
+        "real = engine.looks_like_placeholder\n"
+        "engine.looks_like_placeholder = lambda s: calls.append(s) or real(s)\n"
+        "from hfguard.cli import main\n"
+        f"rc = main({args!r})\n"
+        "loaded = sorted(m for m in ('detect_secrets', 'requests', 'urllib3') if m in sys.modules)\n"
+        "print(json.dumps([len(calls), loaded]), file=sys.stderr); sys.exit(rc)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["findings"] == []
+    calls, loaded = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert calls >= (1 if jobs == "1" else 0) and loaded == []
+
+
+def test_detect_secrets_still_judges_what_our_heuristics_do_not() -> None:
+    from detect_secrets.filters import heuristic
+
+    from hfguard.secrets.heuristics import looks_like_placeholder
+
+    # A run of six letters: under our own threshold (7), a sequence for detect-secrets.
+    assert heuristic.is_sequential_string("ABCDEF") and looks_like_placeholder("ABCDEF")
+    assert not looks_like_placeholder("Zq8fK2mWx9Lr")
+
+
+def test_shipped_rules_compile_on_first_use_to_what_an_eager_load_gives() -> None:
+    from hfguard.secrets.rules import (
+        RuleError,
+        default_rules_dir,
+        load_default_rules,
+        load_rule_files,
+        parse_rule,
+    )
+
+    lazy = load_default_rules()
+    eager = load_rule_files(sorted(default_rules_dir().glob("*.toml")))  # compiled and checked here
+    assert [r.id for r in lazy.rules] == [r.id for r in eager.rules]
+    for a, b in zip(lazy.rules, eager.rules):
+        assert (a.regex.pattern, a.regex.flags, a.secret_group) == (b.regex.pattern, b.regex.flags, b.secret_group)
+    table = {"id": "broken", "description": "d", "regex": "abc(", "keywords": ["abc"], "tps": ["abc"]}
+    with pytest.raises(RuleError, match="does not compile"):
+        parse_rule(table, "custom.toml")  # a config's rule: checked when loaded
+    with pytest.raises(RuleError, match="secretGroup"):
+        parse_rule({**table, "regex": "a(b)c", "secretGroup": 2}, "custom.toml")
+
+
+def test_a_scan_compiles_only_the_rules_its_keywords_reach(tmp_path: Path) -> None:
+    from hfguard.models import Chunk
+    from hfguard.secrets.engine import SecretEngine
+    from hfguard.secrets.rules import default_rules_dir, load_rule_files
+
+    ruleset = load_rule_files(sorted(default_rules_dir().glob("*.toml")), lazy=True)  # a fresh, uncompiled copy
+    assert not any("regex" in vars(rule) for rule in ruleset.rules)
+    engine = SecretEngine(ruleset)
+    found = engine.scan(Chunk(f'TOKEN = "{hf_token("lazy")}"\n'), "a.py")
+    assert [m.rule_id for m in found] == ["huggingface-access-token"]
+    compiled = [rule.id for rule in ruleset.rules if "regex" in vars(rule)]
+    assert "huggingface-access-token" in compiled and len(compiled) < len(ruleset.rules) // 4

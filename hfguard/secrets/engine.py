@@ -130,7 +130,6 @@ class SecretEngine:
                     continue
             seen: set[tuple[int, int]] = set()
             regex = rule.regex
-            assert regex is not None
             if index in self._starts:
                 starts = self._starts[index]
             else:
@@ -373,13 +372,10 @@ def finditer_from(regex: re.Pattern[str], starts: re.Pattern[str], text: str, po
 
 
 def preload() -> None:
-    """Load now what the first candidate would load (detect-secrets for the placeholder
-    heuristics: ~45 ms, requests and urllib3 with it; the token-efficiency tokenizer: ~20 ms):
+    """Load now what the first candidate would load (the token-efficiency tokenizer: ~20 ms):
     called before worker processes are forked, so that they inherit it instead of each loading
-    it again."""
-    import importlib
-
-    importlib.import_module("detect_secrets.filters.heuristic")
+    it again. Not detect-secrets: heuristics.looks_like_placeholder asks it last and imports it
+    only then (its package brings requests and urllib3, ~45 ms), which most scans never need."""
     try:  # the generic rules' token-efficiency check loads its tokenizer on first use (~20 ms)
         from hfguard.secrets import tokenefficiency
 
