@@ -82,20 +82,15 @@ def jsonl_pieces(stream: IO[bytes], size: int) -> Iterator[Piece]:
         lines.pop()  # (empty: after the last newline)
         if not start and lines[0].startswith(_BOM):
             lines[0] = lines[0][len(_BOM):]
-        blank = 0
-        for text in lines:
-            if _blank(text):
-                if len(text) > MAX_JSONL_LINE:
-                    break  # a record the reader takes as one long line, blank or not: no cut here
-                blank += 1
-        else:
-            yield Piece(start, start + cut + 1, line, row)
-            start = start + cut + 1
-            line += len(lines)
-            row += len(lines) - blank
-            mark += PIECE_BYTES
-            continue
-        break
+        if max(map(len, lines)) > MAX_JSONL_LINE:
+            # a line the reader scans as text, blank or not: it reads on to the line's end and
+            # past the chunk end there, so no cut after it (the rest is one piece)
+            break
+        yield Piece(start, start + cut + 1, line, row)
+        start = start + cut + 1
+        line += len(lines)
+        row += len(lines) - sum(map(_blank, lines))
+        mark += PIECE_BYTES
     yield Piece(start, None, line, row)
 
 

@@ -170,6 +170,37 @@ def test_record_straddling_a_cut(tmp_path: Path, small_pieces: Path) -> None:
     assert found["pii-email"]["column"] == json.dumps({"text": long_text}).index("jane.doe") + 1
 
 
+def test_no_cut_after_a_line_the_reader_scans_as_text(
+    tmp_path: Path, small_pieces: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line longer than MAX_JSONL_LINE that ends a little before a multiple of the piece size,
+    records after it: the reader scans the line as text and reads on past the chunk end there, so
+    the file is not cut after it (a cut there made those records one line of bad JSON)."""
+    for module in (jsondata, split):
+        monkeypatch.setattr(module, "MAX_JSONL_LINE", 8 * BATCH)  # as 32 MB to 4 MB pieces
+    lines: list[str] = []
+    size = 0
+    while size < 3 * BATCH:
+        lines.append(json.dumps({"email": f"user{len(lines)}@mailbox.net"}))
+        size += len(lines[-1]) + 1
+    after = [json.dumps({"text": f"mail me at after{k}@example-mail.org"}) for k in range(3)]
+    mark = 12 * BATCH  # the first multiple of the piece size after the long line
+    long_line = json.dumps({"text": "x" * (mark - size - sum(len(a) + 1 for a in after) - 64)})
+    assert len(long_line) > 8 * BATCH
+    lines += [long_line, *after]
+    size += sum(len(line) + 1 for line in (long_line, *after))  # (a little before mark)
+    while size < mark + 3 * BATCH:
+        lines.append(json.dumps({"email": f"user{len(lines)}@mailbox.net"}))
+        size += len(lines[-1]) + 1
+    path = tmp_path / "long.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    alone = _report(path, jobs=1)
+    pieces = _report(path, jobs=2)
+    assert _worker_pieces(small_pieces)
+    assert pieces == alone
+    assert not any("not valid JSON" in note for note in alone["stats"]["notes"])
+
+
 def test_pieces_count_lines_and_rows_as_the_reader(tmp_path: Path, small_pieces: Path) -> None:
     """Blank lines (also of non-ASCII spaces) are lines but not rows; a BOM is not a character."""
     path = tmp_path / "blank.jsonl"
