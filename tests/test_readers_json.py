@@ -134,3 +134,21 @@ def test_binary_junk_named_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
     path.write_bytes(b"\x00\x00\x01\x02\xff\xfe" * 4096)
     code, report = scan(capsys, str(path))
     assert code == 2 and report["errors"] == [{"path": str(path), "message": "not JSON Lines: binary content"}]
+
+
+def test_records_after_a_too_long_line_at_the_end_keep_their_lines(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A too-long line (scanned as text) followed by several records in the last block: those
+    records are lines of their own (rows, line numbers), not one line of bad JSON."""
+    from hfguard.readers import jsondata
+
+    monkeypatch.setattr(jsondata, "MAX_JSONL_LINE", 4096)  # as 32 MB to reads of 1 MB, batches of 4 MB
+    monkeypatch.setattr(jsondata, "BLOCK_BYTES", 1024)
+    monkeypatch.setattr(jsondata, "BATCH_BYTES", 4096)
+    path = tmp_path / "tail.jsonl"
+    after = [json.dumps({"b": f"{hf_token(f'after-{k}')}"}) for k in range(3)]
+    path.write_text('{"a": "short"}\n' + json.dumps({"blob": "x" * 10_000}) + "\n" + "\n".join(after) + "\n")
+    code, report = scan(capsys, str(path))
+    assert code == 1 and report["errors"] == []
+    assert sorted((f["line"], f["row"]) for f in report["findings"]) == [(3, 3), (4, 4), (5, 5)]
+    assert not any("not valid JSON" in n for n in report["stats"].get("notes", []))

@@ -267,7 +267,11 @@ def _jsonl_records(blocks: Blocks, state: JsonlState) -> Iterator[Chunk]:
             yield from state.batch.flush()
             carry = yield from state.long_line(carry, blocks)
     if carry and not state.done:
-        yield from state.lines([carry])
+        # What follows a too-long line in the last block is still lines, not one line.
+        lines = carry.split("\n")
+        if not lines[-1]:
+            lines.pop()
+        yield from state.lines(lines)
     yield from state.batch.flush()
 
 
