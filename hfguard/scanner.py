@@ -177,11 +177,19 @@ class FileScanner:
                 "`hfguard upload --exclude`")))
             return result
         try:
-            with blob.open() as stream:
+            stream = blob.open()
+            try:
                 head = stream.read(HEAD_BYTES)
+            except BaseException:
+                stream.close()
+                raise
         except OSError as exc:
             result.errors.append(FileError(blob.path, f"cannot read: {exc.strerror or type(exc).__name__}"))
             return result
+        with stream:  # the reader's first open() gets it back at its start: one open per file
+            return self._scan_head(blob, head, stream, result)
+
+    def _scan_head(self, blob: Blob, head: bytes, stream: IO[bytes], result: FileResult) -> FileResult:
         pointer = parse_lfs_pointer(head)
         if pointer is not None:  # a clone made with GIT_LFS_SKIP_SMUDGE=1: not the format its name says
             result.notes.append(lfs_pointer_note(blob.path, pointer))
@@ -203,10 +211,12 @@ class FileScanner:
         pieces = self._plan(blob, reader_name, head)
         if pieces is not None:
             reader, scan_secrets = self._split_reader(reader_name, pieces, cap)
+        read_from = blob if pieces is not None else _reopened(blob, stream)  # (pieces: a picklable blob)
         stopped = False
         try:
             with time_budget(seconds) as deadline:
-                self._scan_chunks(blob, head, reader, scan_secrets, file_pii, matches, cap, ctx, result, deadline.check)
+                self._scan_chunks(read_from, head, reader, scan_secrets, file_pii, matches, cap, ctx, result,
+                                  deadline.check)
         except BudgetExceeded:
             stopped = True
             # What was found before the stop is kept and reported (below); the file is listed as
@@ -602,6 +612,24 @@ def _spare_cores() -> int:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return int(cores - load - 0.5)
+
+
+def _reopened(blob: Blob, stream: IO[bytes]) -> Blob:
+    """`blob`, whose first open() returns `stream` (opened to read the head) at its start instead
+    of opening the file again (~6 us a file: 2,996 files of the 32 MB tree, 17 ms of CPU); later
+    calls open afresh. A stream that cannot seek is not reused."""
+    if not stream.seekable():
+        return blob
+    kept = [stream]
+
+    def open_() -> IO[bytes]:
+        if kept:
+            again = kept.pop()
+            again.seek(0)
+            return again
+        return blob.open()
+
+    return Blob(blob.path, open_, blob.size, blob.location_prefix, blob.commit)
 
 
 def _closing(pieces: Iterator[Piece], stream: IO[bytes]) -> Iterator[Piece]:

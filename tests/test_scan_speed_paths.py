@@ -312,3 +312,40 @@ def test_a_scan_compiles_only_the_rules_its_keywords_reach(tmp_path: Path) -> No
     assert [m.rule_id for m in found] == ["huggingface-access-token"]
     compiled = [rule.id for rule in ruleset.rules if "regex" in vars(rule)]
     assert "huggingface-access-token" in compiled and len(compiled) < len(ruleset.rules) // 4
+
+
+def test_each_file_is_opened_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream opened to read a file's head is the one its reader reads (rewound): one open
+    per file, the same findings; a stream that cannot seek is opened again."""
+    import io
+
+    from hfguard.models import Blob
+    from hfguard.sources import walk
+
+    token = hf_token("once")
+    (tmp_path / "a.py").write_text(f'TOKEN = "{token}"\n')
+    (tmp_path / "b.json").write_text(json.dumps({"config": {"token": token}}))
+    (tmp_path / "c.csv").write_text(f"name,token\nx,{token}\n")
+    (tmp_path / "d.txt").write_text("x" * 20_000 + f"\nTOKEN = {token}\n")  # past the head
+    opened: list[str] = []
+
+    def counting(path: str):  # type: ignore[no-untyped-def]
+        opened.append(path)
+        return walk.open_regular(path)
+
+    monkeypatch.setattr(scanner, "open_regular", counting)
+    report = scanner.scan_disk([str(tmp_path)], scanner.ScanOptions(pii=False, jobs=1))
+    assert sorted(os.path.basename(p) for p in opened) == ["a.py", "b.json", "c.csv", "d.txt"]
+    assert sorted((os.path.basename(f.path), f.rule) for f in report.findings if f.category.value == "secret") == [
+        ("a.py", "huggingface-access-token"), ("b.json", "huggingface-access-token"),
+        ("c.csv", "huggingface-access-token"), ("d.txt", "huggingface-access-token")]
+
+    class Pipe(io.BytesIO):
+        def seekable(self) -> bool:
+            return False
+
+    data = ("x" * 20_000 + f"\nTOKEN = {token}\n").encode()
+    pipes: list[Pipe] = []
+    blob = Blob("pipe.txt", lambda: pipes.append(Pipe(data)) or pipes[-1], len(data))
+    found = scanner.scan_blobs([blob], scanner.ScanOptions(pii=False))
+    assert [(f.rule, f.line) for f in found.findings] == [("huggingface-access-token", 2)] and len(pipes) == 2
