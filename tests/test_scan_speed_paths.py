@@ -349,3 +349,21 @@ def test_each_file_is_opened_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     blob = Blob("pipe.txt", lambda: pipes.append(Pipe(data)) or pipes[-1], len(data))
     found = scanner.scan_blobs([blob], scanner.ScanOptions(pii=False))
     assert [(f.rule, f.line) for f in found.findings] == [("huggingface-access-token", 2)] and len(pipes) == 2
+
+
+@pytest.mark.parametrize("root", [".", "./", "tree", "./tree/", "tree/../tree", "x/../tree", "tree/sub/..", "ABS", "ABS/"])
+def test_walked_files_are_shown_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: str) -> None:
+    """The shown path of a walked file is worked out once per folder: the same as _display."""
+    from hfguard.sources import walk
+
+    (tmp_path / "tree" / "sub" / "deep").mkdir(parents=True)
+    (tmp_path / "x").mkdir()
+    for rel in ("a.py", "sub/b.py", "sub/deep/c..py", "sub/deep/.d"):
+        (tmp_path / "tree" / rel).write_text("x = 1\n")
+    monkeypatch.chdir(tmp_path / "tree" if root in (".", "./") else tmp_path)
+    root = root.replace("ABS", str(tmp_path / "tree"))
+    walked = walk.walk_paths([root])
+    assert len(walked.files) == 4
+    for shown, disk in walked.files:
+        rel = os.path.relpath(disk, root).replace(os.sep, "/")
+        assert shown == walk._display(root, rel)
