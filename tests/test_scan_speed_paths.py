@@ -367,3 +367,23 @@ def test_walked_files_are_shown_as_before(tmp_path: Path, monkeypatch: pytest.Mo
     for shown, disk in walked.files:
         rel = os.path.relpath(disk, root).replace(os.sep, "/")
         assert shown == walk._display(root, rel)
+
+
+def test_rule_files_parse_to_the_same_tables_with_rtoml_as_with_tomllib(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import tomllib
+
+    from hfguard.secrets import rules
+
+    assert rules.rtoml is not None  # a dependency: the shipped rules are parsed by it
+    for path in sorted(rules.default_rules_dir().glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        assert rules.parse_toml(text) == tomllib.loads(text), path.name
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[rules]]\nid = "x"\nregex = "unterminated\n')
+    with pytest.raises(rules.RuleError, match=r"broken.toml: cannot read rule file: .*line 3"):
+        rules.load_rule_files([broken])  # tomllib's message, as without rtoml
+    files = sorted(rules.default_rules_dir().glob("*.toml"))
+    with_rtoml = rules.load_rule_files(files, lazy=True)
+    monkeypatch.setattr(rules, "rtoml", None)
+    assert rules.load_rule_files(files, lazy=True) == with_rtoml
