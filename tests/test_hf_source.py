@@ -264,3 +264,50 @@ def test_hf_glob_scans_the_matching_files(lfs_hub: HubServer, tmp_path: Path) ->
     assert report.stats.files == 1
     nothing = scan_hf([f"hf://datasets/{REPO}/data/*.xml"], ScanOptions(jobs=1, pii=False))
     assert [e.message.split(":")[0] for e in nothing.errors] == ["cannot list"]  # fail closed, not an empty pass
+
+
+def test_a_hub_that_cannot_be_reached_is_an_error_for_its_paths_only(
+        hub: HubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Connection refused (huggingface_hub raises its HTTP library's errors, not OSError) while
+    listing or while reading: an error naming the path, the other paths still scanned; never an
+    internal error (exit 3) that loses the local findings."""
+    import hfguard.sources.hf as hf
+
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("nothing here\n")
+    from huggingface_hub import HfApi
+
+    HfApi().create_repo(REPO, repo_type="dataset")
+    HfApi().upload_folder(folder_path=str(folder), repo_id=REPO, repo_type="dataset")
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "ci.sh").write_text(f"export GH_TOKEN={github_pat('hf-unreachable')}\n")
+    httpx = pytest.importorskip("httpx")
+    real_blob = hf.hf_blob
+
+    def gone_while_reading(file: Any, fs: Any) -> Any:
+        blob = real_blob(file, fs)
+
+        def refused() -> Any:
+            raise httpx.ConnectError("[Errno 111] Connection refused")
+
+        return type(blob)(blob.path, refused, blob.size, location_prefix=blob.location_prefix, commit=blob.commit)
+
+    monkeypatch.setattr(hf, "hf_blob", gone_while_reading)
+    assert main(["scan", f"hf://datasets/{REPO}", str(local), "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert [f["rule"] for f in doc["findings"]] == ["github-pat"]
+    assert [e["path"] for e in doc["errors"]] == [f"hf://datasets/{REPO}@main/notes.txt"]
+    assert "could not be read from the Hub" in doc["errors"][0]["message"]
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: listing is refused too
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    real_filesystem = hf.filesystem
+    monkeypatch.setattr(hf, "filesystem", lambda *a, **k: real_filesystem(closed))
+    assert main(["scan", f"hf://datasets/{REPO}", "--format", "json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert [e["path"] for e in doc["errors"]] == [f"hf://datasets/{REPO}"]
+    assert doc["errors"][0]["message"].startswith("cannot list:")

@@ -80,7 +80,8 @@ def list_hf(paths: list[str], exclude: tuple[str, ...] = (), include: tuple[str,
     for path in paths:
         try:
             _list_one(fs, path, exclude, include, listing)
-        except (OSError, ValueError, NotImplementedError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to list (HTTP, connection, DNS: httpx's
+            # errors are not OSError) is an error for that path: fail closed, the other paths scanned
             listing.errors.append(FileError(path, f"cannot list: {_reason(exc)}"))
     return listing
 
@@ -125,6 +126,15 @@ def _commit_of(fs: Any, resolved: Any) -> str | None:
     return str(sha) if sha else None
 
 
+_HTTP_LIBRARIES = frozenset({"httpx", "httpx2", "httpcore", "requests", "urllib3", "h11", "h2"})
+
+
+def _transport_error(exc: BaseException) -> bool:
+    """An error of the HTTP stack under huggingface_hub (connection refused, DNS, timeouts, a
+    dropped connection): huggingface_hub raises them unwrapped, and they are not OSError."""
+    return any(c.__module__.split(".")[0] in _HTTP_LIBRARIES for c in type(exc).__mro__)
+
+
 def _reason(exc: BaseException) -> str:
     # Messages of huggingface_hub errors name URLs and request ids, never file content or tokens.
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -149,17 +159,31 @@ def hf_blob(file: HfFile, fs: Any) -> Blob:
 
 def scan_hf(paths: list[str], options: Any, progress: Progress | None = None) -> Report:
     """Scan hf:// paths in this process with the readers and detectors of a local scan
-    (`scanner.scan_blobs`); with `progress`, a bar on stderr. Files that cannot be listed or read
+    (`scanner.FileScanner`, per file as `scan_blobs`); with `progress`, a bar on stderr. Files that cannot be listed or read
     are errors."""
-    from hfguard.scanner import scan_blobs
+    import time
 
+    from hfguard.scanner import FileResult, FileScanner, _finish, _merge, _safe_scan
+
+    started = time.perf_counter()
     config = options.config
     fs = filesystem()
     try:
         listing = list_hf(paths, config.exclude, config.include, fs)
         if progress is not None:
             progress.start(len(listing.files), sum(f.size for f in listing.files))
-        report = scan_blobs(_watched(listing.files, fs, progress), options)
+        scanner = FileScanner(options)
+        report = Report()
+        for blob in _watched(listing.files, fs, progress):
+            try:
+                result = _safe_scan(scanner, blob)
+            except Exception as exc:
+                if not _transport_error(exc):
+                    raise
+                # The connection failed mid-read: an error for this file, the others still read.
+                result = FileResult(errors=[FileError(blob.path, f"could not be read from the Hub: {_reason(exc)}")])
+            _merge(report, result)
+        _finish(report, started)
         report.stats.notes.extend(listing.notes)
         report.errors.extend(listing.errors)
         report.errors.sort(key=lambda e: e.path)
