@@ -387,3 +387,27 @@ def test_rule_files_parse_to_the_same_tables_with_rtoml_as_with_tomllib(tmp_path
     with_rtoml = rules.load_rule_files(files, lazy=True)
     monkeypatch.setattr(rules, "rtoml", None)
     assert rules.load_rule_files(files, lazy=True) == with_rtoml
+
+
+def test_a_file_shorter_than_its_head_is_read_from_the_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The head of a small file is all of it: its reader gets those bytes, not another read."""
+    import io
+
+    token = hf_token("head")
+    (tmp_path / "small.py").write_text(f'TOKEN = "{token}"\n')
+    (tmp_path / "large.py").write_text("x = 1\n" * 3000 + f'TOKEN = "{token}"\n')
+    real = scanner.READERS["text"]
+    seen: dict[str, type] = {}
+
+    def reader(blob, head, ctx=None):  # type: ignore[no-untyped-def]
+        stream = blob.open()
+        seen[os.path.basename(blob.path)] = type(stream)
+        stream.seek(0)
+        first = [stream]
+        again = scanner.Blob(blob.path, lambda: first.pop() if first else blob.open(), blob.size)
+        return real(again, head, ctx)
+
+    monkeypatch.setitem(scanner.READERS, "text", reader)
+    report = scanner.scan_disk([str(tmp_path)], scanner.ScanOptions(pii=False, jobs=1))
+    assert seen == {"small.py": io.BytesIO, "large.py": io.BufferedReader}
+    assert sorted((os.path.basename(f.path), f.line) for f in report.findings) == [("large.py", 3001), ("small.py", 1)]
