@@ -18,14 +18,20 @@ def scan_paths(
     pii: bool = True,
     jobs: int | None = None,
 ) -> dict[str, Any]:
-    """Scan files and folders; returns the same document as `hfguard scan --format json`.
+    """Scan files and folders, and `hf://` paths of Hub repositories as `hfguard scan` does;
+    returns the same document as `hfguard scan --format json`.
 
-    `config` is a Config, a path to a config file, or None to discover one from the first path.
+    `config` is a Config, a path to a config file, or None to discover one from the first path
+    on disk (the current folder when there is none).
     """
+    from hfguard.sources.hf import is_hf_path, scan_mixed
+
     paths = list(paths) if paths else ["."]
     if not isinstance(config, Config):
-        start = Path(paths[0])
+        start = Path(next((p for p in paths if not is_hf_path(p)), "."))
         config = load_config(Path(config) if config else None, start if start.is_dir() else start.parent)
     baseline_path = baseline or config.baseline
     options = ScanOptions(config=config, pii=pii, jobs=jobs, baseline=load_baseline(baseline_path) if baseline_path else None)
+    if any(is_hf_path(p) for p in paths):
+        return scan_mixed(paths, options).to_dict()
     return scan_disk(paths, options).to_dict()

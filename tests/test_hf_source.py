@@ -311,3 +311,14 @@ def test_a_hub_that_cannot_be_reached_is_an_error_for_its_paths_only(
     doc = json.loads(capsys.readouterr().out)
     assert [e["path"] for e in doc["errors"]] == [f"hf://datasets/{REPO}"]
     assert doc["errors"][0]["message"].startswith("cannot list:")
+
+
+def test_python_api_scan_paths_reads_hf_paths(lfs_hub: HubServer, tmp_path: Path) -> None:
+    """`scan_paths` is the twin of `hfguard scan`: hf:// paths go to the Hub, not to the disk."""
+    from hfguard.api import scan_paths
+
+    upload(lfs_hub, make_dataset(tmp_path / "ds"))
+    doc = scan_paths([f"hf://datasets/{REPO}"], jobs=1)
+    assert doc["errors"] == []
+    assert {f["rule"] for f in doc["findings"]} >= {"huggingface-access-token", "github-pat", "aws-access-key-id"}
+    assert all(f["path"].startswith(f"hf://datasets/{REPO}@main/") for f in doc["findings"])
