@@ -61,7 +61,7 @@ def test_sources_and_outputs_with_exact_locations(tmp_path: Path, capsys: pytest
     assert code == 1 and report["errors"] == []
     found = {f["preview"]: f for f in report["findings"]}
     assert len(report["findings"]) == 4, report["findings"]
-    expected = [(src, 2, "cell 2"), (out, 3, "cell 3, output 1"), (result, 3, "cell 3, output 3"),
+    expected = [(src, 2, "cell 2"), (out, 3, "cell 3, output 1"), (result, 3, "cell 3, output 3, text/plain"),
                 (trace, 3, "cell 3, output 4")]
     for token, cell, location in expected:
         f = found[mask(token)]
@@ -159,7 +159,7 @@ def test_nbformat3_notebook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     path.write_text(json.dumps(document, indent=1))
     code, report = scan(capsys, path)
     (finding,) = report["findings"]
-    assert (finding["cell"], finding["location"]) == (2, "cell 2, output 1")
+    assert (finding["cell"], finding["location"]) == (2, "cell 2, output 1, text/html")
     assert (finding["line"], finding["column"]) == disk_position(path, token)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -31,9 +32,16 @@ MAX_NOTEBOOK_BYTES = 512 * 1024 * 1024
 ALLOW_TAG = "hfguard-allow"
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-_BINARY_MIME = re.compile(r"^(?:image|audio|video|font)/|^application/(?:pdf|octet-stream|zip)$|\+base64$")
-# v3 output keys that hold payloads rather than text
-_V3_BINARY_KEYS = frozenset({"png", "jpeg", "jpg", "gif", "svg", "pdf"})
+# payloads that are no text (SVG is text: its tags are blanked, its text is scanned)
+_BINARY_MIME = re.compile(r"^(?:image/(?!svg\+xml$)|audio/|video/|font/)|^application/(?:pdf|octet-stream|zip)$|\+base64$")
+# v3 output keys that hold payloads rather than text, and the mime types of the others
+_V3_BINARY_KEYS = frozenset({"png", "jpeg", "jpg", "gif", "pdf"})
+_V3_MIME = {"text": "text/plain", "html": "text/html", "latex": "text/latex", "json": "application/json",
+            "javascript": "application/javascript", "markdown": "text/markdown", "svg": "image/svg+xml"}
+_RESULT_TYPES = frozenset({"execute_result", "display_data", "pyout"})
+_NOT_MIME = frozenset({"text", "traceback", "evalue", "ename"})  # keys of stream and error outputs
+_SVG_TAG = re.compile(r"<[^>]*>")
+_FIELD = re.compile(r"[^ \n]+(?: [^ \n]+)*")  # text between gaps of two spaces or more (or line ends)
 _SKIPPED_CELL_KEYS = frozenset({"attachments", "cell_type", "id", "execution_count", "prompt_number",
                                 "level", "collapsed"})
 
@@ -108,6 +116,7 @@ def _chunks(document: Pairs, text: str) -> Iterator[Chunk]:
     cell_types: dict[int, str] = {}
     cell_tags: dict[int, bool] = {}
     cell_numbers: dict[tuple[int, ...], int] = {}
+    output_types: dict[tuple[int, int], str] = {}
     for path, value, ordinal in leaves(document):
         cell_path, rest = _split_cell(path, v3)
         if cell_path is None:
@@ -129,15 +138,22 @@ def _chunks(document: Pairs, text: str) -> Iterator[Chunk]:
                 cell_tags[cell] = True
             groups.setdefault(("cellmeta", cell), []).append((path, _metadata_leaf(rest[1:], value, ordinal)))
         elif head == "outputs" and len(rest) >= 3 and isinstance(rest[1], int):
+            if rest[2] == "output_type" and len(rest) == 3:
+                output_types[(cell, rest[1])] = value
+                continue
             leaf = _output_leaf(rest[2:], value, ordinal, v3)
             if leaf is not None:
                 mime = rest[3] if rest[2] == "data" and len(rest) > 3 else rest[2]
+                if v3 and rest[2] != "text":
+                    mime = _V3_MIME.get(str(mime), mime)
                 groups.setdefault(("output", cell, rest[1], mime), []).append((path, leaf))
         elif head in _SKIPPED_CELL_KEYS:
             continue
     sources: dict[int, str] = {}
-    tabled: set[tuple[int, Any]] = set()
-    # an output's text/html before its text/plain: the HTML table is the exact one
+    # Every text representation of an output is scanned: each is what gets published. An HTML
+    # table goes first; the values it holds are not read again from the same output's other
+    # forms (pandas' text/plain of the same DataFrame), so a value is reported once.
+    in_html: dict[tuple[int, Any], Counter[str]] = {}
     groups = dict(sorted(groups.items(), key=lambda kv: kv[0][0] == "output" and kv[0][3] != "text/html"))
     for key, items in groups.items():
         if key[0] == "source":
@@ -160,20 +176,36 @@ def _chunks(document: Pairs, text: str) -> Iterator[Chunk]:
             yield _make_chunk(positions, parts, ChunkKind.METADATA, cell, f"cell {cell}, metadata", "\n",
                               [format_path(p[p.index("metadata") + 1:]) for p, _ in items], scope or None)
         else:
-            output = int(key[2]) + 1
-            joiner = "\n" if key[3] == "traceback" else ""
-            location = f"cell {cell}, output {output}"
-            mime = key[3]
-            if mime == "text/plain" and (cell, key[2]) in tabled:
-                continue  # the text form of a DataFrame read from its HTML table
-            if mime in ("text/plain", "text/html", "text"):
-                tables = _table_chunks(positions, parts, mime, cell, location, scope or None)
-                if tables:
-                    if mime == "text/html":
-                        tabled.add((cell, key[2]))  # the same DataFrame's text/plain adds nothing
-                    yield from tables
-                    continue
-            yield _make_chunk(positions, parts, ChunkKind.OUTPUT, cell, location, joiner, None, scope or None)
+            yield from _output_chunks(positions, parts, cell, int(key[2]), str(key[3]),
+                                      output_types.get((cell, key[2]), ""), scope or None, in_html)
+
+
+def _output_chunks(positions: StringPositions, parts: list[_Leaf], cell: int, number: int, mime: str,
+                   output_type: str, scope: str | None, in_html: dict[tuple[int, Any], Counter[str]],
+                   ) -> Iterator[Chunk]:
+    """One representation of an output (a stream's text, a traceback, one mime type of a result's
+    bundle) as chunks; the location names the representation of a bundle: `cell 3, output 1, text/plain`."""
+    location = f"cell {cell}, output {number + 1}"
+    if mime not in _NOT_MIME:
+        location += f", {mime}"
+    elif mime == "text" and output_type in _RESULT_TYPES:  # v3 results keep text/plain as `text`
+        location += ", text/plain"
+    if mime == "image/svg+xml":
+        parts = [_Leaf(_SVG_TAG.sub(_blank, leaf.value), leaf.original, leaf.ordinal, leaf.prefix) for leaf in parts]
+    seen = in_html.get((cell, number))
+    if mime in ("text/plain", "text/html", "text"):
+        columns = _table_columns(parts, mime)
+        if mime == "text/html" and columns:
+            in_html[(cell, number)] = Counter(_flat(v) for _, cells in columns for _, v, _ in cells)
+        elif seen is not None and columns:
+            columns = [(name, _unseen(cells, seen)) for name, cells in columns]
+        if columns:
+            yield from _table_chunks(positions, parts, columns, cell, location, scope)
+            return
+        if seen is not None:  # a table we could not lay out: its cells that the HTML table holds
+            parts = _blank_fields(parts, seen)
+    joiner = "\n" if mime == "traceback" else ""
+    yield _make_chunk(positions, parts, ChunkKind.OUTPUT, cell, location, joiner, None, scope)
 
 
 def _split_cell(path: Path, v3: bool) -> tuple[tuple[int, ...] | None, Path]:
@@ -236,50 +268,92 @@ class _TableIndex:
     text, then the JSON string (leaf) it came from."""
 
     def __init__(self, positions: StringPositions, parts: list[_Leaf], part_starts: list[int],
-                 offsets: list[int], field: str, location: str) -> None:
+                 offsets: list[int], rows: list[int], field: str, location: str) -> None:
         self.positions, self.parts, self.part_starts = positions, parts, part_starts
-        self.offsets, self.field, self.location = offsets, field, location
+        self.offsets, self.rows, self.field, self.location = offsets, rows, field, location
 
     def row_of(self, index: int) -> int:
-        return index + 1
+        return self.rows[min(index, len(self.rows) - 1)]
 
     def where(self, index: int, offset_in_value: int, value: str) -> Where:
         at = self.offsets[min(index, len(self.offsets) - 1)] + offset_in_value
         part = max(0, bisect.bisect_right(self.part_starts, at) - 1)
         leaf = self.parts[part]
         line, column = self.positions.where(leaf.ordinal, at - self.part_starts[part])
-        return Where(line, column, index + 1, self.field, self.location)
+        return Where(line, column, self.row_of(index), self.field, self.location)
 
 
-def _table_chunks(positions: StringPositions, parts: list[_Leaf], mime: str, cell: int, location: str,
-                  scope: str | None) -> list[Chunk]:
-    """A DataFrame output (text/plain or print(df): aligned columns; text/html: a <table>) as
-    one DATA chunk per column, its header as the field: values no longer run into each other
-    across the column gaps, and the header is their context. [] when it is no table."""
+_Columns = list[tuple[str, list[tuple[int, str, int]]]]  # (header, [(offset, value, row)])
+
+
+def _table_columns(parts: list[_Leaf], mime: str) -> _Columns:
+    """The columns of a DataFrame output (text/plain or print(df): aligned columns; text/html: a
+    <table>), each cell with its offset in the output's joined text and its 1-based row; [] when
+    it is no table."""
     text = "".join(leaf.value for leaf in parts)
     if len(text) > MAX_TABLE_CHARS or (mime == "text/html" and "<table" not in text):
         return []
-    columns = _html_columns(text) if mime == "text/html" else _text_columns(text)
-    if not columns:
-        return []
+    return _html_columns(text) if mime == "text/html" else _text_columns(text)
+
+
+def _flat(value: str) -> str:
+    return value.replace("\n", " ")
+
+
+def _unseen(cells: list[tuple[int, str, int]], seen: Counter[str]) -> list[tuple[int, str, int]]:
+    """The cells whose value the HTML table of the same output does not hold (as often as here)."""
+    kept = []
+    for cell in cells:
+        value = _flat(cell[1])
+        if seen[value] > 0:
+            seen[value] -= 1
+        else:
+            kept.append(cell)
+    return kept
+
+
+def _blank(m: re.Match[str]) -> str:
+    return re.sub(r"[^\n]", " ", m.group())
+
+
+def _blank_fields(parts: list[_Leaf], seen: Counter[str]) -> list[_Leaf]:
+    """The output's strings with every field (text between column gaps) that the HTML table
+    holds blanked out: same length, so offsets still map to the file."""
+    out = []
+    for leaf in parts:
+        def drop(m: re.Match[str]) -> str:
+            if seen[m.group()] > 0:
+                seen[m.group()] -= 1
+                return " " * len(m.group())
+            return m.group()
+        value = _FIELD.sub(drop, leaf.value)
+        out.append(leaf if value == leaf.value else _Leaf(value, leaf.original, leaf.ordinal, leaf.prefix))
+    return out
+
+
+def _table_chunks(positions: StringPositions, parts: list[_Leaf], columns: _Columns, cell: int,
+                  location: str, scope: str | None) -> list[Chunk]:
+    """A table output as one DATA chunk per column, its header as the field: values no longer
+    run into each other across the column gaps, and the header is their context."""
     part_starts = value_starts((leaf.value for leaf in parts), 0)
     first_line, _ = positions.where(parts[0].ordinal, 0)
     chunks: list[Chunk] = []
     for header, cells in columns:
         if not cells:
             continue
-        index = _TableIndex(positions, parts, part_starts, [o for o, _ in cells], header, location)
+        index = _TableIndex(positions, parts, part_starts, [o for o, _, _ in cells], [r for _, _, r in cells],
+                            header, location)
         chunks.append(LocatedChunk(
-            "\n".join(v.replace("\n", " ") for _, v in cells), ChunkKind.DATA, line=first_line, row=1,
+            "\n".join(_flat(v) for _, v, _ in cells), ChunkKind.DATA, line=first_line, row=cells[0][2],
             cell=cell, location=location, field=header, allow_scope=scope, index=index,
         ))
     return chunks
 
 
-def _text_columns(text: str) -> list[tuple[str, list[tuple[int, str]]]]:
+def _text_columns(text: str) -> _Columns:
     """pandas' text layout: a header line, then one line a row, columns apart by two spaces or
     more at the same places on every line (wide frames come in blocks, blank-line apart)."""
-    found: list[tuple[str, list[tuple[int, str]]]] = []
+    found: _Columns = []
     pos = 0
     for block in re.split(r"(\n\s*\n)", text):
         if block.strip() and not block.startswith("\n"):
@@ -288,7 +362,7 @@ def _text_columns(text: str) -> list[tuple[str, list[tuple[int, str]]]]:
     return found
 
 
-def _text_block(block: str, base: int) -> list[tuple[str, list[tuple[int, str]]]]:
+def _text_block(block: str, base: int) -> _Columns:
     lines: list[tuple[int, str]] = []
     pos = base
     for line in block.split("\n"):
@@ -327,31 +401,40 @@ def _text_block(block: str, base: int) -> list[tuple[str, list[tuple[int, str]]]
         rows = rows[1:]
     if len(rows) < 2 or not all(line[spans[0][0] : spans[0][1]].strip() for _, line in rows):
         return []  # every row starts with its index label
-    columns: list[tuple[str, list[tuple[int, str]]]] = []
+    columns: _Columns = []
     for number, (s, e) in enumerate(spans):
         name = names[number] or "index"
         if name == "...":
             continue
         cells = []
-        for at, line in rows:
+        for row, (at, line) in enumerate(rows, 1):
             raw = line[s:e]
             value = raw.strip()
             if value and value != "...":
-                cells.append((at + s + raw.index(value[0]), value))
+                cells.append((at + s + raw.index(value[0]), value, row))
         columns.append((name, cells))
     return columns
 
 
+_HtmlCell = tuple[int, str, int, int]  # offset (-1: no text), text, colspan, rowspan
+
+
+def _span(attrs: list[tuple[str, str | None]], name: str) -> int:
+    value = dict(attrs).get(name) or "1"
+    return min(max(int(value), 1), 1000) if value.strip().isdigit() else 1
+
+
 class _TableParser(HTMLParser):
-    """The cells of the <table>s of an HTML output, with their offsets in it."""
+    """The cells of the <table>s of an HTML output, with their offsets in it and their spans."""
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.tables: list[tuple[list[list[tuple[int, str]]], list[list[tuple[int, str]]]]] = []
-        self.row: list[tuple[int, str]] | None = None
+        self.tables: list[tuple[list[list[_HtmlCell]], list[list[_HtmlCell]]]] = []
+        self.row: list[_HtmlCell] | None = None
         self.cell: list[str] | None = None
         self.cell_at = 0
+        self.spans = (1, 1)
         self.in_head = False
         self.has_td = False
 
@@ -372,6 +455,7 @@ class _TableParser(HTMLParser):
         elif tag in ("td", "th") and self.row is not None:
             self.cell = []
             self.cell_at = -1
+            self.spans = (_span(attrs, "colspan"), _span(attrs, "rowspan"))
             self.has_td = self.has_td or tag == "td"
 
     def handle_data(self, data: str) -> None:
@@ -382,7 +466,7 @@ class _TableParser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th") and self.cell is not None and self.row is not None:
-            self.row.append((self.cell_at, "".join(self.cell).strip()))
+            self.row.append((self.cell_at, "".join(self.cell).strip(), *self.spans))
             self.cell = None
         elif tag == "tr" and self.row is not None and self.tables:
             head, body = self.tables[-1]
@@ -392,19 +476,51 @@ class _TableParser(HTMLParser):
             self.in_head = False
 
 
-def _html_columns(text: str) -> list[tuple[str, list[tuple[int, str]]]]:
+def _grid(rows: list[list[_HtmlCell]]) -> list[list[tuple[int, str] | None]]:
+    """Rows laid out on the table's columns: a cell spanning columns or rows fills each place it
+    covers (its offset and text in the first place only, None in the others)."""
+    grid: list[list[tuple[int, str] | None]] = []
+    pending: dict[int, int] = {}  # column -> rows it is still covered by a rowspan from above
+    for cells in rows:
+        line: list[tuple[int, str] | None] = []
+        column = 0
+        for at, value, colspan, rowspan in cells:
+            while pending.get(column, 0) > 0:
+                line.append(None)
+                pending[column] -= 1
+                column += 1
+            for k in range(colspan):
+                line.append((at, value) if k == 0 else None)
+                if rowspan > 1:
+                    pending[column] = rowspan - 1
+                column += 1
+        while pending.get(column, 0) > 0:  # covered places at the end of the row
+            line.append(None)
+            pending[column] -= 1
+            column += 1
+        grid.append(line)
+    return grid
+
+
+def _html_columns(text: str) -> _Columns:
     parser = _TableParser(text)
     try:
         parser.feed(text)
         parser.close()
     except (AssertionError, ValueError):
         return []
-    columns: list[tuple[str, list[tuple[int, str]]]] = []
+    columns: _Columns = []
     for head, body in parser.tables:
         if not head or len(body) < 1:
             continue
-        names = [name for _, name in head[0]]
-        for number, name in enumerate(names):
-            cells = [row[number] for row in body if number < len(row) and row[number][1] and row[number][0] >= 0]
-            columns.append((name or "index", [(at, v) for at, v in cells if v != "..."]))
+        heads, rows = _grid(head), _grid(body)
+        width = max(len(line) for line in heads + rows)
+        for number in range(width):
+            # the deepest header text over the column (MultiIndex columns: the leaf name; the
+            # index's name sits in a header row of its own)
+            parts = [line[number] for line in heads if number < len(line)]
+            names = [part[1] for part in parts if part is not None and part[1]]
+            cells = [(place[0], place[1], row) for row, line in enumerate(rows, 1) if number < len(line)
+                     for place in [line[number]] if place is not None and place[1] and place[0] >= 0]
+            columns.append((names[-1] if names else "index", [c for c in cells if c[1] != "..."]))
     return columns
