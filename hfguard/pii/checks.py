@@ -226,12 +226,24 @@ _WORD = rf"[{_UP}][{_LOW}]+(?:[-'’][{_UP}][{_LOW}]+)?"
 # A capitalised name of two words (a particle allowed between), or a title and a surname, as the
 # subject of a diagnosis: "Maria Lopez was diagnosed with", "Mr. Okafor has been diagnosed",
 # "Lola del Quintero tested positive for", "John Smith is being treated for".
+_SUFFIX = r"(?:,? (?:Jr|Sr)\.|,? (?:Jr|Sr|II|III|IV)\b)"  # "Robert Hale Jr.", "John Smith III"
+# Conditions of special sensitivity named about a person ("Ann Lee has HIV", "is HIV positive",
+# "is HIV+"): case-sensitive, and "has HIV" only where the sentence or clause ends or goes on
+# ("Gilead Sciences has HIV drugs in development" is about the drugs).
+SENSITIVE_CONDITION = r"(?:HIV|AIDS|HCV|HBV|hepatitis [BC])"
+_CONDITION_VERB = (
+    rf"(?:has|had|is living with|lives with) {SENSITIVE_CONDITION}(?=[.,;:!?)\n]|\s+(?:and|but|since|for|with)\b|\Z)|"
+    r"(?:is|was) HIV[- ]?(?:positive\b|\+(?!\w))"
+)
 SUBJECT_NAME = re.compile(
-    rf"(?<![\w.'’-])((?:Mr|Mrs|Ms|Mx|Dr)\.? {_WORD}|{_WORD}(?: (?:de|del|della|di|da|van|von|le|la))? {_WORD})"
+    rf"(?<![\w.'’-])((?:Mr|Mrs|Ms|Mx|Dr)\.? {_WORD}|{_WORD}(?: (?:de|del|della|di|da|van|von|le|la))? {_WORD}{_SUFFIX}?)"
     r" (?:(?:was|is|has been|had been|was being|got) diagnosed with\b|"
     r"(?:was|has been|had been|was being|is being) treated for\b|"
-    r"(?:(?:has|had|was) )?tested positive for\b)"
+    r"(?:(?:has|had|was) )?tested positive for\b|"
+    rf"{_CONDITION_VERB})"
 )
+# Where a sensitive condition is named (subject_names is asked about the text before each).
+CONDITION_WORD = re.compile(r"\b(?:HIV|AIDS|HCV|HBV|[Hh]epatitis [BC])\b")
 # Capitalised words that are no name: determiners and pronouns, people by their role, months and
 # days, and the nouns of diseases ("Hodgkin Lymphoma", "Crohn Disease").
 _NOT_NAME_WORDS = frozenset("""
@@ -283,6 +295,95 @@ def subject_names(
                 continue
             found.append((m.start(1), m.end(1), (m.end(1) + 1, m.end())))
     return found
+
+
+# A name right after "Patient" / "Pt" with no colon, closed by a comma or a parenthesis: "Patient
+# Jessica Thomas, DOB ...", "Pt Robert Hale Jr., 61". Words of services and roles ("Patient Care
+# Technician, ...", "Patient Safety Week, ...") are no name.
+PATIENT_NAME = re.compile(
+    rf"(?<![\w-])(?:Patient|PATIENT|Pt\.?) ((?:(?:Mr|Mrs|Ms|Mx|Dr)\.? )?{_WORD}"
+    rf"(?: (?:de|del|della|di|da|van|von|le|la))?(?: {_WORD}){{1,2}}{_SUFFIX}?)(?=\s?[,(;])"
+)
+_SERVICE_WORDS = frozenset("""
+care safety portal portals services service education experience information access advocate advocacy relations
+satisfaction records record history intake transport transportation navigator navigation technician coordinator
+registration rights privacy support centered centred first zero notes note summary reported outcomes outcome data
+identifier name number id account engagement assistance financial billing monitoring management flow journey
+protection consent discharge admission room unit ward
+""".split())
+
+
+def patient_names(text: str) -> list[tuple[int, int]]:
+    """Person names right after "Patient" / "Pt" and before a comma ("Patient Jessica Thomas,"):
+    (start, end) of each."""
+    found: list[tuple[int, int]] = []
+    for m in PATIENT_NAME.finditer(text):
+        words = [w.strip(".,").lower() for w in m.group(1).split(" ")]
+        if any(w in _NOT_NAME_WORDS or w in _SERVICE_WORDS or w in _EPONYMS or _CLINICAL_NOUN.search(w) for w in words):
+            continue
+        found.append((m.start(1), m.end(1)))
+    return found
+
+
+# Clinical section cues that introduce a diagnosis or a code, as "Diagnosis:" does ("Assessment:
+# HIV disease (B20)", "A/P: ...", "Problem list: 1. I10 ..."): an ICD-10 code after one, in the
+# same paragraph, is a diagnosis code. (On lower-cased text.)
+_CLINICAL_CUE = re.compile(
+    r"(?<![a-z])(?:assessment(?: and plan| & plan)?|impressions?|a/p|a&p|problem list|diagnoses|"
+    r"conditions?|reason for (?:visit|admission|referral)|chief complaint|principal diagnosis|"
+    r"discharge diagnos[ie]s|final diagnosis)\s*(?:[:=\-\u2013]|\n)"
+)
+ICD_CUE_REACH = 160  # characters after a section cue where its codes may stand (a short problem list)
+# A disease (its words, or a clinical noun ending) right before a code in parentheses: "HIV
+# disease (B20)", "asthma (J45.909)", "major depressive disorder (F32.9)". A word that is no
+# disease ("vitamin (B12)", "Boeing (B52)") is none.
+_DISEASE_BEFORE = re.compile(
+    r"(?<![a-z])(?:disease|disorder|syndrome|infection|asthma|diabetes|mellitus|hypertension|depression|pain|"
+    r"cancer|failure|fracture|hiv|aids|hepatitis [a-e]|pneumonia|influenza|migraine|anemia|anaemia|obesity|"
+    r"insufficiency|injury|deficiency|dementia|epilepsy|stroke|covid-19|sepsis|ulcer|lesion|neoplasm|"
+    r"hyperlipidemia|hyperlipidaemia|hypothyroidism|hyperthyroidism|copd|gerd|[a-z]+(?:itis|osis|pathy|emia|aemia|oma|algia|plasia))"
+    r"(?:,? (?:unspecified|type \d|stage \w+|uncomplicated|[a-z]+ episode))?\s?\($"
+)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+def clinical_cues(lowered: str) -> list[tuple[int, int]]:
+    """(start, end) of each clinical section cue in a lower-cased text."""
+    return [m.span() for m in _CLINICAL_CUE.finditer(lowered)] if _has_cue_word(lowered) else []
+
+
+_CUE_WORDS = ("assessment", "impression", "a/p", "a&p", "problem", "diagnoses", "condition", "reason for",
+              "complaint", "diagnosis")
+
+
+def _has_cue_word(lowered: str) -> bool:
+    return any(word in lowered for word in _CUE_WORDS)
+
+
+def icd_context(lowered: str, start: int, end: int) -> bool:
+    """A clinical section cue shortly before an ICD-10-shaped code text[start:end] (in the same
+    paragraph), or the code in parentheses right after a disease: the context "Diagnosis:"
+    gives, for the other ways notes introduce a diagnosis."""
+    if (
+        start and lowered[start - 1] == "(" and lowered[end : end + 1] == ")"
+        and _DISEASE_BEFORE.search(lowered, max(0, start - 48), start)
+    ):
+        return True
+    begin = max(0, start - ICD_CUE_REACH)
+    if not _has_cue_word(lowered[begin:start]):
+        return False
+    cues = [m for m in _CLINICAL_CUE.finditer(lowered, begin, start)]
+    return bool(cues) and _PARAGRAPH_BREAK.search(lowered, cues[-1].end() - 1, start) is None
+
+
+_CODE_SHAPED = re.compile(r"[A-Z0-9][A-Z0-9.\-/]*")
+
+
+def code_like(value: str) -> bool:
+    """An ICD-10 code, or capital letters and digits ("B20", "MRN4482913", "A1C"): a code that
+    NER may take for a name, never a person's name."""
+    value = value.strip()
+    return icd10_ok(value) or (_CODE_SHAPED.fullmatch(value) is not None and any(c.isdigit() for c in value))
 
 
 def names_a_person(text: str, start: int, end: int) -> bool:

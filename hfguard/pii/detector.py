@@ -80,6 +80,14 @@ _HEALTH_PHRASE = re.compile(
 )
 _HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication", "tested positive")
 _TREATED = "treated for"  # health wording only after a person ("John Smith is being treated for"): wood is too
+_ICD_ONLY = ("ICD10_CODE",)
+_PARENTHESISED_CODE = re.compile(r"\(((?:[A-TV-Z]\d[0-9A-Z]|U0[79])(?:\.[0-9A-Z]{1,4})?)\)")
+_CONDITIONS = ("HIV", "AIDS", "HCV", "HBV", "epatitis")
+
+
+def _condition_named(text: str) -> bool:
+    """A sensitive condition may be named about a person ("has HIV"): checks.CONDITION_WORD."""
+    return any(word in text for word in _CONDITIONS)
 _DOSAGE = re.compile(r"\d\s?mg\b", re.IGNORECASE)
 
 
@@ -303,18 +311,23 @@ class FilePiiDetector:
                 candidates, people = self._dense_values(chunk, seq, stat, kind, lowered)
             else:
                 candidates = find_candidates(text, lowered, info.words)
+                candidates += self._icd_candidates(text, lowered)
                 if info.entity is not None and ENTITIES[info.entity].needs_context:
                     candidates += _header_candidates(chunk, info.entity)
                 people = candidates
+                self._patient_names(chunk, seq, info)
             self._feed_column(chunk, seq, stat, people, lowered)
         else:
             candidates = find_candidates(text, lowered)
+            candidates += self._icd_candidates(text, lowered)
+            if chunk.kind is not ChunkKind.CODE:
+                self._patient_names(chunk, seq, None)
             if chunk.kind is not ChunkKind.DATA:
                 self._text_line_total += text.count("\n") + 1
             phrases = _health_phrases(text, lowered) if chunk.kind is not ChunkKind.CODE else []
             if phrases:
                 self._line_joins(chunk, seq, candidates, phrases)
-            if phrases or (_TREATED in lowered and chunk.kind is not ChunkKind.CODE):
+            if phrases or ((_TREATED in lowered or _condition_named(text)) and chunk.kind is not ChunkKind.CODE):
                 for start, end in self._subject_names(chunk, seq, None, phrases, lowered):
                     if len(self._phrases) < MAX_KEPT_HITS and self._may_place(chunk):
                         self._phrases.append((chunk, seq, start, end, True))
@@ -564,7 +577,7 @@ class FilePiiDetector:
             self._health_sources.append((chunk, None, info.key))
             self._join_chars += len(chunk.text)
         elif not stat.single_token and (
-            (phrases := _health_phrases(chunk.text, lowered)) or _TREATED in lowered
+            (phrases := _health_phrases(chunk.text, lowered)) or _TREATED in lowered or _condition_named(chunk.text)
         ):
             offsets = [m.start() for m in phrases]
             offsets += [start for start, _ in self._subject_names(chunk, seq, info, phrases, lowered)]
@@ -577,13 +590,17 @@ class FilePiiDetector:
     ) -> list[tuple[int, int]]:
         """Names that are the subject of a diagnosis ("Maria Lopez was diagnosed with ..."), in a
         text or column with health wording: person names (no NER needed) that tie it to them.
-        Looked for just before the phrases that can have a subject, and before "treated for",
-        which is health wording only there: the spans of those returned."""
+        Looked for just before the phrases that can have a subject, before "treated for" and
+        the names of sensitive conditions ("has HIV", "is HIV positive"), which are health
+        wording only there: the spans of those returned (the others are phrases already)."""
         spots = [(m.start(), m.end()) for m in phrases if m.group()[:1].lower() in "dt"]  # diagnosed, tested
         at = lowered.find(_TREATED)
         while at >= 0:
             spots.append((at, at + len(_TREATED)))
             at = lowered.find(_TREATED, at + 1)
+        if _condition_named(chunk.text):
+            # (reaching past the condition: " positive", "+", and what ends the clause)
+            spots += [(m.start(), m.end() + 12) for m in checks.CONDITION_WORD.finditer(chunk.text)]
         windows: list[tuple[int, int]] = []
         for begin, phrase_end in sorted(spots):
             start = max(0, begin - checks.SUBJECT_REACH)
@@ -596,9 +613,35 @@ class FilePiiDetector:
         for start, end, verb in checks.subject_names(chunk.text, windows):
             self._record("PERSON", chunk, seq, start, end, info)
             self._keep_person(chunk, seq, start)
-            if chunk.text.endswith(" for", verb[0], verb[1]) and "treated" in chunk.text[verb[0] : verb[1]]:
+            said = chunk.text[verb[0] : verb[1]]
+            if "diagnosed" not in said and "tested positive" not in said:  # treated for, has HIV...
                 treated.append(verb)
         return treated
+
+    def _patient_names(self, chunk: Chunk, seq: int, info: Field | None) -> None:
+        """Names right after "Patient" / "Pt" and before a comma ("Patient Jessica Thomas, DOB
+        ..."): a person, who ties the health data of the same record (no NER needed)."""
+        text = chunk.text
+        if "atient " not in text and "ATIENT " not in text and "Pt" not in text:
+            return
+        for start, end in checks.patient_names(text):
+            self._record("PERSON", chunk, seq, start, end, info)
+            self._keep_person(chunk, seq, start)
+
+    def _icd_candidates(self, text: str, lowered: str) -> list[Candidate]:
+        """Where ICD-10 codes may follow a clinical section cue ("Assessment:", "A/P:", "Problem
+        list:"...), or stand in parentheses after a disease ("HIV disease (B20)"): candidates
+        for the recognisers, as a "Diagnosis:" keyword yields (their context: checks.icd_context)."""
+        if not self.parent.enabled(ENTITIES["ICD10_CODE"]):
+            return []
+        found: list[Candidate] = [
+            (start, min(len(text), end + checks.ICD_CUE_REACH), _ICD_ONLY) for start, end in checks.clinical_cues(lowered)
+        ]
+        if "(" in text:
+            for m in _PARENTHESISED_CODE.finditer(text):
+                if checks.icd_context(lowered, m.start(1), m.end(1)):
+                    found.append((m.start(1), m.end(1), _ICD_ONLY))
+        return found
 
     def _keep_person(self, chunk: Chunk, seq: int, start: int) -> None:
         """A person identifier at `start`: health data in its record is tied to a person."""
@@ -699,11 +742,14 @@ class FilePiiDetector:
         if score < (entity.min_score if entity.min_score is not None else self.parent.threshold):
             return False
         if ner:
-            return len(chunk.text[start:end].strip()) > 1
+            value = chunk.text[start:end]
+            # an ICD-10 code or another code of capitals and digits ("B20") is never a person's name
+            return len(value.strip()) > 1 and not (name == "PERSON" and checks.code_like(value))
         value = chunk.text[start:end]
         words = info.words if info is not None else ""
         if entity.needs_context and not (
             has_context(name, lowered, start, end, words) or (info is not None and info.entity == name)
+            or (name == "ICD10_CODE" and checks.icd_context(lowered, start, end))
         ):
             return False
         return _value_ok(name, value, chunk, lowered, start, end, words, info)
