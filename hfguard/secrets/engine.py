@@ -31,7 +31,6 @@ MULTILINE_WINDOW = 16384  # chars after a hit that a multi-line rule (PEM block)
 SEGMENT_CHARS = 256 * 1024  # automaton input per call: bounds the hit list a dense text makes
 DENSE_HITS = SEGMENT_CHARS // 32  # more hits than this in a segment: scan it whole
 STARTS_AFTER = 16  # chunks a rule runs on before start_literals is worked out for it
-FIELDS_KEPT = 4096  # distinct fields whose field rules are remembered (a wide table has a few hundred)
 MAX_START_LITERALS = 6  # start_literals: more alternatives than this cost more than they save
 _first = operator.itemgetter(0)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -100,7 +99,6 @@ class SecretEngine:
             rule.path is not None or bool(rule.allowlist.paths) or bool(ruleset.global_allowlist.paths)
             for rule in self.rules
         ]
-        self._fields: dict[str, tuple[int, ...]] = {}  # field -> its field rules (_rules_for_field)
         self._has_keywords = bool(by_keyword) or bool(self._field_rules)
         self._fallback = frozenset(rule.id for rule in self.rules if rule.fallback)
 
@@ -110,7 +108,7 @@ class SecretEngine:
             return []
         windows = self._windows(text)
         field = chunk.field
-        field_rules = self._rules_for_field(field) if field and self._field_rules else ()
+        field_rules = [i for i, pattern in self._field_rules if pattern.search(field)] if field else []
         if not windows and not field_rules:
             return []
         # rule index -> its windows (a rule reached through several keyword groups: merged)
@@ -155,17 +153,6 @@ class SecretEngine:
                             Match(rule.id, rule.category, rule.severity, chunk, s, e, secret)
                         )
         return drop_shadowed(matches, self._fallback) if len(matches) > 1 else matches
-
-    def _rules_for_field(self, field: str) -> tuple[int, ...]:
-        """The field rules whose column / key-path regex matches this field, remembered per field:
-        a JSON document or a table repeats its key paths and columns in every chunk (the 32 MB
-        tree: ~98,000 field-regex searches for 9,353 chunks, now one search per distinct field)."""
-        known = self._fields.get(field)
-        if known is None:
-            if len(self._fields) >= FIELDS_KEPT:
-                self._fields.clear()
-            known = self._fields[field] = tuple(i for i, pattern in self._field_rules if pattern.search(field))
-        return known
 
     def _windows(self, text: str) -> dict[int, list[list[int]]]:
         """Keyword group -> merged (start, stop) windows around its hits, in text order."""
