@@ -272,8 +272,9 @@ class FileScanner:
         except OSError:
             return None  # (the read says why)
         pieces = plan(reader_name, stream, head, blob.size, self.options.max_rows)
-        # (no core to spare: a worker would only wait for one, and this process for the worker)
-        if pieces is None or (self._pool is None and _spare_cores() < 1):
+        # (no core to spare: a worker would only wait for one, and this process for the worker;
+        # an explicit --jobs N is done as asked)
+        if pieces is None or (self._pool is None and self.options.jobs is None and _spare_cores() < 1):
             stream.close()
             return None
         return _closing(pieces, stream)
@@ -372,7 +373,8 @@ class FileScanner:
         return done
 
     def _split_pool(self) -> tuple[ProcessPoolExecutor, int]:
-        """The worker processes (and how many): one per core to spare, at most split_jobs - 1."""
+        """The worker processes (and how many): split_jobs - 1 with an explicit --jobs, else one per
+        core to spare, at most split_jobs - 1."""
         if self._pool is None:
             import multiprocessing
 
@@ -382,7 +384,8 @@ class FileScanner:
                 warm_up()  # here, once: the forked workers inherit it
 
             context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-            self._workers = max(1, min(self.split_jobs - 1, _spare_cores()))
+            asked = self.split_jobs - 1
+            self._workers = asked if self.options.jobs is not None else max(1, min(asked, _spare_cores()))
             self._pool = ProcessPoolExecutor(
                 self._workers, mp_context=context, initializer=_worker_init, initargs=(self.options,)
             )

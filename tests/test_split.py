@@ -45,7 +45,7 @@ def small_pieces(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return log
 
 
-def _report(path: Path, jobs: int) -> dict[str, Any]:
+def _report(path: Path, jobs: int | None) -> dict[str, Any]:
     report = scan_disk([str(path)], ScanOptions(jobs=jobs)).to_dict()
     report["stats"].pop("seconds")
     return report
@@ -323,12 +323,16 @@ def test_text_pieces_start_where_chunks_start(tmp_path: Path, small_text_pieces:
 
 
 def test_no_split_without_a_spare_core(tmp_path: Path, small_pieces: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On a machine whose cores are all busy the file is scanned in one process, to the same report."""
+    """On a machine whose cores are all busy the file is scanned in one process by default, to the
+    same report; an explicit --jobs 2 is done as asked."""
     path = tmp_path / "tickets.jsonl"
     _tickets(path, 600)
     split_report = _report(path, jobs=2)
     assert _worker_pieces(small_pieces)
     small_pieces.unlink()
     monkeypatch.setattr(scanner, "_spare_cores", lambda: 0)
-    assert _report(path, jobs=2) == split_report
+    monkeypatch.setattr(scanner.os, "cpu_count", lambda: 2)
+    assert _report(path, jobs=None) == split_report  # the default: the CPU count, if cores are free
     assert not _worker_pieces(small_pieces)
+    assert _report(path, jobs=2) == split_report
+    assert _worker_pieces(small_pieces)
