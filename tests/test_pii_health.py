@@ -456,3 +456,109 @@ def test_diagnosis_as_a_technical_word_is_no_health_data(tmp_path: Path, paragra
     clinical = tmp_path / "clinic.md"
     clinical.write_text("Call Ann Lee at (404) 634-1925.\nDiagnosis: asthma (J45.909).\n", encoding="utf-8")
     assert [f for f in health(findings(clinical)) if f["blocking"]]
+
+
+# --- clinical notes as a new user writes them: section cues, identifiers, named conditions -----------
+
+
+def _note(first: str, last: str, assessment: str = "HIV disease (B20)") -> str:
+    """A follow-up note (the issue's): a patient named after "Patient", a date of birth, an MRN
+    and a coded assessment. The numbers are built here, from parts."""
+    dob = "/".join(["03", "14", "19" + "71"])
+    mrn = "44" + "829" + "13"
+    return (f"Follow-up visit. Patient {first} {last}, DOB {dob}, MRN {mrn}, reports fatigue. "
+            f"Assessment: {assessment}. Plan: start Biktarvy.")
+
+
+def test_a_follow_up_note_with_a_coded_assessment_blocks_as_a_diagnosis(tmp_path: Path) -> None:
+    """It gave the MRN and the DOB only: the code after "Assessment:" is a diagnosis code, tied
+    to the person the note names (the MRN, the DOB and the name after "Patient")."""
+    first, last = PEOPLE[2]
+    path = tmp_path / "note.txt"
+    path.write_text(_note(first, last) + "\n", encoding="utf-8")
+    found = findings(path)
+    [code] = [f for f in found if f["rule"] == "health-icd10"]
+    assert code["blocking"] and code["severity"] == "high" and "not tied" not in code["message"]
+    assert code["column"] == path.read_text().index("B20") + 1
+    assert [f["preview"][0] for f in found if f["rule"] == "pii-person"] == [first[0]]
+    # the same note without its identifiers: a code that is no one's, reported low
+    anonymous = tmp_path / "anonymous.txt"
+    anonymous.write_text("Follow-up visit, reports fatigue. Assessment: HIV disease (B20).\n", encoding="utf-8")
+    [code] = [f for f in findings(anonymous) if f["rule"] == "health-icd10"]
+    assert not code["blocking"] and "not tied" in code["message"]
+
+
+@pytest.mark.parametrize("line", [
+    "Assessment: HIV disease (B20).",
+    "Impression: asthma (J45.909), well controlled.",
+    "A/P: E11.9, continue metformin.",
+    "Problem list: 1. I10 2. E78.5 3. J45.909",
+    "Reason for visit: M54.5",
+    "Chief complaint: low back pain (M54.5).",
+    "Condition: F32.9",
+    "Seen for follow-up of major depressive disorder (F32.9).",
+])
+def test_icd_codes_after_clinical_cues_or_a_disease_are_diagnoses(tmp_path: Path, line: str) -> None:
+    first, last = PEOPLE[0]
+    path = tmp_path / "note.md"
+    path.write_text(f"Patient: {first} {last}\n{line}\n", encoding="utf-8")
+    codes = [f for f in findings(path) if f["rule"] == "health-icd10"]
+    assert codes and all(f["blocking"] for f in codes), codes
+
+
+@pytest.mark.parametrize("text", [
+    "Take vitamin (B12) daily. Questions: {mail}",
+    "The Boeing (B52) flew over. Contact {mail}",
+    "Assessment: quiz 2 counts for 20% of the grade. Questions: {mail}",
+    "Condition: new, boxed. Order questions: {mail}",
+])
+def test_codes_without_a_clinical_cue_or_a_disease_are_no_diagnosis(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "page.md"
+    path.write_text(text.format(mail=mail(*PEOPLE[1])) + "\n", encoding="utf-8")
+    assert blocking_health(findings(path)) == []
+
+
+def test_jsonl_follow_up_notes_each_naming_a_patient_all_block(tmp_path: Path) -> None:
+    """37 such notes gave 0 findings and exit 0: every row's code is tied to its patient."""
+    notes = [_note(first, last, f"{dx} ({code})") for (first, last), (dx, code) in
+             zip(PEOPLE * 8, DIAGNOSES * 6)][:37]
+    path = tmp_path / "notes.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "note": n}) + "\n" for i, n in enumerate(notes, 1)), encoding="utf-8")
+    found = findings(path)
+    [code] = [f for f in found if f["rule"] == "health-icd10"]
+    assert code["blocking"] and code["count"] == 37 and rows_of(code) == list(range(1, 38))
+
+
+@pytest.mark.parametrize("sentence", [
+    "Patient {a} {b}, 52, reports fatigue; diagnosis: asthma.",
+    "Pt {a} {b}, 61, seen today, diagnosed with asthma.",
+    "{a} {b} has HIV.",
+    "{a} {b} has HIV and takes Biktarvy daily.",
+    "{a} {b} is HIV positive since 2019.",
+    "{a} {b} is HIV+ and on therapy.",
+    "{a} {b} Jr. was diagnosed with asthma.",
+    "{a} {b} III was diagnosed with asthma.",
+])
+def test_a_person_named_in_a_note_without_ner_ties_it(tmp_path: Path, sentence: str) -> None:
+    a, b = PEOPLE[3]
+    path = tmp_path / "note.txt"
+    path.write_text(sentence.format(a=a, b=b) + "\n", encoding="utf-8")
+    found = findings(path)
+    assert [f["rule"] for f in found if f["blocking"]] == ["health-record"], found
+    assert [f["preview"][0] for f in found if f["rule"] == "pii-person"] == [a[0]]
+
+
+@pytest.mark.parametrize("text", [
+    "HIV testing is free at the clinic. Call {a} {b} at (404) 634-1925 to book.",
+    "HIV prevalence in 30 countries was estimated from survey data.\nCorrespondence: {mail}",
+    "BIKTARVY is indicated for HIV-1 infection (B20) in adults.\nReport side effects to safety@pharmaco.com.",
+    "Gilead Sciences has HIV drugs in development. Contact {a} {b} at {mail}.",
+    "Patient Care Technician, responsible for intake. Diagnosis: asthma (J45.909).",
+    "Patient Safety Week, 3 to 9 March: staff diagnosed with influenza stay home.",
+    "Patient Reported Outcomes (PRO), diagnosed with asthma: 40 of 120.",
+])
+def test_hiv_wording_and_patient_titles_without_a_person_tie_nothing(tmp_path: Path, text: str) -> None:
+    a, b = PEOPLE[4]
+    path = tmp_path / "page.md"
+    path.write_text(text.format(a=a, b=b, mail=mail(a, b)) + "\n", encoding="utf-8")
+    assert blocking_health(findings(path)) == []

@@ -129,3 +129,19 @@ def test_a_patient_name_line_gives_one_finding_per_kind_with_ner(tmp_path: Path,
     report = scan_paths([str(path)], config=Config(pii=PiiConfig(spacy_model="en_core_web_sm")), jobs=1)
     rules = sorted(f["rule"] for f in report["findings"])
     assert rules == (["health-record", "pii-person"] if health else ["pii-person"]), report["findings"]
+
+
+def test_an_icd_code_is_never_a_person_and_the_note_is_tied(ner: PiiDetector) -> None:
+    """NER took "B20" for a person, and the coded assessment was missed: a code of capitals and
+    digits is no name; the code after "Assessment:" is tied by the name, DOB and MRN."""
+    from test_pii_health import PEOPLE, _note
+
+    first, last = PEOPLE[2]
+    text = _note(first, last)
+    matches = _scan(ner, Chunk(text, ChunkKind.PROSE))
+    people = [m.secret for m in matches if m.rule_id == "pii-person"]
+    assert people == [f"{first} {last}"]
+    [code] = [m for m in matches if m.rule_id == "health-icd10"]
+    assert code.secret == "B20" and code.severity is Severity.HIGH
+    codes = "Seen today. Dx codes: B20, E11.9, J45.909 and F32.9 per the problem list of Ward C12."
+    assert [m.secret for m in _scan(ner, Chunk(codes, ChunkKind.PROSE)) if m.rule_id == "pii-person"] == []

@@ -376,14 +376,10 @@ def icd_context(lowered: str, start: int, end: int) -> bool:
     return bool(cues) and _PARAGRAPH_BREAK.search(lowered, cues[-1].end() - 1, start) is None
 
 
-_CODE_SHAPED = re.compile(r"[A-Z0-9][A-Z0-9.\-/]*")
-
-
 def code_like(value: str) -> bool:
-    """An ICD-10 code, or capital letters and digits ("B20", "MRN4482913", "A1C"): a code that
-    NER may take for a name, never a person's name."""
-    value = value.strip()
-    return icd10_ok(value) or (_CODE_SHAPED.fullmatch(value) is not None and any(c.isdigit() for c in value))
+    """An ICD-10 code ("B20"), capitals and digits ("MRN4482913"), or any span with a digit in it
+    ("Ward C12"): what NER may take for a name, never a person's name (names hold no digits)."""
+    return any(c.isdigit() for c in value) or icd10_ok(value.strip())
 
 
 def names_a_person(text: str, start: int, end: int) -> bool:

@@ -743,7 +743,7 @@ class FilePiiDetector:
             return False
         if ner:
             value = chunk.text[start:end]
-            # an ICD-10 code or another code of capitals and digits ("B20") is never a person's name
+            # an ICD-10 code or any span with a digit ("B20", "Ward C12") is never a person's name
             return len(value.strip()) > 1 and not (name == "PERSON" and checks.code_like(value))
         value = chunk.text[start:end]
         words = info.words if info is not None else ""
