@@ -411,3 +411,60 @@ def test_a_file_shorter_than_its_head_is_read_from_the_head(tmp_path: Path, monk
     report = scanner.scan_disk([str(tmp_path)], scanner.ScanOptions(pii=False, jobs=1))
     assert seen == {"small.py": io.BytesIO, "large.py": io.BufferedReader}
     assert sorted((os.path.basename(f.path), f.line) for f in report.findings) == [("large.py", 3001), ("small.py", 1)]
+
+
+def test_windows_around_hits_are_those_of_one_window_per_hit_and_group() -> None:
+    """_add_windows finds each hit's line once for all its groups: the windows are those of
+    the line (or the multi-line span) of every hit in every group, merged as before."""
+    import random
+
+    from hfguard.secrets import engine as eng
+    from hfguard.secrets.rules import load_default_rules
+
+    def window(text: str, hit: int, hit_end: int, multiline: bool) -> tuple[int, int]:
+        line_start = text.rfind("\n", max(0, hit - eng.LINE_WINDOW), hit) + 1
+        if line_start == 0:
+            line_start = max(0, hit - eng.LINE_WINDOW)
+        if multiline:
+            return line_start, min(len(text), hit_end + eng.MULTILINE_WINDOW)
+        line_end = text.find("\n", hit_end, hit_end + eng.LINE_WINDOW)
+        return line_start, line_end if line_end >= 0 else min(len(text), hit_end + eng.LINE_WINDOW)
+
+    def reference(e: eng.SecretEngine, text: str, hits: list[tuple[int, int, int]],
+                  groups: list[tuple[int, ...]]) -> dict[int, list[list[int]]]:
+        windows: dict[int, list[list[int]]] = {}
+        n = len(text)
+        for keyword, start, end in hits:
+            for group in groups[keyword]:
+                multiline = e._group_multiline[group]
+                spans = windows.setdefault(group, [])
+                if spans and not multiline:
+                    last = spans[-1]
+                    if (last[0] <= start and end <= last[1] and (last[1] == n or text[last[1]] == "\n")
+                            and (last[0] == 0 or text[last[0] - 1] == "\n")):
+                        continue  # inside a window of whole lines
+                w_start, w_stop = window(text, start, end, multiline)
+                if spans and w_start <= spans[-1][1]:
+                    spans[-1] = [min(spans[-1][0], w_start), max(spans[-1][1], w_stop)]
+                else:
+                    spans.append([w_start, w_stop])
+        return windows
+
+    e = eng.SecretEngine(load_default_rules())
+    single = [i for i, multiline in enumerate(e._group_multiline) if not multiline][:2]
+    multi = [i for i, multiline in enumerate(e._group_multiline) if multiline][:1]
+    assert len(single) == 2 and multi
+    # keywords of one group, of several (a keyword of single- and multi-line rules)
+    groups = [(single[0],), (multi[0],), (single[0], multi[0]), (single[1], single[0]), (multi[0], single[1])]
+    rng = random.Random(21)
+    for _ in range(300):
+        size = rng.choice([50, 400, 3000, 40_000])
+        text = "".join(rng.choice("ab \n" if rng.random() < 0.9 else "a") for _ in range(size))
+        hits = []
+        for _ in range(rng.randrange(1, 30)):
+            start = rng.randrange(size)
+            hits.append((rng.randrange(len(groups)), start, min(size, start + rng.randrange(1, 8))))
+        hits.sort(key=lambda h: h[2])
+        got: dict[int, list[list[int]]] = {}
+        e._add_windows(text, hits, groups, got)
+        assert got == reference(e, text, hits, groups)

@@ -201,14 +201,19 @@ class SecretEngine:
         keyword_groups: list[tuple[int, ...]],
         windows: dict[int, list[list[int]]],
     ) -> None:
+        """Each hit's window (_window) added to its groups' lists; the hit's line is found once
+        for all its groups, and not at all when a group's last window already covers it."""
         n = len(text)
         multiline_of = self._group_multiline
+        rfind, find, get = text.rfind, text.find, windows.get
         for keyword, start, end in hits:  # ordered by end
+            line_start = line_end = -1
             for group in keyword_groups[keyword]:
-                spans = windows.get(group)
+                spans = get(group)
+                multiline = multiline_of[group]
                 if spans is None:
                     spans = windows[group] = []
-                elif not multiline_of[group]:
+                elif not multiline:
                     last = spans[-1]
                     # Inside a window that is whole lines: this hit's window is inside it too.
                     if (
@@ -218,25 +223,23 @@ class SecretEngine:
                         and (last[0] == 0 or text[last[0] - 1] == "\n")
                     ):
                         continue
-                w_start, w_stop = self._window(text, start, end, multiline_of[group])
-                if spans and w_start <= spans[-1][1]:
+                if line_start < 0:  # _window, inline
+                    lo = start - LINE_WINDOW if start > LINE_WINDOW else 0
+                    line_start = rfind("\n", lo, start) + 1 or lo
+                if multiline:
+                    w_stop = min(n, end + MULTILINE_WINDOW)
+                else:
+                    if line_end < 0:
+                        line_end = find("\n", end, end + LINE_WINDOW)
+                        if line_end < 0:
+                            line_end = min(n, end + LINE_WINDOW)
+                    w_stop = line_end
+                if spans and line_start <= spans[-1][1]:
                     last = spans[-1]
-                    last[0] = min(last[0], w_start)
+                    last[0] = min(last[0], line_start)
                     last[1] = max(last[1], w_stop)
                 else:
-                    spans.append([w_start, w_stop])
-
-    @staticmethod
-    def _window(text: str, hit: int, hit_end: int, multiline: bool) -> tuple[int, int]:
-        line_start = text.rfind("\n", max(0, hit - LINE_WINDOW), hit) + 1
-        if line_start == 0:
-            line_start = max(0, hit - LINE_WINDOW)
-        if multiline:
-            return line_start, min(len(text), hit_end + MULTILINE_WINDOW)
-        line_end = text.find("\n", hit_end, hit_end + LINE_WINDOW)
-        if line_end < 0:
-            line_end = min(len(text), hit_end + LINE_WINDOW)
-        return line_start, line_end
+                    spans.append([line_start, w_stop])
 
     def _keep(
         self,
