@@ -181,3 +181,173 @@ def test_binary_junk_named_ipynb_is_a_clear_error(tmp_path: Path, capsys: pytest
     code, report = scan(capsys, path)
     assert code == 2 and report["findings"] == []
     assert report["errors"] == [{"path": str(path), "message": "not a notebook: binary content"}]
+
+
+# --- an output's representations: text/plain beside text/html (every DataFrame) ----------------
+
+
+def scan_pii(capsys: pytest.CaptureFixture[str], path: Path) -> tuple[int, dict[str, Any]]:
+    code = main(["scan", str(path), "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def people(n: int, seed: int = 5) -> list[dict[str, str]]:
+    from faker import Faker
+
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    return [{"name": fake.name(), "ssn": fake.ssn(), "city": fake.city()} for _ in range(n)]
+
+
+def frame_notebook(path: Path, bundles: list[dict[str, str]]) -> None:
+    """One code cell whose outputs are these mime bundles (execute_result, then display_data)."""
+    outputs = [new_output("execute_result", data=bundles[0], execution_count=1)]
+    outputs += [new_output("display_data", data=bundle) for bundle in bundles[1:]]
+    nb = new_notebook(cells=[new_code_cell("df", outputs=outputs, execution_count=1)])
+    nbformat.validate(nb)
+    nbformat.write(nb, str(path))
+
+
+def counts(report: dict[str, Any]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for f in report["findings"]:
+        found[f["rule"]] = found.get(f["rule"], 0) + int(f.get("count") or 1)
+    return found
+
+
+def html_table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr><th>%d</th>%s</tr>" % (i, "".join(f"<td>{v}</td>" for v in row)) for i, row in enumerate(rows))
+    return f'<table border="1" class="dataframe">\n<thead><tr><th></th>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>'
+
+
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(header)]
+    lines = ["   " + "  ".join(h.rjust(w) for h, w in zip(header, widths))]
+    lines += [f"{i:<3}" + "  ".join(v.rjust(w) for v, w in zip(row, widths)) for i, row in enumerate(rows)]
+    return "\n".join(lines)
+
+
+def test_clean_html_table_beside_a_dirty_text_plain_is_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A user's notebook: the HTML table is harmless, the text/plain of the same output holds
+    names and SSNs (and a token): what text/plain holds is published as well."""
+    plans = [["free", "Paris"], ["pro", "Lyon"], ["free", "Nice"], ["pro", "Lille"], ["free", "Metz"]]
+    dirty = people(5)
+    plain = text_table(["name", "ssn"], [[p["name"], p["ssn"]] for p in dirty])
+    path = tmp_path / "plain.ipynb"
+    frame_notebook(path, [{"text/html": html_table(["plan", "city"], plans), "text/plain": plain}])
+    code, report = scan_pii(capsys, path)
+    assert code == 1 and report["errors"] == []
+    by_rule = {f["rule"]: f for f in report["findings"]}
+    ssn = by_rule["pii-us-ssn"]
+    assert (ssn["count"], ssn["field"], ssn["row"], ssn["severity"]) == (5, "ssn", 1, "high")
+    assert ssn["location"] == "cell 1, output 1, text/plain"
+    assert (ssn["line"], ssn["column"]) == disk_position(path, dirty[0]["ssn"])
+    assert [o["row"] for o in ssn["occurrences"]] == [1, 2, 3, 4, 5]
+    assert by_rule["pii-person"]["field"] == "name" and by_rule["pii-person"]["count"] == 5
+    assert {f["location"] for f in report["findings"]} == {"cell 1, output 1, text/plain"}
+
+    token = hf_token("plain-beside-html")
+    secret = tmp_path / "secret.ipynb"
+    frame_notebook(secret, [{"text/html": "<b>Logged in</b>", "text/plain": f"Login(token='{token}')"}])
+    code, report = scan(capsys, secret)
+    (finding,) = report["findings"]
+    assert code == 1 and finding["location"] == "cell 1, output 1, text/plain"
+    assert (finding["line"], finding["column"]) == disk_position(secret, token)
+
+
+def test_dirty_html_table_beside_a_clean_text_plain_is_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dirty = people(5)
+    plain = text_table(["plan", "city"], [["free", "Paris"], ["pro", "Lyon"], ["free", "Nice"], ["pro", "Lille"],
+                                          ["free", "Metz"]])
+    path = tmp_path / "html.ipynb"
+    frame_notebook(path, [{"text/html": html_table(["name", "ssn"], [[p["name"], p["ssn"]] for p in dirty]),
+                           "text/plain": plain}])
+    code, report = scan_pii(capsys, path)
+    assert code == 1
+    by_rule = {f["rule"]: f for f in report["findings"]}
+    ssn = by_rule["pii-us-ssn"]
+    assert (ssn["count"], ssn["field"], ssn["location"]) == (5, "ssn", "cell 1, output 1, text/html")
+    assert (ssn["line"], ssn["column"]) == disk_position(path, dirty[0]["ssn"])
+    assert {f["location"] for f in report["findings"]} == {"cell 1, output 1, text/html"}
+
+
+def test_the_same_table_in_html_and_text_plain_is_reported_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each value once: from the HTML table; text/plain adds only what the HTML does not hold
+    (here one more row, and a row whose SSN differs)."""
+    rows = people(6)
+    table = [[p["name"], p["ssn"], p["city"]] for p in rows]
+    path = tmp_path / "same.ipynb"
+    frame_notebook(path, [{"text/html": html_table(["name", "ssn", "city"], table),
+                           "text/plain": text_table(["name", "ssn", "city"], table)}])
+    code, report = scan_pii(capsys, path)
+    assert code == 1 and counts(report)["pii-us-ssn"] == 6 and counts(report)["pii-person"] == 6
+    assert {f["location"] for f in report["findings"]} == {"cell 1, output 1, text/html"}
+
+    extra = people(2, seed=6)
+    changed = [*table[:2], [table[2][0], extra[0]["ssn"], table[2][2]], *table[3:], [extra[1]["name"], extra[1]["ssn"], "Rome"]]
+    more = tmp_path / "more.ipynb"
+    frame_notebook(more, [{"text/html": html_table(["name", "ssn", "city"], table),
+                           "text/plain": text_table(["name", "ssn", "city"], changed)}])
+    code, report = scan_pii(capsys, more)
+    assert counts(report)["pii-us-ssn"] == 6 + 2
+    # each value at one place: the six of the HTML table there, the two others in text/plain
+    html_places = [disk_position(more, p["ssn"]) for p in rows]
+    plain_places = [disk_position(more, p["ssn"]) for p in extra]
+    assert sorted(places(report, "pii-us-ssn")) == sorted(html_places + plain_places)
+    raw = more.read_text()
+    assert all(raw.index(p["ssn"]) > raw.index('"text/plain"') > raw.index("<table") for p in extra)
+
+    # two outputs that each show the table: each is published, each is reported
+    twice = tmp_path / "twice.ipynb"
+    bundle = {"text/html": html_table(["name", "ssn", "city"], table), "text/plain": text_table(["name", "ssn", "city"], table)}
+    frame_notebook(twice, [bundle, bundle])
+    code, report = scan_pii(capsys, twice)
+    assert counts(report)["pii-us-ssn"] == 12
+    assert len(set(places(report, "pii-us-ssn"))) == 12
+
+
+def places(report: dict[str, Any], rule: str) -> list[tuple[int, int]]:
+    """(line, column) on disk of every value the findings of a rule count."""
+    return [(o["line"], o["column"]) for f in report["findings"] if f["rule"] == rule
+            for o in (f.get("occurrences") or [f])]
+
+
+@pytest.mark.parametrize("shape", ["simple", "named-index", "multiindex-rows", "multiindex-columns"])
+def test_a_real_pandas_dataframe_output_as_jupyter_writes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str
+) -> None:
+    """text/html is the frame's _repr_html_(), text/plain its to_string() (what its repr, the
+    text IPython stores, prints): every SSN and name once, in the HTML table's columns."""
+    pd = pytest.importorskip("pandas")
+    rows = people(8, seed=7)
+    frame = pd.DataFrame(rows)
+    if shape == "named-index":
+        frame.index.name = "customer"
+    elif shape == "multiindex-rows":
+        frame.index = pd.MultiIndex.from_tuples([("east" if i < 4 else "west", i) for i in range(8)])
+    elif shape == "multiindex-columns":
+        frame.columns = pd.MultiIndex.from_tuples([("who", "name"), ("who", "ssn"), ("where", "city")])
+    assert repr(frame) == frame.to_string()
+    path = tmp_path / "frame.ipynb"
+    frame_notebook(path, [{"text/html": frame._repr_html_(), "text/plain": frame.to_string()}])
+    code, report = scan_pii(capsys, path)
+    assert code == 1 and report["errors"] == []
+    assert counts(report)["pii-us-ssn"] == 8 and counts(report)["pii-person"] == 8, report["findings"]
+    by_rule = {f["rule"]: f for f in report["findings"]}
+    ssn = by_rule["pii-us-ssn"]
+    assert (ssn["field"], ssn["location"], ssn["severity"]) == ("ssn", "cell 1, output 1, text/html", "high")
+    assert [o["row"] for o in ssn["occurrences"]] == list(range(1, 9))
+    assert (ssn["line"], ssn["column"]) == disk_position(path, rows[0]["ssn"])
+
+
+def test_svg_text_is_scanned_without_its_markup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    token = hf_token("svg")
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/png;base64,%s"/>'
+           '<text x="1" y="2">token: %s</text></svg>') % (png_base64(), token)
+    path = tmp_path / "svg.ipynb"
+    frame_notebook(path, [{"image/svg+xml": svg, "text/plain": "<Figure size 640x480 with 1 Axes>"}])
+    code, report = scan(capsys, path)
+    (finding,) = report["findings"]
+    assert code == 1 and finding["location"] == "cell 1, output 1, image/svg+xml"
+    assert (finding["line"], finding["column"]) == disk_position(path, token)
