@@ -217,7 +217,8 @@ def counts(report: dict[str, Any]) -> dict[str, int]:
 
 def html_table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr><th>%d</th>%s</tr>" % (i, "".join(f"<td>{v}</td>" for v in row)) for i, row in enumerate(rows))
+    cells = ["".join(f"<td>{v}</td>" for v in row) for row in rows]
+    body = "".join(f"<tr><th>{i}</th>{row}</tr>" for i, row in enumerate(cells))
     return f'<table border="1" class="dataframe">\n<thead><tr><th></th>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>'
 
 
@@ -343,8 +344,8 @@ def test_a_real_pandas_dataframe_output_as_jupyter_writes_it(
 
 def test_svg_text_is_scanned_without_its_markup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     token = hf_token("svg")
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/png;base64,%s"/>'
-           '<text x="1" y="2">token: %s</text></svg>') % (png_base64(), token)
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/png;base64,{png_base64()}"/>'
+           f'<text x="1" y="2">token: {token}</text></svg>')
     path = tmp_path / "svg.ipynb"
     frame_notebook(path, [{"image/svg+xml": svg, "text/plain": "<Figure size 640x480 with 1 Axes>"}])
     code, report = scan(capsys, path)
