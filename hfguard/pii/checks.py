@@ -243,7 +243,7 @@ SUBJECT_NAME = re.compile(
     rf"{_CONDITION_VERB})"
 )
 # Where a sensitive condition is named (subject_names is asked about the text before each).
-CONDITION_WORD = re.compile(r"\b(?:HIV|AIDS|HCV|HBV|[Hh]epatitis [BC])\b")
+CONDITION_WORD = re.compile(r"(?:HIV|AIDS|HCV|HBV|[Hh]epatitis [BC])\b")
 # Capitalised words that are no name: determiners and pronouns, people by their role, months and
 # days, and the nouns of diseases ("Hodgkin Lymphoma", "Crohn Disease").
 _NOT_NAME_WORDS = frozenset("""
@@ -301,7 +301,7 @@ def subject_names(
 # Jessica Thomas, DOB ...", "Pt Robert Hale Jr., 61". Words of services and roles ("Patient Care
 # Technician, ...", "Patient Safety Week, ...") are no name.
 PATIENT_NAME = re.compile(
-    rf"(?<![\w-])(?:Patient|PATIENT|Pt\.?) ((?:(?:Mr|Mrs|Ms|Mx|Dr)\.? )?{_WORD}"
+    rf"P(?:atient|ATIENT|t\.?) ((?:(?:Mr|Mrs|Ms|Mx|Dr)\.? )?{_WORD}"
     rf"(?: (?:de|del|della|di|da|van|von|le|la))?(?: {_WORD}){{1,2}}{_SUFFIX}?)(?=\s?[,(;])"
 )
 _SERVICE_WORDS = frozenset("""
@@ -318,6 +318,8 @@ def patient_names(text: str) -> list[tuple[int, int]]:
     (start, end) of each."""
     found: list[tuple[int, int]] = []
     for m in PATIENT_NAME.finditer(text):
+        if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-"):
+            continue  # (a word start: led by a literal, the search is quick)
         words = [w.strip(".,").lower() for w in m.group(1).split(" ")]
         if any(w in _NOT_NAME_WORDS or w in _SERVICE_WORDS or w in _EPONYMS or _CLINICAL_NOUN.search(w) for w in words):
             continue
@@ -329,7 +331,7 @@ def patient_names(text: str) -> list[tuple[int, int]]:
 # HIV disease (B20)", "A/P: ...", "Problem list: 1. I10 ..."): an ICD-10 code after one, in the
 # same paragraph, is a diagnosis code. (On lower-cased text.)
 _CLINICAL_CUE = re.compile(
-    r"(?<![a-z])(?:assessment(?: and plan| & plan)?|impressions?|a/p|a&p|problem list|diagnoses|"
+    r"(?:assessment(?: and plan| & plan)?|impressions?|a/p|a&p|problem list|diagnoses|"
     r"conditions?|reason for (?:visit|admission|referral)|chief complaint|principal diagnosis|"
     r"discharge diagnos[ie]s|final diagnosis)\s*(?:[:=\-\u2013]|\n)"
 )
@@ -349,11 +351,37 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 
 def clinical_cues(lowered: str) -> list[tuple[int, int]]:
     """(start, end) of each clinical section cue in a lower-cased text."""
-    return [m.span() for m in _CLINICAL_CUE.finditer(lowered)] if _has_cue_word(lowered) else []
+    found: set[tuple[int, int]] = set()
+    for word in _CUE_WORDS:
+        at = lowered.find(word)
+        while at >= 0:  # (str.find from word to word: a regex alternation crawls through megabytes)
+            m = _CLINICAL_CUE.match(lowered, at)
+            if m is not None and not _letter_before(lowered, at):
+                found.add(m.span())
+            at = lowered.find(word, at + 1)
+    return sorted(found)
 
 
-_CUE_WORDS = ("assessment", "impression", "a/p", "a&p", "problem", "diagnoses", "condition", "reason for",
-              "complaint", "diagnosis")
+def condition_spots(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sensitive condition named in a text (CONDITION_WORD)."""
+    found: list[tuple[int, int]] = []
+    for word in ("HIV", "AIDS", "HCV", "HBV", "epatitis"):
+        at = text.find(word)
+        while at >= 0:
+            m = CONDITION_WORD.match(text, at - 1 if word == "epatitis" and at else at)
+            if m is not None:
+                found.append(m.span())
+            at = text.find(word, at + 1)
+    return sorted(found)
+
+
+def _letter_before(lowered: str, start: int) -> bool:
+    return start > 0 and "a" <= lowered[start - 1] <= "z"  # (checked here: a look-behind slows the search)
+
+
+# The first words of the cues, each found by str.find
+_CUE_WORDS = ("assessment", "impression", "a/p", "a&p", "problem list", "diagnoses", "condition", "reason for",
+              "chief complaint", "principal diagnosis", "discharge diagnos", "final diagnosis")
 
 
 def _has_cue_word(lowered: str) -> bool:
@@ -372,7 +400,7 @@ def icd_context(lowered: str, start: int, end: int) -> bool:
     begin = max(0, start - ICD_CUE_REACH)
     if not _has_cue_word(lowered[begin:start]):
         return False
-    cues = [m for m in _CLINICAL_CUE.finditer(lowered, begin, start)]
+    cues = [m for m in _CLINICAL_CUE.finditer(lowered, begin, start) if not _letter_before(lowered, m.start())]
     return bool(cues) and _PARAGRAPH_BREAK.search(lowered, cues[-1].end() - 1, start) is None
 
 

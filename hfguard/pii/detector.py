@@ -600,7 +600,7 @@ class FilePiiDetector:
             at = lowered.find(_TREATED, at + 1)
         if _condition_named(chunk.text):
             # (reaching past the condition: " positive", "+", and what ends the clause)
-            spots += [(m.start(), m.end() + 12) for m in checks.CONDITION_WORD.finditer(chunk.text)]
+            spots += [(start, end + 12) for start, end in checks.condition_spots(chunk.text)]
         windows: list[tuple[int, int]] = []
         for begin, phrase_end in sorted(spots):
             start = max(0, begin - checks.SUBJECT_REACH)
