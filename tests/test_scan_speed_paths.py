@@ -468,3 +468,17 @@ def test_windows_around_hits_are_those_of_one_window_per_hit_and_group() -> None
         got: dict[int, list[list[int]]] = {}
         e._add_windows(text, hits, groups, got)
         assert got == reference(e, text, hits, groups)
+
+
+def test_the_one_segment_path_finds_the_windows_of_the_segment_loop() -> None:
+    from hfguard.secrets.engine import SecretEngine
+    from hfguard.secrets.rules import expand_example, load_default_rules
+
+    rules = load_default_rules().rules
+    texts = [expand_example(t, r.id) for r in rules for t in (*r.tps, *r.fps)]
+    texts += ["\n".join(texts), "token " * 9000 + "\n" + "x" * 100]  # many hits: more than DENSE_HITS
+    fast = SecretEngine(load_default_rules())
+    loop = SecretEngine(load_default_rules())
+    loop._other_keywords = [("\u00e9t\u00e9-jamais-vu", (0,))]  # a non-ASCII keyword: the general path
+    assert all(fast._windows(text) == loop._windows(text) for text in texts)
+    assert sum(bool(fast._windows(text)) for text in texts) > len(texts) // 2

@@ -158,8 +158,16 @@ class SecretEngine:
         """Keyword group -> merged (start, stop) windows around its hits, in text order."""
         n = len(text)
         data = (text.encode("ascii") if text.isascii() else text.encode("ascii", "replace")).lower()
-        view = memoryview(data)
         windows: dict[int, list[list[int]]] = {}
+        if n <= SEGMENT_CHARS and self._automaton is not None and not self._other_keywords:
+            # One segment, ASCII keywords only (most texts): the loop below without its slicing
+            # and copying of hits (~1 us a chunk; the 32 MB tree has 12,308 chunks).
+            found = self._automaton.find_matches_as_indexes(data, overlapping=True)
+            if len(found) <= DENSE_HITS:
+                if found:
+                    self._add_windows(text, found, self._keyword_groups, windows)
+                return windows
+        view = memoryview(data)
         hits: list[tuple[int, int, int]] = []
         if self._automaton is not None:
             for base in range(0, n, SEGMENT_CHARS):
