@@ -352,3 +352,34 @@ def test_svg_text_is_scanned_without_its_markup(tmp_path: Path, capsys: pytest.C
     (finding,) = report["findings"]
     assert code == 1 and finding["location"] == "cell 1, output 1, image/svg+xml"
     assert (finding["line"], finding["column"]) == disk_position(path, token)
+
+
+def test_text_plain_columns_one_space_apart_under_wider_headers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """pandas puts one space between headers wider than their values ("first_name last_name")
+    and after the index: still columns; a value's own space ("+1 415-...") splits nothing."""
+    pd = pytest.importorskip("pandas")
+    rows = people(5, seed=8)
+    frame = pd.DataFrame({"first_name": [p["name"].split()[0][:4] for p in rows],
+                          "last_name": [p["name"].split()[-1][:5] for p in rows],
+                          "phone_number": [f"+1 415-555-01{30 + i}" for i in range(5)]})
+    text = frame.to_string()
+    assert " first_name last_name" in text.splitlines()[0]
+    clean = pd.DataFrame({"plan": ["free", "pro", "free", "pro", "free"]})
+    path = tmp_path / "narrow.ipynb"
+    frame_notebook(path, [{"text/html": clean._repr_html_(), "text/plain": text}])
+    code, report = scan_pii(capsys, path)
+    assert code == 1
+    found = {(f["rule"], f["field"]): f for f in report["findings"]}
+    assert found[("pii-person", "first_name")]["count"] == 5 and found[("pii-person", "last_name")]["count"] == 5
+    phone = found[("pii-phone", "phone_number")]
+    assert phone["count"] == 5 and phone["location"] == "cell 1, output 1, text/plain"
+    assert (phone["line"], phone["column"]) == disk_position(path, "+1 415-555-0130")
+
+    first = pd.DataFrame({"phone_number": frame["phone_number"], "first_name": frame["first_name"]}).to_string()
+    assert "0  +1 415-555-0130" in first  # the index, then the value's own space under the header
+    alone = tmp_path / "phone-first.ipynb"
+    frame_notebook(alone, [{"text/plain": first}])
+    code, report = scan_pii(capsys, alone)
+    phone = next(f for f in report["findings"] if f["rule"] == "pii-phone")
+    assert (phone["field"], phone["count"]) == ("phone_number", 5)
+    assert (phone["line"], phone["column"]) == disk_position(alone, "+1 415-555-0130")

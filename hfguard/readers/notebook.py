@@ -377,21 +377,30 @@ def _text_block(block: str, base: int) -> _Columns:
         for i, ch in enumerate(line):
             if ch != " ":
                 blank[i] = False
-    # columns: runs of positions with text on some line, apart by two blank positions or more
+    # columns: runs of positions with text on some line, apart by two blank positions or more,
+    # or by one between two header words (pandas right-aligns cells under a wider header and puts
+    # one space between such headers: "first_name last_name") or between the index and the first
+    # header word; a value's own space ("+1 415-555-0132") is neither
+    header = lines[0][1]
+    first_word = len(header) - len(header.lstrip(" "))
     spans: list[list[int]] = []
+
+    def gap(k: int) -> bool:
+        return blank[k] and (k + 1 >= width or blank[k + 1] or (k + 1 < len(header) and header[k + 1] != " " and (
+            (k + 1 == first_word and not spans) or (k > 0 and header[k - 1] != " "))))
+
     i = 0
     while i < width:
         if blank[i]:
             i += 1
             continue
         j = i
-        while j < width and not (blank[j] and (j + 1 >= width or blank[j + 1])):
+        while j < width and not gap(j):
             j += 1
         spans.append([i, j])
         i = j
     if len(spans) < 2:
         return []
-    header = lines[0][1]
     rows = lines[1:]
     names = [header[s:e].strip() for s, e in spans]
     if sum(1 for n in names[1:] if n) < (len(spans) - 1) / 2:
