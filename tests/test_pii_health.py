@@ -562,3 +562,16 @@ def test_hiv_wording_and_patient_titles_without_a_person_tie_nothing(tmp_path: P
     path = tmp_path / "page.md"
     path.write_text(text.format(a=a, b=b, mail=mail(a, b)) + "\n", encoding="utf-8")
     assert blocking_health(findings(path)) == []
+
+
+@pytest.mark.parametrize("identifier", ["DOB {dob}", "MRN {mrn}", "Patient {a} {b},"])
+def test_each_identifier_of_the_note_ties_its_code_alone(tmp_path: Path, identifier: str) -> None:
+    """The MRN and the DOB are Safe Harbor identifiers and tied already: the note gave nothing
+    because the code after "Assessment:" was not found. Each alone ties it now."""
+    a, b = PEOPLE[0]
+    dob, mrn = "/".join(["07", "24", "19" + "36"]), "55" + "172" + "09"
+    path = tmp_path / "note.txt"
+    path.write_text(f"Follow-up visit. {identifier.format(dob=dob, mrn=mrn, a=a, b=b)} reports fatigue. "
+                    "Assessment: asthma (J45.909).\n", encoding="utf-8")
+    [code] = [f for f in findings(path) if f["rule"] == "health-icd10"]
+    assert code["blocking"], code
