@@ -244,10 +244,11 @@ def test_us_numbers_are_validated_all_at_once_as_phonenumbers_does_one_by_one() 
 def test_a_dense_phone_column_is_counted_value_by_value() -> None:
     rng = random.Random(4)
     values = [f"({rng.randint(200, 999)}) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}" for _ in range(3000)]
-    # valid numbers, less those of under four different digits (a look-alike rule of the detector)
-    valid = sum(
-        phonenumbers.is_valid_number(phonenumbers.parse(v, "US")) and len(set(checks.digits_of(v))) >= 4 for v in values
-    )
+    # in a column named phone every number written so counts, valid or not (issue 14: unassigned
+    # area codes are made up or mistyped numbers), less those of under four different digits (a
+    # look-alike rule of the detector); the valid ones get their verdicts at once (dense.py)
+    valid = sum(len(set(checks.digits_of(v))) >= 4 for v in values)
+    assert sum(phonenumbers.is_valid_number(phonenumbers.parse(v, "US")) for v in values) < 0.7 * valid
     detector = PiiDetector(Config())
     file = detector.for_file("contacts.csv")
     file.feed(Chunk("\n".join(values), ChunkKind.DATA, line=None, row=1, field="phone"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from hfguard.pii import checks
 from hfguard.pii.recognizers import _nanp_valid, email_domain_ok, email_ok
@@ -31,10 +31,14 @@ def _email(value: str) -> bool:
 _DROP_SEPARATORS = str.maketrans("", "", "()-. ")
 
 
-def _phone(value: str) -> bool:
+def _phone_valid(value: str) -> bool:
     digits = value.translate(_DROP_SEPARATORS)
     national = digits[1:] if len(digits) == 11 else digits
-    return _nanp_valid(int(national[:7])) and len(set(digits)) >= 4
+    return _nanp_valid(int(national[:7]))
+
+
+def _phone(value: str) -> bool:
+    return _phone_valid(value) and len(set(value.translate(_DROP_SEPARATORS))) >= 4
 
 
 def _ssn(value: str) -> bool:
@@ -43,9 +47,35 @@ def _ssn(value: str) -> bool:
     return checks.ssn_digits_ok(value[:3] + value[4:6] + value[7:])
 
 
+class Shape(Protocol):
+    @property
+    def pattern(self) -> str: ...
+
+    def fullmatch(self, string: str) -> object | None: ...
+
+
 class Kind(NamedTuple):
-    shape: re.Pattern[str]  # a value the prefilter takes whole, as one candidate of this entity only
+    shape: Shape  # a value the prefilter takes whole, as one candidate of this entity only
     check: Callable[[str], bool]
+
+
+_PHONE_SHAPE = re.compile(
+    r"(?:1-)?[2-9]\d\d-[2-9]\d\d-\d{4}|\([2-9]\d\d\) ?[2-9]\d\d-\d{4}|[2-9]\d\d\.[2-9]\d\d\.\d{4}|"
+    r"[2-9]\d\d [2-9]\d\d \d{4}"
+)
+
+
+class _AssignedPhone:
+    """The phone kind's shape: a North American number written with separators, with an
+    assigned area code and exchange (a valid number). The others, unassigned area codes, go the
+    general way, where the column's header decides: in a column named phone they are phone
+    numbers still (made up or mistyped), elsewhere not (recognizers.PhoneRecognizer._cued)."""
+
+    pattern = _PHONE_SHAPE.pattern
+
+    def fullmatch(self, string: str) -> object | None:
+        m = _PHONE_SHAPE.fullmatch(string)
+        return m if m is not None and _phone_valid(string) else None
 
 
 NO_CANDIDATE = "NO_CANDIDATE"  # a kind of values that hold no personal data
@@ -56,10 +86,7 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 # written with one kind of separator (bare digits are a phone number only with context).
 KINDS: dict[str, Kind] = {
     "EMAIL_ADDRESS": Kind(re.compile(rf"[A-Za-z](?:[A-Za-z0-9._-]{{0,62}}[A-Za-z0-9])?@{_LABEL}(?:\.{_LABEL})+"), _email),
-    "PHONE_NUMBER": Kind(re.compile(
-        r"(?:1-)?[2-9]\d\d-[2-9]\d\d-\d{4}|\([2-9]\d\d\) ?[2-9]\d\d-\d{4}|[2-9]\d\d\.[2-9]\d\d\.\d{4}|"
-        r"[2-9]\d\d [2-9]\d\d \d{4}"
-    ), _phone),
+    "PHONE_NUMBER": Kind(_AssignedPhone(), _phone),
     "US_SSN": Kind(re.compile(r"\d{3}-\d{2}-\d{4}"), _ssn),
     # IDs such as B012345678 or 42, ISO dates: the prefilter finds nothing in them (no keyword,
     # no '@', ':' or '.', a digit run too short or led by a letter, a date) and skips them here
@@ -74,7 +101,8 @@ def column_kind(values: list[str], enabled: Callable[[str], bool]) -> str | None
     if len(sample) < 5:
         return None
     for name, kind in KINDS.items():
-        if (name == NO_CANDIDATE or enabled(name)) and sum(1 for v in sample if kind.shape.fullmatch(v)) >= KIND_SHARE * len(sample):
+        shape = _PHONE_SHAPE if name == "PHONE_NUMBER" else kind.shape  # (a column of phones, assigned or not)
+        if (name == NO_CANDIDATE or enabled(name)) and sum(1 for v in sample if shape.fullmatch(v)) >= KIND_SHARE * len(sample):
             return name
     return None
 
@@ -135,7 +163,8 @@ def _valid_for_us(pa: Any, pc: Any, numbers: Any) -> Any:
     return pc.and_(general, anyone)
 
 
-def _phone_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
+def _phone_assigned(pa: Any, pc: Any, arr: Any) -> Any:
+    """_phone_valid for an array (the rest of _AssignedPhone.fullmatch, after the regex)."""
     digits = pc.replace_substring_regex(arr, r"\D", "")
     national = pc.if_else(pc.equal(pc.utf8_length(digits), 11), pc.utf8_slice_codeunits(digits, 1, 11), digits)
     prefixes = pc.utf8_slice_codeunits(national, 0, 7)
@@ -145,11 +174,15 @@ def _phone_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
     except pa.ArrowException:  # a pattern RE2 cannot read
         us = [False] * len(unique)
     valid = [p for p, ok in zip(unique.to_pylist(), us) if p and (ok or _nanp_valid(int(p)))]
+    return pc.is_in(prefixes, value_set=pa.array(valid, pa.string()))
+
+
+def _phone_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
     distinct = None
     for digit in "0123456789":
-        present = pc.cast(pc.match_substring(digits, digit), pa.int8())
+        present = pc.cast(pc.match_substring(arr, digit), pa.int8())
         distinct = present if distinct is None else pc.add(distinct, present)
-    return pc.and_(pc.is_in(prefixes, value_set=pa.array(valid, pa.string())), pc.greater_equal(distinct, 4))
+    return pc.greater_equal(distinct, 4)
 
 
 def _ssn_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
@@ -176,6 +209,8 @@ def verdicts(kind: str, values: list[str]) -> tuple[int, list[int], list[int]] |
     except (UnicodeEncodeError, pa.ArrowException):
         return None
     shaped = pc.match_substring_regex(arr, f"^(?:{KINDS[kind].shape.pattern})$")
+    if kind == "PHONE_NUMBER":
+        shaped = pc.and_(shaped, pc.fill_null(_phone_assigned(pa, pc, arr), False))
     accepted = pc.and_(shaped, pc.fill_null(_VERDICTS[kind](pa, pc, arr), False))
     return (
         int(pc.sum(pc.cast(shaped, pa.int64())).as_py() or 0),

@@ -17,6 +17,7 @@ from typing import Any
 import ahocorasick_rs
 
 from hfguard.pii.checks import across_number_columns
+from hfguard.pii.recognizers import blank_tags
 
 # Digit runs of nine characters or more (phones, cards, SSNs); dotted forms have their own.
 _NUMBER = re.compile(r"\d[\d ()\-]{7,26}\d")
@@ -166,9 +167,10 @@ def _positions(entity: str, lowered: str) -> tuple[list[int], list[int]]:
             break
     else:
         table = {}
-        for index, start, _ in _ANCHOR_AUTOMATON.find_matches_as_indexes(_ascii(lowered), overlapping=True):
+        words = blank_tags(lowered)  # a redaction tag (<us_ssn>) is no context word
+        for index, start, _ in _ANCHOR_AUTOMATON.find_matches_as_indexes(_ascii(words), overlapping=True):
             for name in _ANCHOR_ENTITIES[_ANCHOR_WORDS[index]]:
-                m = CONTEXT_RES[name].match(lowered, start)
+                m = CONTEXT_RES[name].match(words, start)
                 if m is not None:
                     starts, ends = table.setdefault(name, ([], []))
                     if not starts or starts[-1] != start:
@@ -352,6 +354,7 @@ def _mentions(entity: str, lowered: str, extra: str) -> bool:
 def bare_number_hint(lowered: str, extra: str = "") -> str:
     """`extra` plus the words that let bare digit runs be SSN/phone candidates in `lowered`:
     find_candidates on a piece of a text, given this, treats digit runs as on the whole text."""
+    lowered = blank_tags(lowered)
     words = [_ANCHORS[e][0] for e in ("US_SSN", "PHONE_NUMBER") if _mentions(e, lowered, extra)]
     return " ".join([extra, *words])
 
@@ -375,6 +378,7 @@ def _find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate
     `extra` is the column name. A bare run of digits is a phone number or an SSN only with a
     context word: in a text that has none (data tables in code), such runs are skipped here."""
     found: list[Candidate] = []
+    lowered = blank_tags(lowered)  # a redaction tag (<us_ssn>) announces nothing
     if _QUICK.search(text) is not None:  # every pattern candidate has a digit or an '@'
         bare_ssn = _mentions("US_SSN", lowered, extra)
         bare_phone = _mentions("PHONE_NUMBER", lowered, extra)

@@ -56,10 +56,37 @@ class Pattern(NamedTuple):
 
 _WORD = re.compile(r"[^\W_]+(?:[#'][^\W_]*)?")
 
+# Redaction tags: what `hfguard redact` (and Presidio's anonymizer) leaves in place of a value:
+# an entity tag (<US_SSN>, <PHONE_NUMBER>: upper-case words joined by "_", or one of Presidio's
+# one-word names), a keyed pseudonym (<US_SSN_3fa9c21b0d4e>) and a secret's <REDACTED:rule-id>.
+# A tag is neutral: no context word for anything, never part of a value. Matched without regard
+# to case (the prefilter sees lower-cased text); "<td>" or "<phone>" are no tags.
+TAG = re.compile(
+    r"<(?:redacted:[a-z0-9][a-z0-9_.-]{0,79}|[a-z][a-z0-9]*(?:_[a-z0-9]+){1,8}|"
+    r"person|location|nrp|url|organization|age|id|uuid|email|crypto)>",
+    re.IGNORECASE,
+)
+TAG_PLACEHOLDER = "0"  # a tag among the words before a value: a word, but no context word
+
+
+def tag_spans(text: str) -> list[tuple[int, int]]:
+    """Where the redaction tags of a text stand."""
+    return [m.span() for m in TAG.finditer(text)] if "<" in text else []
+
+
+def blank_tags(text: str) -> str:
+    """The text with each redaction tag replaced by as many spaces (offsets unchanged)."""
+    if "<" not in text:
+        return text
+    return TAG.sub(lambda m: " " * (m.end() - m.start()), text)
+
 
 def context_words(text: str, start: int) -> list[str]:
-    """The (at most) five words before text[start], lower-cased: where Presidio looks."""
+    """The (at most) five words before text[start], lower-cased: where Presidio looks. A
+    redaction tag there counts as one word that is no context word."""
     before = text[max(0, start - 96) : start]
+    if "<" in before:  # (a wider slice: a tag cut in half at the edge must still be seen whole)
+        before = TAG.sub(f" {TAG_PLACEHOLDER} ", text[max(0, start - 192) : start])
     return [w.lower() for w in _WORD.findall(before)[-CONTEXT_PREFIX_WORDS:]]
 
 
@@ -90,6 +117,9 @@ class Recognizer:
         if not any(e in self.supported_entities for e in wanted):
             return []
         results = self.find(text)
+        if results and "<" in text:
+            tags = tag_spans(text)  # (a value never takes in a redaction tag)
+            results = [r for r in results if not any(r.start < e and s < r.end for s, e in tags)]
         for r in results:
             self.enhance(text, r)
         return remove_duplicates(results)
@@ -253,27 +283,40 @@ class PhoneRecognizer(Recognizer):
             if nanp is not None and core[:1] not in "+0":
                 # the common North American shape: validity from the first seven digits
                 digits = nanp.group(1) + nanp.group(2) + nanp.group(3)
-                if _nanp_valid(int(digits[:7])) or (not core.isdigit() and self._cued(text, start)):
+                if _nanp_valid(int(digits[:7])) or (not core.isdigit() and self._cued(text, start, True)):
                     found.append(self.result(start, end, self.SCORE))
                 continue
             spans = _matcher_spans(candidate)
-            if not spans and len(checks.digits_of(candidate)) >= 9 and self._cued(text, start):
+            if not spans and len(checks.digits_of(candidate)) >= 9 and self._cued(text, start, not candidate.isdigit()):
                 spans = _possible_spans(candidate)  # (eight digits and fewer: a model, a serial)
             for s, e in spans:
                 found.append(self.result(start + s, start + e, self.SCORE))
         return found
 
-    def _cued(self, text: str, start: int) -> bool:
+    def _cued(self, text: str, start: int, separated: bool) -> bool:
         """A phone word among the few words before: "Phone: 04 3421 438", "call me at 822-614-9935"
         is a phone number if it has a possible length for its region, valid or not (unassigned
-        area codes: made-up or mistyped numbers are still written as someone's number)."""
+        area codes: made-up or mistyped numbers are still written as someone's number).
+
+        A column's name before its value ("phone_number: 691-218-4732", as the detector analyses
+        a cell) is a cue when it is a phone header by whole words (phone, phone_number, tel,
+        mobile, ...: columns.classify) and the value is written as a phone number is, with
+        separators or an extension. A bare run of digits needs a valid number even there:
+        "phone_id", "phone_model" are phone headers too, and their values are IDs."""
         if _LABEL_ONLY.fullmatch(text, 0, start):
-            return False  # "phone: <value>": a column's name before its value, not a cue in a text
+            return separated and _phone_header(text[: start - 2])
         words = context_words(text, start)[-3:]
         return any(w.startswith(_PHONE_CUES) for w in words) or "my number" in " ".join(words)
 
 
 _LABEL_ONLY = re.compile(r"[\w ]{1,80}: ")
+
+
+@lru_cache(maxsize=4096)
+def _phone_header(label: str) -> bool:
+    from hfguard.pii.columns import classify
+
+    return classify(label).entity == "PHONE_NUMBER"
 # Words that announce a phone number (several languages): with one right before it, a number
 # that is possible (right length for its region) counts, valid or not.
 _PHONE_CUES = ("phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "handy", "telefon", "téléphone",
@@ -461,7 +504,48 @@ US_DRIVER_LICENSE = PatternRecognizer(
     ],
     ["driver", "license", "permit", "lic", "identification", "dls", "cdls", "lic#", "driving"],
 )
-US_BANK_NUMBER = PatternRecognizer(
+# A token that starts with letters and ends in "-" or "_" right before the digits: ORD-69548600,
+# INV_12345678, SKU-2024-12345678 are order, invoice and product identifiers, not accounts.
+_CODE_PREFIX = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*[-_]$")
+# The end of a sentence: a word of five letters or more, then . ! or ?, then a capital letter
+# ("... final account. Order 69548600"); not an abbreviation ("Acct. No. 12345678").
+_SENTENCE_END = re.compile(r"[^\W\d_]{5}[.!?]+[\s\"')]+(?=[A-Z])")
+# Words that label a number of another kind: after the account word and before the number, they
+# say what the number is ("account for order 12345678", "bank transfer ref 20240501").
+_OTHER_LABELS = frozenset({
+    "order", "orders", "ord", "invoice", "inv", "ref", "reference", "ticket", "case", "sku", "tracking", "item",
+    "serial", "booking", "confirmation", "reservation", "transaction", "shipment", "parcel", "po", "receipt",
+    "claim", "model", "part", "version", "build",
+})
+
+
+class BankAccountRecognizer(PatternRecognizer):
+    """Presidio's US bank account pattern (8-17 digits, weak: it counts only with context), with
+    the context word close and about this number: in the same sentence, with no other label
+    (order, invoice, ref, ...) between it and the number; and no digits glued to a code's
+    letters (ORD-69548600)."""
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        return [r for r in super().find(text) if not _CODE_PREFIX.search(text, max(0, r.start - 40), r.start)]
+
+    def enhance(self, text: str, result: RecognizerResult) -> None:
+        if result.score >= MAX_SCORE:
+            return
+        before = text[max(0, result.start - 96) : result.start]
+        ends = list(_SENTENCE_END.finditer(before))
+        if ends:
+            before = before[ends[-1].end() :]
+        if "<" in before:
+            before = TAG.sub(f" {TAG_PLACEHOLDER} ", before)
+        words = [w.lower() for w in _WORD.findall(before)[-CONTEXT_PREFIX_WORDS:]]
+        for i in range(len(words) - 1, -1, -1):
+            if any(c in words[i] for c in self.context):
+                if not _OTHER_LABELS.intersection(words[i + 1 :]):
+                    result.score = min(MAX_SCORE, max(result.score + CONTEXT_FACTOR, CONTEXT_MIN_SCORE))
+                return
+
+
+US_BANK_NUMBER = BankAccountRecognizer(
     "UsBankRecognizer", "US_BANK_NUMBER", [Pattern("Bank Account (weak)", r"\b[0-9]{8,17}\b", 0.05)],
     ["check", "account", "account#", "acct", "bank", "save", "debit"],
 )
