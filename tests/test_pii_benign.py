@@ -192,3 +192,40 @@ def test_phone_number_templates_in_code_are_no_phones(detector: PiiDetector) -> 
     lines = [f'        "+44(0)1{area} 496 0###",\n        "(01{area}) 4960###",' for area in range(13, 80)]
     code = "formats = (\n" + "\n".join(lines) + "\n)\n"
     assert [m for m in scan(detector, Chunk(code, ChunkKind.CODE), path="provider.py") if m.rule_id == "pii-phone"] == []
+
+
+def _digits(rng: random.Random, n: int) -> str:
+    return str(rng.randint(10 ** (n - 1), 10**n - 1))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_order_invoice_and_sku_numbers_near_account_are_no_bank_accounts(detector: PiiDetector, seed: int) -> None:
+    """Issue 14: an order ID after a sentence that ends in "account" gave a high bank account
+    (469 rows of a tickets file). Digits glued to a code's letters are that code's; the account
+    word must stand in the same sentence, with no other label between it and the number."""
+    rng = random.Random(seed)
+    texts = [
+        f"these station final account. Order ORD-{_digits(rng, 8)} shipped.",  # all three reasons
+        f"Please check the account INV_{_digits(rng, 8)} today",  # glued to a code (underscore)
+        f"bank account SKU-{_digits(rng, 10)} restocked",  # glued to a code (hyphen)
+        f"I closed my old account. Order {_digits(rng, 9)} arrived late.",  # another sentence
+        f"Update the account for order {_digits(rng, 8)} please",  # another label between
+        f"bank transfer ref {_digits(rng, 10)} received",
+    ]
+    for text in texts:
+        for chunk in (Chunk(text, ChunkKind.PROSE), column("body", [text])):
+            assert "pii-us-bank-account" not in {m.rule_id for m in scan(detector, chunk)}, text
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_account_numbers_after_their_label_are_still_found(detector: PiiDetector, seed: int) -> None:
+    rng = random.Random(seed)
+    for text, value in [
+        ("account number {v}", _digits(rng, 8)),
+        ("acct #: {v}", "000" + _digits(rng, 9)),
+        ("Acct. No. {v} (checking)", _digits(rng, 10)),
+        ("Please wire it to bank account {v}. Thanks!", _digits(rng, 12)),
+        ("my account is {v}", _digits(rng, 11)),
+    ]:
+        matches = scan(detector, Chunk(text.format(v=value), ChunkKind.PROSE), path="a.md")
+        assert [m.secret for m in matches if m.rule_id == "pii-us-bank-account"] == [value], text
