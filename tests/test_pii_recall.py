@@ -209,3 +209,67 @@ def test_an_ip_in_an_html_table_cell(detector: PiiDetector) -> None:
     assert found(detector, "<tr><td>81.2.69.160</td><td class='x'>81.2.69.161</td></tr>", "pii-ip-address") == [
         "81.2.69.160", "81.2.69.161"]
     assert found(detector, "requires pkg>=81.2.69.160", "pii-ip-address") == []
+
+
+def _column_count(detector: PiiDetector, header: str, values: list[str], rule: str = "pii-phone") -> int:
+    file = detector.for_file("customers.csv")
+    for row in range(0, len(values), 1000):
+        file.feed(Chunk("\n".join(values[row : row + 1000]), ChunkKind.DATA, line=None, row=row + 1, field=header))
+    return sum(m.count or 1 for m in file.finish() if m.rule_id == rule)
+
+
+def _us_valid(value: str) -> bool:
+    import phonenumbers
+
+    return phonenumbers.is_valid_number(phonenumbers.parse(value.split("x")[0], "US"))
+
+
+@pytest.mark.parametrize("header", ["phone", "phone_number", "tel", "Mobile", "customerPhone"])
+def test_faker_phones_with_unassigned_area_codes_in_a_phone_column(detector: PiiDetector, header: str) -> None:
+    """Issue 14: Faker's US numbers, unassigned area codes and all (691-218-4732,
+    (583)828-6960x95937, +1-..., 001-...), in a column whose header says phone are phone numbers:
+    every one written with separators or an extension. A bare run of ten digits still needs a
+    valid number (a phone_id column holds IDs)."""
+    fake = Faker("en_US")
+    fake.seed_instance(30)
+    values = [fake.phone_number() for _ in range(3000)]
+    written = [v for v in values if not v.isdigit()]
+    bare_valid = [v for v in values if v.isdigit() and _us_valid(v)]
+    assert sum(not _us_valid(v) for v in written) > 0.3 * len(written)  # the case: many unassigned
+    count = _column_count(detector, header, values)
+    assert count >= 0.99 * (len(written) + len(bare_valid)), (count, len(written), len(bare_valid))
+    assert count <= len(written) + len(bare_valid)
+
+
+def test_a_header_that_says_no_phone_is_no_cue(detector: PiiDetector) -> None:
+    """The same values under a header that does not say phone: only valid numbers, as before."""
+    fake = Faker("en_US")
+    fake.seed_instance(31)
+    values = [fake.phone_number() for _ in range(600)]
+    valid = sum(_us_valid(v) for v in values)
+    elsewhere = _column_count(detector, "contact", values)
+    assert elsewhere <= valid < 0.8 * _column_count(detector, "phone", values)
+
+
+@pytest.mark.parametrize("vector_min", [32, 100_000])  # vectorised (pyarrow), and one by one
+def test_a_dense_phone_column_with_unassigned_area_codes_counts_as_the_general_path(
+    detector: PiiDetector, monkeypatch: pytest.MonkeyPatch, vector_min: int
+) -> None:
+    """A column of one shape (ddd-ddd-dddd) goes the dense way (dense.py); under a phone header
+    its unassigned numbers count there too, as on the general way; bare digits only if valid."""
+    import random
+
+    from hfguard.pii import dense
+
+    monkeypatch.setattr(dense, "VECTOR_MIN", vector_min)
+    rng = random.Random(32)
+    values = [f"{rng.randint(200, 999)}-{rng.randint(200, 999)}-{rng.randint(1000, 9999)}" for _ in range(2400)]
+    values += [f"{rng.randint(200, 999)}{rng.randint(200, 999)}{rng.randint(1000, 9999)}" for _ in range(100)]
+    expected = sum(len(set(v.replace("-", ""))) >= 4 and ("-" in v or _us_valid(v)) for v in values)
+    kinds: list[str | None] = []
+    decide = dense.column_kind
+    monkeypatch.setattr(dense, "column_kind", lambda values, enabled: kinds.append(decide(values, enabled)) or kinds[-1])
+    assert _column_count(detector, "phone_number", values) == expected
+    assert kinds == ["PHONE_NUMBER"]  # the dense path ran
+    monkeypatch.setattr(dense, "column_kind", lambda values, enabled: None)
+    assert _column_count(detector, "phone_number", values) == expected
