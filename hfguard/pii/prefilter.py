@@ -17,7 +17,7 @@ from typing import Any
 import ahocorasick_rs
 
 from hfguard.pii.checks import across_number_columns
-from hfguard.pii.recognizers import blank_tags
+from hfguard.pii.recognizers import blank_tags, tag_spans
 
 # Digit runs of nine characters or more (phones, cards, SSNs); dotted forms have their own.
 _NUMBER = re.compile(r"\d[\d ()\-]{7,26}\d")
@@ -152,6 +152,7 @@ _ANCHOR_WORDS = sorted({a for anchors in _ANCHORS.values() for a in anchors})
 _ANCHOR_ENTITIES = {a: tuple(e for e, anchors in _ANCHORS.items() if a in anchors) for a in _ANCHOR_WORDS}
 _ANCHOR_AUTOMATON: Any = ahocorasick_rs.BytesAhoCorasick([a.encode() for a in _ANCHOR_WORDS])
 _POSITIONS: list[tuple[str, dict[str, tuple[list[int], list[int]]]]] = []
+_TAG_STARTS = "<tags>"  # a key of a _POSITIONS table: where the redaction tags stand (starts, ends)
 
 
 # Results computed by another process for the same texts (a piece of a large file scanned by a
@@ -167,6 +168,9 @@ def _positions(entity: str, lowered: str) -> tuple[list[int], list[int]]:
             break
     else:
         table = {}
+        tags = tag_spans(lowered)
+        if tags:
+            table[_TAG_STARTS] = ([s for s, _ in tags], [e for _, e in tags])
         words = blank_tags(lowered)  # a redaction tag (<us_ssn>) is no context word
         for index, start, _ in _ANCHOR_AUTOMATON.find_matches_as_indexes(_ascii(words), overlapping=True):
             for name in _ANCHOR_ENTITIES[_ANCHOR_WORDS[index]]:
@@ -180,6 +184,14 @@ def _positions(entity: str, lowered: str) -> tuple[list[int], list[int]]:
         if len(_POSITIONS) > 4:
             del _POSITIONS[0]
     return table.get(entity, ([], []))
+
+
+def _tag_between(lowered: str, end: int, start: int) -> bool:
+    """A redaction tag between a context word (ending at `end`) and a value (at `start`): the
+    word labelled the value the tag replaced, not this one."""
+    starts, ends = _positions(_TAG_STARTS, lowered)
+    i = bisect.bisect_left(starts, end)
+    return i < len(starts) and ends[i] <= start
 
 
 def context_distance(entity: str, lowered: str, start: int, end: int, extra: str = "") -> int | None:
@@ -198,7 +210,7 @@ def context_distance(entity: str, lowered: str, start: int, end: int, extra: str
         if ends[i] <= start and not _other_line(lowered, ends[i], start):
             nearest = start - ends[i]
         i += 1
-    if nearest is not None:
+    if nearest is not None and not ("<" in lowered and _tag_between(lowered, start - nearest, start)):
         return nearest
     i = bisect.bisect_left(starts, end)
     if i < len(starts) and ends[i] <= end + CONTEXT_AFTER:

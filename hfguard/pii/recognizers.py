@@ -59,14 +59,16 @@ _WORD = re.compile(r"[^\W_]+(?:[#'][^\W_]*)?")
 # Redaction tags: what `hfguard redact` (and Presidio's anonymizer) leaves in place of a value:
 # an entity tag (<US_SSN>, <PHONE_NUMBER>: upper-case words joined by "_", or one of Presidio's
 # one-word names), a keyed pseudonym (<US_SSN_3fa9c21b0d4e>) and a secret's <REDACTED:rule-id>.
-# A tag is neutral: no context word for anything, never part of a value. Matched without regard
-# to case (the prefilter sees lower-cased text); "<td>" or "<phone>" are no tags.
+# A tag is neutral: no context word for anything, never part of a value; and the words before
+# it labelled the value it replaced ("SSN: <US_SSN>. Ref 395271046": the SSN was the tag's), so
+# context stops at a tag (else a redacted copy, its values shorter or longer than the tags, could
+# lend a later number a context word the original did not). Matched without regard to case (the
+# prefilter sees lower-cased text); "<td>" or "<phone>" are no tags.
 TAG = re.compile(
     r"<(?:redacted:[a-z0-9][a-z0-9_.-]{0,79}|[a-z][a-z0-9]*(?:_[a-z0-9]+){1,8}|"
     r"person|location|nrp|url|organization|age|id|uuid|email|crypto)>",
     re.IGNORECASE,
 )
-TAG_PLACEHOLDER = "0"  # a tag among the words before a value: a word, but no context word
 
 
 def tag_spans(text: str) -> list[tuple[int, int]]:
@@ -81,13 +83,21 @@ def blank_tags(text: str) -> str:
     return TAG.sub(lambda m: " " * (m.end() - m.start()), text)
 
 
-def context_words(text: str, start: int) -> list[str]:
-    """The (at most) five words before text[start], lower-cased: where Presidio looks. A
-    redaction tag there counts as one word that is no context word."""
+def _text_before(text: str, start: int) -> str:
+    """The 96 characters before text[start], from the end of the last redaction tag among them."""
     before = text[max(0, start - 96) : start]
-    if "<" in before:  # (a wider slice: a tag cut in half at the edge must still be seen whole)
-        before = TAG.sub(f" {TAG_PLACEHOLDER} ", text[max(0, start - 192) : start])
-    return [w.lower() for w in _WORD.findall(before)[-CONTEXT_PREFIX_WORDS:]]
+    if ">" in before:  # (a wider slice: a tag cut in half at the edge must still be seen whole)
+        wide = text[max(0, start - 192) : start]
+        tags = list(TAG.finditer(wide))
+        if tags:
+            return wide[tags[-1].end() :][-96:]
+    return before
+
+
+def context_words(text: str, start: int) -> list[str]:
+    """The (at most) five words before text[start], lower-cased: where Presidio looks; none
+    before a redaction tag."""
+    return [w.lower() for w in _WORD.findall(_text_before(text, start))[-CONTEXT_PREFIX_WORDS:]]
 
 
 def remove_duplicates(results: list[RecognizerResult]) -> list[RecognizerResult]:
@@ -531,12 +541,10 @@ class BankAccountRecognizer(PatternRecognizer):
     def enhance(self, text: str, result: RecognizerResult) -> None:
         if result.score >= MAX_SCORE:
             return
-        before = text[max(0, result.start - 96) : result.start]
+        before = _text_before(text, result.start)
         ends = list(_SENTENCE_END.finditer(before))
         if ends:
             before = before[ends[-1].end() :]
-        if "<" in before:
-            before = TAG.sub(f" {TAG_PLACEHOLDER} ", before)
         words = [w.lower() for w in _WORD.findall(before)[-CONTEXT_PREFIX_WORDS:]]
         for i in range(len(words) - 1, -1, -1):
             if any(c in words[i] for c in self.context):
