@@ -226,6 +226,7 @@ def test_account_numbers_after_their_label_are_still_found(detector: PiiDetector
         ("Acct. No. {v} (checking)", _digits(rng, 10)),
         ("Please wire it to bank account {v}. Thanks!", _digits(rng, 12)),
         ("my account is {v}", _digits(rng, 11)),
+        ("bank account ACCT-{v}", _digits(rng, 10)),  # an account word's own prefix
     ]:
         matches = scan(detector, Chunk(text.format(v=value), ChunkKind.PROSE), path="a.md")
         assert [m.secret for m in matches if m.rule_id == "pii-us-bank-account"] == [value], text

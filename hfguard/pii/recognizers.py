@@ -536,7 +536,11 @@ class BankAccountRecognizer(PatternRecognizer):
     letters (ORD-69548600)."""
 
     def find(self, text: str) -> list[RecognizerResult]:
-        return [r for r in super().find(text) if not _CODE_PREFIX.search(text, max(0, r.start - 40), r.start)]
+        return [r for r in super().find(text) if not self._in_code(text, r.start)]
+
+    def _in_code(self, text: str, start: int) -> bool:
+        m = _CODE_PREFIX.search(text, max(0, start - 40), start)
+        return m is not None and m.group()[:-1].lower() not in self.context  # (ACCT-12345678 is one)
 
     def enhance(self, text: str, result: RecognizerResult) -> None:
         if result.score >= MAX_SCORE:
