@@ -5,7 +5,9 @@ A column's kind is decided once, from the shape of its first values. For a value
 shape, `KINDS[kind].check` gives the verdict the recogniser and the detector's acceptance rules
 would give it (the same functions, called directly); `verdicts` gives the same verdicts for a
 whole batch with pyarrow.compute (regex filters in C; Python only for each distinct email
-domain and phone prefix). Values of any other shape go the general way.
+domain and phone prefix). Values of any other shape go the general way; so do North American
+numbers with an unassigned area code, whose verdict depends on the column's header (a phone
+header is a cue for them), which a kind does not know.
 """
 from __future__ import annotations
 
