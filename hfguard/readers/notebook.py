@@ -380,7 +380,7 @@ def _text_block(block: str, base: int) -> _Columns:
     # columns: runs of positions with text on some line, apart by two blank positions or more,
     # or by one between two header words (pandas right-aligns cells under a wider header and puts
     # one space between such headers: "first_name last_name") or between the index and the first
-    # header word; a value's own space ("+1 415-555-0132") is neither
+    # header word; a value's own space (a phone number's "+1 ") is neither
     header = lines[0][1]
     first_word = len(header) - len(header.lstrip(" "))
     spans: list[list[int]] = []
