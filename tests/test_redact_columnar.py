@@ -156,3 +156,34 @@ def test_csv_column_of_one_kind_follows_the_scan_verdicts(tmp_path: Path) -> Non
         assert {v for i, v in enumerate(back) if i not in (10, 20, 30)} == {"<EMAIL_ADDRESS>"}
     assert [{(c.field, c.entity): c.count for c in f.changes} for f in report.files] == [
         {("email", "EMAIL_ADDRESS"): n - 2}] * 2
+
+
+def test_nested_columns_keep_their_codecs(tmp_path: Path) -> None:
+    """pyarrow's `compression=` names a column by its path (`tags.list.element`, `visit.code`):
+    keyed by the top name only, list and struct leaves came out UNCOMPRESSED."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    base = _table(3000)
+    rng = random.Random(9)
+    table = base.append_column("tags", pa.array([[rng.choice(["a", "b", "c"]), f"t{i % 7}"] for i in range(3000)]))
+    table = table.append_column("visit", pa.array([{"code": f"V{i % 11}", "n": i} for i in range(3000)]))
+    src = tmp_path / "nested.parquet"
+    codecs = {"id": "snappy", "name": "gzip", "email": "zstd", "ssn": "zstd", "plan": "snappy", "amount": "none",
+              "notes": "gzip", "tags.list.element": "snappy", "visit.code": "gzip", "visit.n": "zstd"}
+    pq.write_table(table, src, row_group_size=1000, compression=codecs)
+    before = pq.ParquetFile(src).metadata
+    assert before.row_group(0).column(7).compression == "SNAPPY"  # the nested codecs were written
+    report = redact_paths([src], tmp_path / "out")
+    assert report.exit_code == 0, report.remaining.to_dict()
+    assert report.files[0].changes  # rewritten, not copied
+    after = pq.ParquetFile(tmp_path / "out" / "nested.parquet").metadata
+    for g in range(3):
+        got = {after.row_group(g).column(c).path_in_schema: after.row_group(g).column(c).compression
+               for c in range(after.num_columns)}
+        want = {before.row_group(g).column(c).path_in_schema: before.row_group(g).column(c).compression
+                for c in range(before.num_columns)}
+        assert got == want
+    back = pq.read_table(tmp_path / "out" / "nested.parquet")
+    assert back.column("tags").to_pylist() == table.column("tags").to_pylist()
+    assert back.column("visit").to_pylist() == table.column("visit").to_pylist()

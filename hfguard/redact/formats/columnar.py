@@ -106,6 +106,30 @@ def _kept(job: Job, schema: Any, outcome: Outcome) -> tuple[list[int], Any]:
     return keep, pa.schema(fields, metadata=metadata or None)
 
 
+def _codecs(meta: Any, names: list[str], renamed: dict[str, tuple[str, str]], kept: list[str]) -> dict[str, str]:
+    """Each leaf column's codec, keyed by its path in the written file (pyarrow's `compression=`
+    names a column by its path: a list column `tags` is `tags.list.element`, a struct's fields
+    `s.k`; a top name alone leaves nested leaves uncompressed). Taken from the first row group."""
+    out: dict[str, str] = {}
+    if not meta.num_row_groups:
+        return out
+    group = meta.row_group(0)
+    for c in range(group.num_columns):
+        col = group.column(c)
+        path = col.path_in_schema
+        # the top-level column it belongs to (a name may itself hold dots: the longest that fits)
+        tops = [n for n in names if path == n or path.startswith(n + ".")]
+        if not tops:
+            continue
+        top = max(tops, key=len)
+        new_top = renamed[top][0] if top in renamed else top
+        if new_top not in kept:
+            continue  # dropped
+        codec = (col.compression or "uncompressed").lower()
+        out[new_top + path[len(top):]] = "none" if codec == "uncompressed" else codec
+    return out
+
+
 def redact_parquet(job: Job) -> Outcome:
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
     import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
@@ -120,17 +144,7 @@ def redact_parquet(job: Job) -> Outcome:
             schema = pf.schema_arrow
             keep, out_schema = _kept(job, schema, outcome)
             renamed = job.redactor.keys(schema.names)  # (the same answer _kept had)
-            compression: dict[str, str] = {}
-            if meta.num_row_groups:
-                group = meta.row_group(0)
-                for c in range(group.num_columns):
-                    col = group.column(c)
-                    path = col.path_in_schema
-                    top = path if path in schema.names else path.split(".")[0]  # (a name may hold dots)
-                    top = renamed[top][0] if top in renamed else top
-                    compression.setdefault(top, col.compression.lower() if col.compression else "none")
-            compression = {k: ("none" if v == "uncompressed" else v) for k, v in compression.items()
-                           if k in out_schema.names}
+            compression = _codecs(meta, schema.names, renamed, out_schema.names)
             writer = pq.ParquetWriter(job.dst, out_schema, compression=compression or "snappy",
                                       version=meta.format_version if meta.format_version in ("1.0", "2.4", "2.6") else "2.6")
             try:
