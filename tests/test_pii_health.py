@@ -575,3 +575,17 @@ def test_each_identifier_of_the_note_ties_its_code_alone(tmp_path: Path, identif
                     "Assessment: asthma (J45.909).\n", encoding="utf-8")
     [code] = [f for f in findings(path) if f["rule"] == "health-icd10"]
     assert code["blocking"], code
+
+
+@pytest.mark.parametrize("section", ["Chief complaint: fatigue for three weeks.",
+                                     "Assessment and plan: iron deficiency, start ferrous sulfate.",
+                                     "History of present illness: fatigue since March."])
+def test_clinical_note_sections_are_health_wording_next_to_a_person(tmp_path: Path, section: str) -> None:
+    """As "Diagnosis:" is: the note of a person named in it blocks, with no code in it."""
+    a, b = PEOPLE[1]
+    path = tmp_path / "note.md"
+    path.write_text(f"Patient: {a} {b}\n{section}\n", encoding="utf-8")
+    assert [f["rule"] for f in blocking_health(findings(path))] == ["health-record"]
+    alone = tmp_path / "alone.md"
+    alone.write_text(f"{section}\n", encoding="utf-8")
+    assert blocking_health(findings(alone)) == []

@@ -75,10 +75,14 @@ _PEOPLE_FILES = re.compile(
 # "Diagnoses in"): a "diagnosis script" or a tool that "diagnoses slow networks" is not health data.
 _HEALTH_PHRASE = re.compile(
     r"\bdiagnosed\b|\bdiagnos(?:is|es)\b(?=\s*(?:[:=#]|\(|of\b|in\b|was\b|were\b|is\b|are\b|codes?\b|\n))|\bprescribed\b|\b\d+(?:\.\d+)?\s?mg\b|\bicd-?10\b|\bdx\s*[:=]|\bmedications?\s*[:=]|"
-    r"\btested positive for\b",
+    r"\btested positive for\b|"
+    # the section labels only a clinical note has (a lone "Assessment:", "Plan:" or "A/P:" is also
+    # a school's, a project's or accounts payable's: they are cues for ICD codes, checks.icd_context)
+    r"\b(?:chief complaint|assessment (?:and|&) plan|history of present illness)\s*[:=\n]",
     re.IGNORECASE,
 )
-_HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication", "tested positive")
+_HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication", "tested positive", "complaint", "and plan", "& plan",
+                 "present illness")
 _TREATED = "treated for"  # health wording only after a person ("John Smith is being treated for"): wood is too
 _ICD_ONLY = ("ICD10_CODE",)
 _PARENTHESISED_CODE = re.compile(r"\(((?:[A-TV-Z]\d[0-9A-Z]|U0[79])(?:\.[0-9A-Z]{1,4})?)\)")
