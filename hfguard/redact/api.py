@@ -22,7 +22,7 @@ from hfguard.models import Blob, Category, FileError, Report
 from hfguard.policy.config import Config
 from hfguard.policy.discover import load_config
 from hfguard.redact.detect import FilePlan, ValueRedactor
-from hfguard.redact.formats import FormatError, Job, Outcome, handlers
+from hfguard.redact.formats import FormatError, Job, Outcome, detail, handlers
 from hfguard.redact.formats import compress as compression
 from hfguard.redact.operators import Op, Operators, RedactError, check, load_key, parse_assignments
 from hfguard.redact.report import Change, FileChanges, RedactReport
@@ -76,7 +76,7 @@ def redact_paths(
     """Write redacted copies of `paths` under `output`; the report says what changed (counts,
     never values) and what the scan of the copies still finds. Originals are never modified."""
     from hfguard.policy.baseline import find_baseline_file, load_baseline
-    from hfguard.scanner import FileScanner, ScanOptions
+    from hfguard.scanner import FileScanner, ScanOptions, disk_blob
 
     names = [os.fspath(p) for p in paths] or ["."]
     if config is None:
@@ -106,7 +106,13 @@ def redact_paths(
             continue
         extra: dict[str, tuple[str, str, Category]] = {}
         try:
-            original, reader = _scan_original(scanner, shown, disk, dest)
+            original = scanner.scan_blob(disk_blob(shown, disk))
+            if original.errors:
+                # What the scan could not read is not redacted either: an error up front, nothing
+                # written (a rewrite of a file no reader understands would be a corrupted copy).
+                report.errors.extend(original.errors)
+                continue
+            reader = _sniff(shown, disk, dest)
             for _ in range(MAX_ROUNDS):
                 changes = _redact_file(scanner, shown, disk, dest, ops, mode, extra, original, reader)
                 result = _rescan(scanner, shown, str(dest))
@@ -118,8 +124,7 @@ def redact_paths(
                     break
                 extra.update(more)
         except (FormatError, RedactError, OSError, UnicodeError, ValueError, RecursionError, MemoryError) as exc:
-            message = str(exc) if isinstance(exc, (FormatError, RedactError)) else type(exc).__name__
-            report.errors.append(FileError(shown, message or type(exc).__name__))
+            report.errors.append(FileError(shown, _describe(exc, disk)))
             continue
         report.files.append(changes)
         _merge(report.remaining, result, str(dest))
@@ -138,7 +143,7 @@ def _rescan(scanner: Any, shown: str, dest: str) -> Any:
     except (OSError, UnicodeError, ValueError, RecursionError, MemoryError) as exc:
         from hfguard.scanner import FileResult
 
-        return FileResult(errors=[FileError(shown, f"could not be scanned ({type(exc).__name__})")])
+        return FileResult(errors=[FileError(shown, f"cannot read: {detail(exc)}")])
 
 
 def _merge(report: Report, result: Any, dest: str) -> None:
@@ -170,17 +175,32 @@ def _files(names: list[str], config: Config, out_root: Path, report: RedactRepor
     return found
 
 
-def _scan_original(scanner: Any, shown: str, disk: str, dest: Path) -> tuple[Any, str | None]:
-    """The scan of the original and its reader: the same for every round of one file."""
+def _sniff(shown: str, disk: str, dest: Path) -> str | None:
+    """The original's reader (the same for every round of one file); the copy's folder made."""
     from hfguard.readers import choose_reader
-    from hfguard.scanner import disk_blob
     from hfguard.sources.walk import open_regular
 
     dest.parent.mkdir(parents=True, exist_ok=True)
-    result = scanner.scan_blob(disk_blob(shown, disk))
     with open_regular(disk) as stream:
         head = stream.read(SNIFF)
-    return result, choose_reader(shown, head)
+    return choose_reader(shown, head)
+
+
+def _describe(exc: BaseException, disk: str) -> str:
+    """What went wrong and where, as the scanner says it ('cannot read: permission denied'),
+    never a value (quoted text in a library's message is left out)."""
+    if isinstance(exc, (FormatError, RedactError)):
+        return str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename is not None:
+        name = os.fspath(exc.filename)
+        if os.path.abspath(name) == os.path.abspath(disk):
+            return f"cannot read: {detail(exc)}"
+        return f"cannot write {name}: {detail(exc)}"
+    if isinstance(exc, MemoryError):
+        return "out of memory while redacting"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to redact"
+    return f"could not be redacted ({detail(exc)})"
 
 
 def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators, mode: str,
@@ -218,6 +238,12 @@ def _redact_file(scanner: Any, shown: str, disk: str, dest: Path, ops: Operators
         if spool is not None:
             os.unlink(spool)
     _fill(changes, redactor, outcome)
+    if not changes.changes and not changes.dropped_columns and not changes.cleared_outputs:
+        # Nothing was changed: the copy is the original byte for byte, never a re-serialisation
+        # (line endings, quoting, a JSON layout, codecs stay exactly as they were).
+        _copy(disk, dest)
+        changes.copied = True
+        changes.reason = "nothing in it could be changed"
     return changes
 
 

@@ -30,6 +30,7 @@ class FileChanges:
     cleared_outputs: int = 0
     notes: list[str] = field(default_factory=list)
     copied: bool = False  # nothing to redact (the scan found nothing, or a binary file): copied as it is
+    reason: str = ""  # why it was copied, when not for the usual reasons (the format, a clean scan)
 
     @property
     def values(self) -> int:
@@ -43,6 +44,8 @@ class FileChanges:
         }
         if self.copied:
             data["copied"] = True
+            if self.reason:
+                data["copied_because"] = self.reason
         if self.notes:
             data["notes"] = list(self.notes)
         return data
@@ -76,7 +79,8 @@ def format_text(report: RedactReport) -> str:
     lines: list[str] = []
     for f in report.files:
         if f.copied:
-            why = "not a format hfguard reads" if f.format == "binary" else "the scan found nothing that blocks"
+            why = f.reason or ("not a format hfguard reads" if f.format == "binary" else
+                               "the scan found nothing that blocks")
             lines.append(f"{f.path} -> {f.output}: copied unchanged ({why})")
             continue
         lines.append(f"{f.path} -> {f.output}: {f.values:,} value(s) redacted")

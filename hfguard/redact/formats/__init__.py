@@ -3,6 +3,7 @@ the format (schema, column and row order, encoding). Explicit registry: HANDLERS
 scan's reader name for the file (hfguard.readers.choose_reader)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
@@ -12,6 +13,20 @@ from hfguard.redact.detect import ValueRedactor
 
 class FormatError(Exception):
     """This file cannot be redacted (the message names why; never a value)."""
+
+
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|b'[^'\n]*'")
+
+
+def detail(exc: BaseException) -> str:
+    """What a library's exception says, for a message: its kind and first line, quoted text
+    (which may hold a value from the file) left out: 'ArrowInvalid: Parquet magic bytes not
+    found in footer'; an OSError by its reason ('permission denied')."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    text = str(exc).strip()
+    first = _QUOTED.sub("'…'", text.splitlines()[0] if text else "")[:200].rstrip(". ")
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 @dataclass

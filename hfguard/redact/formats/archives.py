@@ -13,7 +13,7 @@ import zipfile
 import zlib
 from typing import IO
 
-from hfguard.redact.formats import FormatError, Job, Outcome
+from hfguard.redact.formats import FormatError, Job, Outcome, detail
 
 COPY = 1024 * 1024
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -92,7 +92,7 @@ def _zip(job: Job) -> Outcome:
         try:
             zin = zipfile.ZipFile(stream)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise FormatError(f"not a readable zip archive ({type(exc).__name__})") from None
+            raise FormatError(f"not a readable zip archive: {detail(exc)}") from None
         try:
             with zin, zipfile.ZipFile(job.dst, "w") as zout:  # type: ignore[arg-type,unused-ignore]
                 zout.comment = zin.comment
@@ -114,7 +114,7 @@ def _zip(job: Job) -> Outcome:
                             with zout.open(new, "w", force_zip64=info.file_size >= 2**31) as dst:
                                 shutil.copyfileobj(src, dst, COPY)
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as exc:
-            raise FormatError(f"zip archive could not be rewritten ({type(exc).__name__})") from None
+            raise FormatError(f"zip archive could not be rewritten: {detail(exc)}") from None
     return outcome
 
 
@@ -125,7 +125,7 @@ def _tar(job: Job) -> Outcome:
         try:
             tin = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115 (closed below)
         except (tarfile.TarError, OSError, EOFError) as exc:
-            raise FormatError(f"not a readable tar archive ({type(exc).__name__})") from None
+            raise FormatError(f"not a readable tar archive: {detail(exc)}") from None
         try:
             with tarfile.open(fileobj=job.dst, mode="w|", format=tin.format or tarfile.PAX_FORMAT) as tout:
                 for info in tin:
@@ -139,7 +139,7 @@ def _tar(job: Job) -> Outcome:
                     else:
                         tout.addfile(info, source)
         except (tarfile.TarError, EOFError, zlib.error) as exc:
-            raise FormatError(f"tar archive could not be rewritten ({type(exc).__name__})") from None
+            raise FormatError(f"tar archive could not be rewritten: {detail(exc)}") from None
         finally:
             tin.close()
     return outcome

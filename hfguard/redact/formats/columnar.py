@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfguard.redact.formats import FormatError, Job, Outcome
+from hfguard.redact.formats import FormatError, Job, Outcome, detail
 
 SLICE_ROWS = 16384
 FLUSH_BYTES = 128 * 2**20  # redacted data of one row group held before it is written
@@ -154,7 +154,7 @@ def redact_parquet(job: Job) -> Outcome:
             finally:
                 writer.close()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
-        raise FormatError(f"Parquet could not be rewritten ({type(exc).__name__})") from None
+        raise FormatError(f"Parquet could not be rewritten: {detail(exc)}") from None
     return outcome
 
 
@@ -263,5 +263,5 @@ def redact_arrow(job: Job) -> Outcome:
                     row += batch.num_rows
                     batch = next(batches, None)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
-        raise FormatError(f"Arrow file could not be rewritten ({type(exc).__name__})") from None
+        raise FormatError(f"Arrow file could not be rewritten: {detail(exc)}") from None
     return outcome

@@ -8,7 +8,7 @@ import io
 from typing import Any
 
 from hfguard.models import ChunkKind
-from hfguard.redact.formats import FormatError, Job, Outcome
+from hfguard.redact.formats import FormatError, Job, Outcome, detail
 
 _TEXT_MIME = ("text/", "application/json", "application/javascript", "application/x-latex")
 
@@ -86,7 +86,7 @@ def redact_notebook(job: Job) -> Outcome:
         try:
             nb = nbformat.read(io.TextIOWrapper(stream, encoding="utf-8"), as_version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call,unused-ignore]
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeError) as exc:  # JSON, reader errors
-            raise FormatError(f"not a readable notebook ({type(exc).__name__})") from None
+            raise FormatError(f"not a readable notebook: {detail(exc)}") from None
     r = job.redactor
     _redact_metadata(job, nb.get("metadata"), "notebook metadata")
     for number, cell in enumerate(nb.get("cells", []), 1):
@@ -117,7 +117,7 @@ def redact_notebook(job: Job) -> Outcome:
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
-        raise FormatError(f"the redacted notebook does not validate ({type(exc).__name__})") from None
+        raise FormatError(f"the redacted notebook does not validate: {detail(exc)}") from None
     text = io.TextIOWrapper(job.dst, encoding="utf-8", newline="")
     try:
         nbformat.write(nb, text, version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call,unused-ignore]

@@ -6,7 +6,7 @@ import csv
 import io
 import sys
 
-from hfguard.redact.formats import FormatError, Job, Outcome
+from hfguard.redact.formats import FormatError, Job, Outcome, detail
 from hfguard.redact.formats.encoding import errors_for, newline_of, sniff
 
 BATCH_ROWS = 5000
@@ -53,7 +53,7 @@ def _redact(job: Job, delimiter: str) -> Outcome:
             if batch:
                 _write_batch(job, header, keep, batch, row, writer)
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise FormatError(f"not valid {'TSV' if delimiter == chr(9) else 'CSV'} ({type(exc).__name__})") from None
+            raise FormatError(f"not valid {'TSV' if delimiter == chr(9) else 'CSV'}: {detail(exc)}") from None
     finally:
         out.flush()
         out.detach()
