@@ -294,7 +294,7 @@ def test_ray_report_carries_the_same_occurrences(tmp_path: Path) -> None:
     write(tmp_path / "b.jsonl", records)
     options = ScanOptions(jobs=1)
     local = scan_disk([str(tmp_path)], options).to_dict()
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         distributed = scan_paths_ray([str(tmp_path)], options).to_dict()
     finally:
