@@ -122,3 +122,39 @@ def test_the_redact_table_is_read_with_the_config(tmp_path: Path) -> None:
     assert report.exit_code == 0, report.remaining.to_dict()
     masked = [r["ssn"] for r in _read(tmp_path / "out" / "c.csv")]
     assert masked == ["***-**-" + r[1][-4:] for r in rows]  # the mask read with the config, not "<US_SSN>"
+
+
+def test_codes_follow_the_named_rows_and_are_cleared_like_the_diagnosis(tmp_path: Path) -> None:
+    """Half the records name a patient: the icd10 column (blocking only in those rows, low in the
+    others) was replaced with <ICD10_CODE> in all 40 rows, then cleared in all of them by the next
+    round; it follows the same rows as the diagnosis and is cleared like it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    fake = Faker("en_US")
+    fake.seed_instance(8)
+    rng = random.Random(8)
+    rows = []
+    for i in range(40):
+        named = i % 2 == 0
+        k = rng.randrange(4)
+        rows.append([fake.name() if named else "", f"pt.{i}x{AT}gmail.com" if named else "", DIAGNOSES[k], CODES[k],
+                     rng.choice(["improved", "stable"])])
+    header = ["name", "email", "diagnosis", "icd10", "outcome"]
+    _write(tmp_path / "half.csv", header, rows)
+    pq.write_table(pa.table({h: [r[j] for r in rows] for j, h in enumerate(header)}), tmp_path / "half.parquet",
+                   row_group_size=16)
+    report = redact_paths([tmp_path / "half.csv", tmp_path / "half.parquet"], tmp_path / "out")
+    assert report.exit_code == 0, report.remaining.to_dict()
+    back = _read(tmp_path / "out" / "half.csv")
+    table = pq.read_table(tmp_path / "out" / "half.parquet")
+    for i, (row, new) in enumerate(zip(rows, back)):
+        if i % 2 == 0:
+            assert new["diagnosis"] == new["icd10"] == "" and new["email"] == "<EMAIL_ADDRESS>"
+            assert table.column("icd10")[i].as_py() is None and table.column("diagnosis")[i].as_py() is None
+        else:
+            assert (new["diagnosis"], new["icd10"]) == (row[2], row[3])
+            assert table.column("icd10")[i].as_py() == row[3]
+    for changes in report.files:
+        counts = {(c.field, c.operator): c.count for c in changes.changes}
+        assert counts[("icd10", "clear")] == 20 and counts[("diagnosis", "clear")] == 20

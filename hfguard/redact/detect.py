@@ -55,6 +55,9 @@ class FilePlan:
     accepted: set[tuple[str, str]] = field(default_factory=set)
     # field key -> the only rows of a whole column that hold what its finding reports
     rows: dict[str, frozenset[int]] = field(default_factory=dict)
+    # (rule, field key) -> the only rows in which the scan reported that rule in that column as
+    # blocking (other rows: rated low, say health values in records that name no one); None: all
+    rule_rows: dict[tuple[str, str], frozenset[int] | None] = field(default_factory=dict)
 
     def accept(self, suppressed: Sequence[Finding]) -> None:
         self.accepted.update((f.rule, field_key(f.field)) for f in suppressed if f.field and f.row is not None)
@@ -79,7 +82,26 @@ class FilePlan:
                     listed = _rows_of(f)
                     if listed is not None:
                         rows[key] = listed
-        return cls(frozenset(f.rule for f in findings) if complete else None, whole, columns, rows=rows)
+        rule_rows: dict[tuple[str, str], frozenset[int] | None] = {}
+        for f in findings:
+            if not f.field:
+                continue
+            at = (f.rule, field_key(f.field))
+            listed = None if f.row is None else _rows_of(f) if f.count is not None else frozenset({f.row})
+            known = rule_rows.get(at, frozenset())
+            rule_rows[at] = None if listed is None or known is None else known | listed
+        return cls(frozenset(f.rule for f in findings) if complete else None, whole, columns, rows=rows,
+                   rule_rows=rule_rows)
+
+    def follows(self, rule: str, name: str, row: int | None) -> bool:
+        """Does the scan's blocking finding of `rule` in column `name` cover this row?"""
+        if row is None or self.rules is None:
+            return True
+        at = (rule, field_key(name))
+        if at not in self.rule_rows:
+            return False  # blocking elsewhere in the file, not in this column
+        rows = self.rule_rows[at]
+        return rows is None or row in rows
 
     def whole_rows(self, name: str) -> frozenset[int] | None:
         """The rows of a whole column to redact; None: all of them."""
@@ -211,12 +233,15 @@ class ValueRedactor:
     # --- values ------------------------------------------------------------------------------
 
     def text(self, text: str, kind: ChunkKind, field_name: str | None = None,
-             allow_scope: str | None = None) -> str:
-        """A piece of text (a file's lines, a notebook cell, one multi-line value)."""
+             allow_scope: str | None = None, row: int | None = None) -> str:
+        """A piece of text (a file's lines, a notebook cell, one multi-line value of a column's
+        `row`)."""
         if not text:
             return text
         chunk = Chunk(text, kind, line=1, field=field_name, allow_scope=allow_scope)
         matches = self._matches(chunk)
+        if row is not None and field_name:
+            matches = [m for m in matches if self.plan.follows(m.rule_id, field_name, row)]
         if not matches:
             return text
         spans: list[tuple[int, int, str]] = []
@@ -286,24 +311,28 @@ class ValueRedactor:
         new = self.column(old, name, first_row)
         return _with_changes(array, [(i, v) for i, (v, o) in enumerate(zip(new, old)) if v != o])
 
-    def _dense(self, values: Sequence[str | None], name: str, first_row: int) -> list[str | None] | None:
+    def _dense(self, values: Sequence[str | None], name: str, first_row: int,
+               rows: Sequence[int] | None = None) -> list[str | None] | None:
         """A column of one kind of identifier: the values the scan's vectorised verdicts accept
-        are replaced whole, the values of another shape checked one by one; None: not such a
-        column."""
+        are replaced whole (in the rows the scan reported as blocking), the values of another
+        shape checked one by one; None: not such a column."""
         kind = self._column_kind(values, name)
         found = dense.verdicts(kind, cast("list[str]", list(values))) if kind is not None else None
         if kind is None or found is None:
             return None
         _, accepted, others = found
         out = list(values)
+        where = list(rows) if rows is not None else list(range(first_row, first_row + len(values)))
         if accepted:
             entity = ENTITIES[kind]
+            accepted = [i for i in accepted if self.plan.follows(entity.rule_id, name, where[i])]
             taken = [cast(str, values[i]) for i in accepted]
             new = self._dense_replacements(taken, entity.name, entity.rule_id, entity.category, name, first_row)
             for i, replaced in zip(accepted, new):
                 out[i] = replaced
         if others:
-            rest = self.column([values[i] for i in others], name, first_row, vectorised=False)
+            rest = self.column([values[i] for i in others], name, first_row, [where[i] for i in others],
+                               vectorised=False)
             for i, value in zip(others, rest):
                 out[i] = value
         return out
@@ -406,7 +435,7 @@ class ValueRedactor:
         if self.plan.rules is not None and field_key(name) not in self.plan.columns:
             return out  # the scan of the whole file reported nothing in this column: left as it is
         if vectorised and len(values) > 1:
-            found = self._dense(values, name, first_row)
+            found = self._dense(values, name, first_row, rows)
             if found is not None:
                 return found
         lines: list[str] = []
@@ -415,7 +444,7 @@ class ValueRedactor:
             if value is None or value == "":
                 continue
             if "\n" in value or "\r" in value:
-                out[i] = self.text(value, ChunkKind.DATA, name)
+                out[i] = self.text(value, ChunkKind.DATA, name, row=rows[i] if rows is not None else first_row + i)
                 continue
             lines.append(value)
             index.append(i)
@@ -432,16 +461,37 @@ class ValueRedactor:
             starts[n] = pos
             pos += len(value) + 1
         edits: dict[int, list[tuple[int, int, str]]] = {}
+        cleared: set[int] = set()
+        health_column = classify(name).health is not None
         for m in matches:
             n = bisect.bisect_right(starts, m.start) - 1
+            row = rows[index[n]] if rows is not None else first_row + index[n]
+            if not self.plan.follows(m.rule_id, name, row):
+                continue  # the scan did not report this value as blocking (rated low in this row)
+            if health_column and self._clears(m):
+                if n not in cleared:
+                    cleared.add(n)
+                    self.counts[(name, entity_of(m.rule_id), "clear")] += 1
+                continue
             begin = starts[n]
             end = min(m.end - begin, len(lines[n]))
             new, entity, op = self._replacement(m)
             edits.setdefault(n, []).append((m.start - begin, end, new))
             self.counts[(name, entity, op.value)] += 1
         for n, spans in edits.items():
-            out[index[n]] = _splice(lines[n], spans)
+            if n not in cleared:
+                out[index[n]] = _splice(lines[n], spans)
+        for n in cleared:
+            out[index[n]] = None
         return out
+
+    def _clears(self, m: Match) -> bool:
+        """A health value in a column that is health data by its header (an ICD-10 code under
+        icd10): the cell is cleared, as the column's other health values are; a tag left in such
+        a column is still reported by the scan (a record joining a person with health data)."""
+        if m.category is not Category.HEALTH:
+            return False
+        return self.operators.for_value(entity_of(m.rule_id), m.rule_id, m.category) in (Op.REPLACE, Op.MASK)
 
 
 def _with_changes(array: Any, changes: Sequence[tuple[int, str | None]]) -> Any:
