@@ -199,6 +199,14 @@ class ValueRedactor:
             taken.append(m)
         return taken
 
+    def matches(self, chunk: Chunk) -> list[Match]:
+        """What the scan's detection and policy find in a chunk (one a place: the longest first)."""
+        return self._matches(chunk)
+
+    def replacement(self, m: Match) -> tuple[str, str, Op]:
+        """(the new text, the entity or rule, the operator) for a found value."""
+        return self._replacement(m)
+
     def _fingerprint(self, m: Match) -> str:
         """Only a baseline needs it (the fingerprint is a deliberately slow hash): computed then,
         once per distinct value."""

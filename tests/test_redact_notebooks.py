@@ -1,0 +1,78 @@
+"""`hfguard redact` on notebooks follows what the scan found where it found it: DataFrame outputs
+read as tables (names found from a column header), every text form of an output (text/plain,
+text/html, image/svg+xml), and only what blocks (a lone email in a markdown cell stays)."""
+from __future__ import annotations
+
+import json
+import random
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from hfguard.redact import redact_paths
+
+AT = "@"  # addresses are put together at run time
+FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Susan"]
+LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Wilson", "Moore"]
+
+
+def _notebook(path: Path) -> dict[str, list[str]]:
+    import pandas as pd
+
+    rng = random.Random(4)
+    people = pd.DataFrame({"first_name": [rng.choice(FIRST) for _ in range(12)],
+                           "last_name": [rng.choice(LAST) for _ in range(12)],
+                           "plan": [["free", "pro"][i % 2] for i in range(12)]})
+    contacts = pd.DataFrame({"name": [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(10)],
+                             "email": [f"{rng.choice(FIRST).lower()}.q{i}{AT}gmail.com" for i in range(10)],
+                             "score": list(range(10))})
+    plotted = [f"user{i}.x{AT}yahoo.com" for i in range(12)]
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg"><text x="1" y="2">' + " ".join(plotted) + "</text></svg>")
+    nb = new_notebook()
+    nb.cells.append(new_markdown_cell(f"Questions to ann.lee{AT}gmail.com please."))
+    nb.cells.append(new_code_cell("people", execution_count=1, outputs=[new_output(
+        "execute_result", execution_count=1,
+        data={"text/plain": people.to_string(), "text/html": people.to_html()})]))
+    nb.cells.append(new_code_cell("print(contacts)", outputs=[
+        new_output("stream", name="stdout", text=contacts.to_string() + "\n")]))
+    nb.cells.append(new_code_cell("plot()", outputs=[
+        new_output("display_data", data={"image/svg+xml": svg, "text/plain": "<Figure size 640x480>"})]))
+    nb.cells.append(new_code_cell("print(2)", outputs=[new_output("stream", name="stdout", text="2\n")]))
+    nbformat.write(nb, path)
+    return {"names": list(people.first_name) + list(people.last_name) + list(contacts.name),
+            "emails": list(contacts.email) + plotted}
+
+
+def _left(text: str, values: list[str]) -> list[str]:
+    return [v for v in set(values) if v in text]
+
+
+@pytest.mark.parametrize("mode", ["clear", "redact"])
+def test_dataframe_and_svg_outputs_come_out_clean(tmp_path: Path, mode: str) -> None:
+    src = tmp_path / "explore.ipynb"
+    values = _notebook(src)
+    report = redact_paths([src], tmp_path / "out", notebook_outputs=mode)
+    assert report.exit_code == 0, report.remaining.to_dict()
+    back = nbformat.read(tmp_path / "out" / "explore.ipynb", as_version=nbformat.NO_CONVERT)
+    nbformat.validate(back)
+    text = json.dumps(back)
+    assert not _left(text, values["names"]) and not _left(text, values["emails"])
+    assert back.cells[0].source == f"Questions to ann.lee{AT}gmail.com please."  # low: it does not block
+    assert back.cells[4].outputs[0].text == "2\n"  # nothing found there: kept
+    if mode == "clear":
+        assert [len(c.get("outputs", [])) for c in back.cells[1:4]] == [0, 0, 0]
+        assert report.files[0].cleared_outputs == 3
+        return
+    table = back.cells[1].outputs[0].data
+    assert "&lt;PERSON&gt;" in table["text/html"] and "<td>&lt;PERSON&gt;</td>" in table["text/html"]
+    assert table["text/plain"].splitlines()[1].split()[1:] == ["<PERSON>", "<PERSON>", "free"]
+    assert "<EMAIL_ADDRESS>" in back.cells[2].outputs[0].text and "<PERSON>" in back.cells[2].outputs[0].text
+    svg = back.cells[3].outputs[0].data["image/svg+xml"]
+    assert ET.fromstring(svg).find("{http://www.w3.org/2000/svg}text").text.split()[0] == "<EMAIL_ADDRESS>"
+    counts = {(c.field, c.entity): c.count for c in report.files[0].changes}
+    assert counts[("cell 2, output 1, text/html, field first_name", "PERSON")] == 12
+    assert counts[("cell 4, output 1, image/svg+xml", "EMAIL_ADDRESS")] == 12
+    assert not any(c.field == "cell 1" for c in report.files[0].changes)
