@@ -42,7 +42,7 @@ from hfguard.secrets.engine import preload as preload_secret_engine
 from hfguard.secrets.rules import RuleSet, load_default_rules, parse_rule
 from hfguard.sources.lfs import parse_pointer as parse_lfs_pointer
 from hfguard.sources.lfs import pointer_note as lfs_pointer_note
-from hfguard.sources.walk import open_regular, walk_paths
+from hfguard.sources.walk import file_sizes, open_regular, walk_in_background, walk_paths
 
 if TYPE_CHECKING:
     from hfguard.hygiene import HygieneDetector
@@ -696,19 +696,26 @@ def scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None 
 
 def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None, started: float) -> Report:
     config = options.config
-    walked = walk_paths(paths, config.exclude, config.include, root=str(config.root or os.getcwd()))
+    root = str(config.root or os.getcwd())
+    jobs = options.jobs or os.cpu_count() or 1
+    # A folder is walked by a child process while this one builds the rules and, when the walk
+    # is still going (a large tree: workers to come), loads what they inherit (issue 15).
+    walk = walk_in_background(paths, config.exclude, config.include, root, walk_paths) if jobs > 1 else None
+    if walk is not None:
+        try:
+            build_ruleset(config)
+            if Category.SECRET in config.categories and walk.running():
+                preload_secret_engine()
+        finally:
+            walked, sizes = walk.result()
+    else:
+        walked = walk_paths(paths, config.exclude, config.include, root=root)
+        sizes = file_sizes(walked.files)
     report = Report()
     report.errors.extend(walked.errors)
-    sizes = []
-    for _, disk in walked.files:
-        try:
-            sizes.append(os.stat(disk).st_size)
-        except OSError:
-            sizes.append(0)
     total = sum(sizes)
     if progress is not None:
         progress.start(len(walked.files), total)
-    jobs = options.jobs or os.cpu_count() or 1
     if jobs > 1 and total >= PARALLEL_MIN_BYTES and len(walked.files) > 1:
         # ~32 batches per worker: the last ones finish close together (a 2-core scan of 100 MB
         # otherwise waits ~0.1 s on one worker's last big batch); pickling them costs little.

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from secretgen import hf_token
@@ -482,3 +483,66 @@ def test_the_one_segment_path_finds_the_windows_of_the_segment_loop() -> None:
     loop._other_keywords = [("\u00e9t\u00e9-jamais-vu", (0,))]  # a non-ASCII keyword: the general path
     assert all(fast._windows(text) == loop._windows(text) for text in texts)
     assert sum(bool(fast._windows(text)) for text in texts) > len(texts) // 2
+
+
+def test_a_folder_is_walked_in_a_child_process_with_the_same_result(tmp_path: Path) -> None:
+    """walk_in_background gives what walk_paths and file_sizes give here; a child that fails is
+    replaced by a walk here; a list of files, or a process with other threads, walks here."""
+    import threading
+
+    from hfguard.sources import walk
+
+    for i in range(30):
+        (tmp_path / f"d{i % 4}").mkdir(exist_ok=True)
+        (tmp_path / f"d{i % 4}" / f"f{i}.py").write_text("x" * i)
+    (tmp_path / "skip.log").write_text("x")
+    args = ([str(tmp_path), str(tmp_path / "d1" / "f1.py")], ("*.log",), (), str(tmp_path))
+    here = walk.walk_paths(*args)
+    background = walk.walk_in_background(*args)
+    assert background is not None and background.pid != os.getpid()
+    assert background.result() == (here, walk.file_sizes(here.files))
+    with pytest.raises(ChildProcessError):
+        os.waitpid(background.pid, 0)  # reaped
+    assert sorted(walk.file_sizes(here.files)) == sorted([*range(30), 1])
+    parent = os.getpid()
+
+    def fails_in_the_child(*a: Any) -> walk.WalkResult:
+        if os.getpid() != parent:
+            raise RuntimeError("child")
+        return walk.walk_paths(*a)
+
+    failing = walk.walk_in_background(*args, fails_in_the_child)
+    assert failing is not None and failing.result() == (here, walk.file_sizes(here.files))
+    assert walk.walk_in_background([str(tmp_path / "d1" / "f1.py")]) is None  # files only
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert walk.walk_in_background(*args) is None  # never fork beside another thread
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_a_parallel_scan_with_the_walk_in_a_child_reports_as_a_scan_in_one_process(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    for i in range(40):
+        folder = tree / f"pkg{i % 5}"
+        folder.mkdir(parents=True, exist_ok=True)
+        body = "x = 1\n" * 20_000 if i % 8 else f'TOKEN = "{hf_token(f"walk{i}")}"\n' + "x = 1\n" * 20_000
+        (folder / f"m{i}.py").write_text(body)
+    calls: list[int] = []
+    real = scanner.walk_in_background
+
+    def counting(*a: Any, **k: Any) -> Any:
+        started = real(*a, **k)
+        calls.append(started is not None)
+        return started
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(scanner, "walk_in_background", counting)
+        two = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False, jobs=2))
+    one = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False, jobs=1))
+    assert calls == [True]
+    assert [(f.path, f.line, f.rule) for f in two.findings] == [(f.path, f.line, f.rule) for f in one.findings]
+    assert len(two.findings) == 5 and two.stats.files == one.stats.files == 40 and two.stats.bytes == one.stats.bytes
