@@ -76,3 +76,40 @@ def test_dataframe_and_svg_outputs_come_out_clean(tmp_path: Path, mode: str) -> 
     assert counts[("cell 2, output 1, text/html, field first_name", "PERSON")] == 12
     assert counts[("cell 4, output 1, image/svg+xml", "EMAIL_ADDRESS")] == 12
     assert not any(c.field == "cell 1" for c in report.files[0].changes)
+
+
+@pytest.mark.parametrize("mode", ["clear", "redact"])
+def test_secrets_in_tracebacks_json_and_notebooks_inside_a_zip(tmp_path: Path, mode: str) -> None:
+    """An archive member's redactor had none of the scan's findings: a notebook in a zip was left
+    as it was. Secrets in an error's traceback (with ANSI colours) and a JSON output are replaced."""
+    import zipfile
+
+    from secretgen import hf_token
+
+    token = hf_token()
+    nb = new_notebook()
+    nb.metadata["kernel_info"] = {"token": token}
+    nb.cells.append(new_code_cell(f'login("{token}")\n', outputs=[new_output(
+        "error", ename="ValueError", evalue=f"bad token {token}",
+        traceback=[f"\x1b[0;31mValueError\x1b[0m: bad token {token}"])]))
+    nb.cells.append(new_code_cell("cfg", execution_count=1, outputs=[new_output(
+        "execute_result", execution_count=1, data={"text/plain": f"'{token}'", "application/json": {"token": token}})]))
+    nbformat.write(nb, tmp_path / "sec.ipynb")
+    values = _notebook(tmp_path / "explore.ipynb")
+    with zipfile.ZipFile(tmp_path / "bundle.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(tmp_path / "sec.ipynb", "sec.ipynb")
+        z.write(tmp_path / "explore.ipynb", "nb/explore.ipynb")
+    report = redact_paths([tmp_path / "sec.ipynb", tmp_path / "bundle.zip"], tmp_path / "out", notebook_outputs=mode)
+    assert report.exit_code == 0, report.remaining.to_dict()
+    with zipfile.ZipFile(tmp_path / "out" / "bundle.zip") as z:
+        texts = {name: z.read(name).decode() for name in z.namelist()}
+    texts["direct"] = (tmp_path / "out" / "sec.ipynb").read_text()
+    for text in texts.values():
+        assert token not in text and not _left(text, values["names"] + values["emails"])
+        nbformat.validate(nbformat.reads(text, as_version=nbformat.NO_CONVERT))
+    back = nbformat.reads(texts["direct"], as_version=nbformat.NO_CONVERT)
+    assert back.cells[0].source == 'login("<REDACTED:huggingface-access-token>")\n'
+    if mode == "redact":
+        error = back.cells[0].outputs[0]
+        assert error.traceback == ["\x1b[0;31mValueError\x1b[0m: bad token <REDACTED:huggingface-access-token>"]
+        assert back.cells[1].outputs[0].data["application/json"] == {"token": "<REDACTED:huggingface-access-token>"}

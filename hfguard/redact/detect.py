@@ -151,10 +151,14 @@ class ValueRedactor:
     def member(self, path: str) -> ValueRedactor:
         """A redactor for one member of an archive (`path`: archive!member), planned from the
         scan's findings in that member."""
-        plan = FilePlan.from_findings([f for f in self.findings if f.path == path], complete=True)
+        findings = [f for f in self.findings if f.path == path]
+        suppressed = [f for f in self.suppressed if f.path == path]
+        plan = FilePlan.from_findings(findings, complete=True)
         plan.whole.update(self.extra)
-        plan.accept([f for f in self.suppressed if f.path == path])
-        return ValueRedactor(self.scanner, path, plan, self.operators)
+        plan.accept(suppressed)
+        redactor = ValueRedactor(self.scanner, path, plan, self.operators)
+        redactor.findings, redactor.suppressed = findings, suppressed  # (a notebook's places)
+        return redactor
 
     def absorb(self, other: ValueRedactor, name: str) -> None:
         """A member's counts, under the member's name."""
