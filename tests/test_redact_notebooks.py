@@ -113,3 +113,34 @@ def test_secrets_in_tracebacks_json_and_notebooks_inside_a_zip(tmp_path: Path, m
         error = back.cells[0].outputs[0]
         assert error.traceback == ["\x1b[0;31mValueError\x1b[0m: bad token <REDACTED:huggingface-access-token>"]
         assert back.cells[1].outputs[0].data["application/json"] == {"token": "<REDACTED:huggingface-access-token>"}
+
+
+def test_a_patient_dataframe_is_redacted_in_place(tmp_path: Path) -> None:
+    """Health columns of a DataFrame output are cleared as in a CSV file: a tag left there is
+    still reported (health-column), and the copy would block."""
+    import pandas as pd
+    from faker import Faker
+
+    fake = Faker("en_US")
+    fake.seed_instance(3)
+    rng = random.Random(3)
+    codes = [("type 2 diabetes", "E11.9"), ("hypertension", "I10"), ("asthma", "J45.909"), ("depression", "F32.9")]
+    rows = []
+    for i in range(10):
+        text, code = rng.choice(codes)
+        rows.append({"name": fake.name(), "email": f"p{i}.z{AT}gmail.com", "diagnosis": text, "icd10": code,
+                     "visits": i})
+    df = pd.DataFrame(rows)
+    nb = new_notebook()
+    nb.cells.append(new_code_cell("df", execution_count=1, outputs=[new_output(
+        "execute_result", execution_count=1, data={"text/plain": df.to_string(), "text/html": df.to_html()})]))
+    nbformat.write(nb, tmp_path / "patients.ipynb")
+    report = redact_paths([tmp_path / "patients.ipynb"], tmp_path / "out", notebook_outputs="redact")
+    assert report.exit_code == 0, report.remaining.to_dict()
+    back = nbformat.read(tmp_path / "out" / "patients.ipynb", as_version=nbformat.NO_CONVERT)
+    data = back.cells[0].outputs[0].data
+    for text in (data["text/plain"], data["text/html"]):
+        assert not _left(text, [str(v) for r in rows for k, v in r.items() if k != "visits"])
+    counts = {(c.field, c.operator): c.count for c in report.files[0].changes}
+    assert counts[("cell 1, output 1, text/html, field diagnosis", "clear")] == 10
+    assert counts[("cell 1, output 1, text/html, field icd10", "clear")] == 10

@@ -480,7 +480,7 @@ class ValueRedactor:
             row = rows[index[n]] if rows is not None else first_row + index[n]
             if not self.plan.follows(m.rule_id, name, row):
                 continue  # the scan did not report this value as blocking (rated low in this row)
-            if health_column and self._clears(m):
+            if health_column and self.clears(m):
                 if n not in cleared:
                     cleared.add(n)
                     self.counts[(name, entity_of(m.rule_id), "clear")] += 1
@@ -497,7 +497,7 @@ class ValueRedactor:
             out[index[n]] = None
         return out
 
-    def _clears(self, m: Match) -> bool:
+    def clears(self, m: Match) -> bool:
         """A health value in a column that is health data by its header (an ICD-10 code under
         icd10): the cell is cleared, as the column's other health values are; a tag left in such
         a column is still reported by the scan (a record joining a person with health data)."""

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hfguard.models import Blob, Category, Chunk, Finding
+from hfguard.pii.columns import classify
+from hfguard.redact.detect import entity_of
 from hfguard.redact.formats import FormatError, Job, Outcome, detail
 
 Position = tuple[int, int]  # line and column in the notebook's JSON, as the scan gives them
@@ -151,7 +153,7 @@ def _plan(job: Job, nb_bytes: bytes) -> _Edits:
                 f = found.at.get(at) if at is not None else None
                 if f is None or not value.strip():
                     continue
-                new, entity, op = _whole(job, f, value)
+                new, entity, op = _whole(job, f, value, chunk.field)
                 edits.add(target, value, new)
                 r.counts[(label, entity, op)] += 1
                 taken.append((offset, offset + len(value)))
@@ -161,20 +163,26 @@ def _plan(job: Job, nb_bytes: bytes) -> _Edits:
             at = _position(chunk, m.start)
             if (at is None or at not in found.at) and m.rule_id not in found.loose:
                 continue  # not what the scan reported as blocking here (rated low, say)
+            if chunk.field and classify(chunk.field).health is not None and r.clears(m):
+                edits.add(target, m.secret, "")  # a health column's value: cleared, as in a CSV file
+                r.counts[(label, entity_of(m.rule_id), "clear")] += 1
+                continue
             new, entity, op = r.replacement(m)
             edits.add(target, m.secret, new)
             r.counts[(label, entity, op.value)] += 1
     return edits
 
 
-def _whole(job: Job, f: Finding, value: str) -> tuple[str, str, str]:
-    from hfguard.redact.detect import entity_of
-    from hfguard.redact.operators import apply, secret_tag
+def _whole(job: Job, f: Finding, value: str, column: str) -> tuple[str, str, str]:
+    """The replacement of a table value the scan lists: (new text, entity, operator)."""
+    from hfguard.redact.operators import Op, apply, secret_tag
 
     if f.category is Category.SECRET:
         return secret_tag(f.rule), f.rule, "replace"
     entity = entity_of(f.rule)
     op = job.redactor.operators.for_value(entity, f.rule, f.category)
+    if f.category is Category.HEALTH and classify(column).health is not None and op in (Op.REPLACE, Op.MASK):
+        return "", entity, "clear"  # a health column's value: cleared (a tag there is still health data)
     return apply(op, value, entity, job.redactor.operators.key), entity, op.value
 
 
