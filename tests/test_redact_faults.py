@@ -83,7 +83,7 @@ def test_errors_say_what_and_where(tmp_path: Path, capsys: pytest.CaptureFixture
     assert any(line.startswith(str(tmp_path / "in" / "broken.parquet")) and "not a valid Parquet file" in line
                for line in lines), out
     assert any("people.csv: error: not redacted: cannot write " + str(tmp_path / "out" / "sub") in line
-               and line.rstrip().endswith(("file exists", "not a directory")) for line in lines), out
+               and line.rstrip().endswith(("File exists", "Not a directory")) for line in lines), out
     assert "ArrowInvalid)" not in out and "(FileExistsError)" not in out
 
 
@@ -109,4 +109,4 @@ def test_library_messages_keep_what_and_leave_values_out() -> None:
     secret = "dee.rao" + AT + "gmail.com"
     message = detail(pa.ArrowInvalid(f"Failed to parse string: '{secret}' as a scalar of type int64\nmore"))
     assert message.startswith("ArrowInvalid: Failed to parse string") and secret not in message
-    assert detail(PermissionError(13, "Permission denied", "x.csv")) == "permission denied"
+    assert detail(PermissionError(13, "Permission denied", "x.csv")) == "Permission denied"

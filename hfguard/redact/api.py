@@ -187,7 +187,7 @@ def _sniff(shown: str, disk: str, dest: Path) -> str | None:
 
 
 def _describe(exc: BaseException, disk: str) -> str:
-    """What went wrong and where, as the scanner says it ('cannot read: permission denied'),
+    """What went wrong and where, as the scanner says it ('cannot read: Permission denied'),
     never a value (quoted text in a library's message is left out)."""
     if isinstance(exc, (FormatError, RedactError)):
         return str(exc) or type(exc).__name__

@@ -21,9 +21,9 @@ _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|b'[^'\n]*'")
 def detail(exc: BaseException) -> str:
     """What a library's exception says, for a message: its kind and first line, quoted text
     (which may hold a value from the file) left out: 'ArrowInvalid: Parquet magic bytes not
-    found in footer'; an OSError by its reason ('permission denied')."""
+    found in footer'; an OSError by its reason ('Permission denied')."""
     if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
+        return exc.strerror
     text = str(exc).strip()
     first = _QUOTED.sub("'…'", text.splitlines()[0] if text else "")[:200].rstrip(". ")
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
