@@ -485,12 +485,16 @@ def test_the_one_segment_path_finds_the_windows_of_the_segment_loop() -> None:
     assert sum(bool(fast._windows(text)) for text in texts) > len(texts) // 2
 
 
-def test_a_folder_is_walked_in_a_child_process_with_the_same_result(tmp_path: Path) -> None:
+def test_a_folder_is_walked_in_a_child_process_with_the_same_result(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """walk_in_background gives what walk_paths and file_sizes give here; a child that fails is
     replaced by a walk here; a list of files, or a process with other threads, walks here."""
     import threading
 
     from hfguard.sources import walk
+
+    threads = [1]  # (threads other tests left running in this process do not count here)
+    monkeypatch.setattr(threading, "active_count", lambda: threads[0])
 
     for i in range(30):
         (tmp_path / f"d{i % 4}").mkdir(exist_ok=True)
@@ -514,14 +518,8 @@ def test_a_folder_is_walked_in_a_child_process_with_the_same_result(tmp_path: Pa
     failing = walk.walk_in_background(*args, fails_in_the_child)
     assert failing is not None and failing.result() == (here, walk.file_sizes(here.files))
     assert walk.walk_in_background([str(tmp_path / "d1" / "f1.py")]) is None  # files only
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        assert walk.walk_in_background(*args) is None  # never fork beside another thread
-    finally:
-        stop.set()
-        other.join()
+    threads[0] = 2
+    assert walk.walk_in_background(*args) is None  # never fork beside another thread
 
 
 def test_a_parallel_scan_with_the_walk_in_a_child_reports_as_a_scan_in_one_process(tmp_path: Path) -> None:
@@ -539,7 +537,10 @@ def test_a_parallel_scan_with_the_walk_in_a_child_reports_as_a_scan_in_one_proce
         calls.append(started is not None)
         return started
 
+    import threading
+
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(threading, "active_count", lambda: 1)  # (threads other tests left do not count)
         mp.setattr(scanner, "walk_in_background", counting)
         two = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False, jobs=2))
     one = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False, jobs=1))
