@@ -188,8 +188,11 @@ def _positions(entity: str, lowered: str) -> tuple[list[int], list[int]]:
 
 def _tag_between(lowered: str, end: int, start: int) -> bool:
     """A redaction tag between a context word (ending at `end`) and a value (at `start`): the
-    word labelled the value the tag replaced, not this one."""
+    word labelled the value the tag replaced, not this one. (The tags of a text are found with
+    its context words, once.)"""
     starts, ends = _positions(_TAG_STARTS, lowered)
+    if not starts:
+        return False
     i = bisect.bisect_left(starts, end)
     return i < len(starts) and ends[i] <= start
 
@@ -210,7 +213,7 @@ def context_distance(entity: str, lowered: str, start: int, end: int, extra: str
         if ends[i] <= start and not _other_line(lowered, ends[i], start):
             nearest = start - ends[i]
         i += 1
-    if nearest is not None and not ("<" in lowered and _tag_between(lowered, start - nearest, start)):
+    if nearest is not None and not _tag_between(lowered, start - nearest, start):
         return nearest
     i = bisect.bisect_left(starts, end)
     if i < len(starts) and ends[i] <= end + CONTEXT_AFTER:
