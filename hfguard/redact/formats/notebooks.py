@@ -119,6 +119,7 @@ class _Edits:
 def _plan(job: Job, nb_bytes: bytes) -> _Edits:
     """What to change, from the scan's reader run over the original and the scan's findings."""
     from hfguard.models import ChunkKind
+    from hfguard.readers.base import ReaderError
     from hfguard.readers.notebook import read_notebook
 
     r = job.redactor
@@ -126,7 +127,10 @@ def _plan(job: Job, nb_bytes: bytes) -> _Edits:
     edits = _Edits()
     edits.flagged.update(found.targets)
     blob = Blob(r.path, lambda: io.BytesIO(nb_bytes), len(nb_bytes))
-    chunks = list(read_notebook(blob, nb_bytes[:8192], None))
+    try:
+        chunks = list(read_notebook(blob, nb_bytes[:8192], None))
+    except ReaderError as exc:  # (the scan said so first: such a file is an error before this)
+        raise FormatError(str(exc)) from None
     ranges: list[tuple[Position, Position, Target]] = []
     for chunk in chunks:
         target = _target(chunk.location)
