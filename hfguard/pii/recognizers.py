@@ -308,7 +308,7 @@ class PhoneRecognizer(Recognizer):
         is a phone number if it has a possible length for its region, valid or not (unassigned
         area codes: made-up or mistyped numbers are still written as someone's number).
 
-        A column's name before its value ("phone_number: 691-218-4732", as the detector analyses
+        A column's name before its value ("phone_number: <value>", as the detector analyses
         a cell) is a cue when it is a phone header by whole words (phone, phone_number, tel,
         mobile, ...: columns.classify) and the value is written as a phone number is, with
         separators or an extension. A bare run of digits needs a valid number even there:
@@ -518,7 +518,7 @@ US_DRIVER_LICENSE = PatternRecognizer(
 # INV_12345678, SKU-2024-12345678 are order, invoice and product identifiers, not accounts.
 _CODE_PREFIX = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*[-_]$")
 # The end of a sentence: a word of five letters or more, then . ! or ?, then a capital letter
-# ("... final account. Order 69548600"); not an abbreviation ("Acct. No. 12345678").
+# ("... final account. Order <digits>"); not an abbreviation ("Acct. No. <digits>").
 _SENTENCE_END = re.compile(r"[^\W\d_]{5}[.!?]+[\s\"')]+(?=[A-Z])")
 # Words that label a number of another kind: after the account word and before the number, they
 # say what the number is ("account for order 12345678", "bank transfer ref 20240501").
@@ -540,7 +540,7 @@ class BankAccountRecognizer(PatternRecognizer):
 
     def _in_code(self, text: str, start: int) -> bool:
         m = _CODE_PREFIX.search(text, max(0, start - 40), start)
-        return m is not None and m.group()[:-1].lower() not in self.context  # (ACCT-12345678 is one)
+        return m is not None and m.group()[:-1].lower() not in self.context  # (ACCT-<digits> is one)
 
     def enhance(self, text: str, result: RecognizerResult) -> None:
         if result.score >= MAX_SCORE:
