@@ -133,3 +133,28 @@ def test_redact_then_rescan_is_clean(tmp_path: Path) -> None:
     assert "<US_SSN>" in written and "<US_BANK_NUMBER>" in written and "<PHONE_NUMBER>" in written
     assert report.exit_code == 0, report.remaining.to_dict()
     assert [f.rule_id for f in report.remaining.findings] == []
+
+
+def test_a_redacted_identifier_column_ties_no_health_data(tmp_path: Path) -> None:
+    """Clinical notes with the patient's email beside them: redact replaces the emails with
+    <EMAIL_ADDRESS>; a column of tags is a column of removed values, so the notes' health data is
+    no longer tied to anyone and the copy comes out clean (it blocked as a health record)."""
+    fake = Faker("en_US")
+    fake.seed_instance(11)
+    notes = ["was diagnosed with asthma (J45.909) and prescribed salbutamol 100 mg.",
+             "Diagnosis: type 2 diabetes E11.9, metformin 500 mg.", "Follow-up in two weeks."]
+    rows = [{"email": fake.free_email(), "note": f"Patient reports fatigue. {notes[i % 3]}"} for i in range(12)]
+    source = tmp_path / "in" / "notes.jsonl"
+    source.parent.mkdir()
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    before = scan_rules(source)
+    assert "health-record" in before, before
+    report = redact_paths([source], tmp_path / "out")
+    assert "<EMAIL_ADDRESS>" in (tmp_path / "out" / "notes.jsonl").read_text(encoding="utf-8")
+    assert report.exit_code == 0, report.remaining.to_dict()
+
+
+def scan_rules(path: Path) -> list[str]:
+    from hfguard.api import scan_paths
+
+    return [f["rule"] for f in scan_paths([str(path)], jobs=1)["findings"] if f["blocking"]]

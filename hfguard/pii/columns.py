@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from hfguard.pii.checks import TAG
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _INDEX = re.compile(r"\[\d*\]|\.\d+(?=\.|$)")
 
@@ -111,7 +113,12 @@ def classify(field: str) -> Field:
 
 
 def is_empty(value: str) -> bool:
-    return value.strip().lower() in _EMPTY_VALUES
+    """A cell with nothing in it: blank, a null spelled out, or a redaction tag alone
+    (`<EMAIL_ADDRESS>`: the value `hfguard redact` took out)."""
+    value = value.strip()
+    if value[:1] == "<" and value[-1:] == ">":
+        return TAG.fullmatch(value) is not None
+    return value.lower() in _EMPTY_VALUES
 
 
 def value_fits(entity: str, value: str, full_name: bool = False) -> bool:

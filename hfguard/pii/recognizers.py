@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from hfguard.pii import checks
+from hfguard.pii.checks import TAG
 from hfguard.secrets.validators import luhn_checksum_ok
 
 MAX_SCORE = 1.0
@@ -55,21 +56,6 @@ class Pattern(NamedTuple):
 
 
 _WORD = re.compile(r"[^\W_]+(?:[#'][^\W_]*)?")
-
-# Redaction tags: what `hfguard redact` (and Presidio's anonymizer) leaves in place of a value:
-# an entity tag (<US_SSN>, <PHONE_NUMBER>: upper-case words joined by "_", or one of Presidio's
-# one-word names), a keyed pseudonym (<US_SSN_3fa9c21b0d4e>) and a secret's <REDACTED:rule-id>.
-# A tag is neutral: no context word for anything, never part of a value; and the words before
-# it labelled the value it replaced ("SSN: <US_SSN>. Ref 395271046": the SSN was the tag's), so
-# context stops at a tag (else a redacted copy, its values shorter or longer than the tags, could
-# lend a later number a context word the original did not). Matched without regard to case (the
-# prefilter sees lower-cased text); "<td>" or "<phone>" are no tags.
-TAG = re.compile(
-    r"<(?:redacted:[a-z0-9][a-z0-9_.-]{0,79}|[a-z][a-z0-9]*(?:_[a-z0-9]+){1,8}|"
-    r"person|location|nrp|url|organization|age|id|uuid|email|crypto)>",
-    re.IGNORECASE,
-)
-
 
 def tag_spans(text: str) -> list[tuple[int, int]]:
     """Where the redaction tags of a text stand."""
