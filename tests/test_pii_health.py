@@ -589,3 +589,15 @@ def test_clinical_note_sections_are_health_wording_next_to_a_person(tmp_path: Pa
     alone = tmp_path / "alone.md"
     alone.write_text(f"{section}\n", encoding="utf-8")
     assert blocking_health(findings(alone)) == []
+
+
+@pytest.mark.parametrize("header", ["patient", "Patient", "member", "beneficiary"])
+def test_a_column_of_full_names_headed_by_a_role_ties_the_row(tmp_path: Path, header: str) -> None:
+    """`patient` holding full names beside a diagnosis: a patient table (high), as `patient_name`
+    is; the same header holding ids is no person, and the diagnoses stay low."""
+    rows = [[f"{first} {last}", diagnosis, code] for (first, last), (diagnosis, code) in zip(PEOPLE * 2, DIAGNOSES)]
+    found = findings(write_csv(tmp_path / "visits.csv", [header, "diagnosis", "icd10"], rows))
+    assert {f["rule"] for f in blocking_health(found)} == {"health-column", "health-icd10"}, found
+    ids = [[f"P{1000 + i}", diagnosis, code] for i, (diagnosis, code) in enumerate(DIAGNOSES)]
+    found = findings(write_csv(tmp_path / "ids.csv", [header, "diagnosis", "icd10"], ids))
+    assert health(found) and blocking_health(found) == []

@@ -55,7 +55,10 @@ _HEALTH_WEAK = re.compile(
     r"(?:^|_)(?:(?:medical|health)_?(?:conditions?|history|notes?|status)|diseases?|symptoms?|treatments?|"
     r"drugs?|drug_?name|dosage|dose|vaccin\w*|therapy|therapies|clinical_?notes?|clinical_?history)(?:_|$)"
 )
-_PLAIN_NAME = re.compile(r"^(?:name|names|author|reviewer|reviewer_?name|username|user)$")
+_PLAIN_NAME = re.compile(
+    r"^(?:name|names|author|reviewer|reviewer_?name|username|user|patient|customer|client|employee|member|"
+    r"guest|passenger|contact|cardholder|account_?holder|policy_?holder|beneficiary|subscriber)$"
+)
 
 _EMPTY_VALUES = frozenset({"", "none", "null", "nan", "n/a", "na", "-", "unknown", "0", "false", "no", "[]", "{}"})
 # Person names in many languages: titles (Dr., Sig.ra, Univ.Prof., Dipl.-Ing.), particles (del,
