@@ -81,8 +81,10 @@ _HEALTH_PHRASE = re.compile(
     r"\b(?:chief complaint|assessment (?:and|&) plan|history of present illness)\s*[:=\n]",
     re.IGNORECASE,
 )
-_HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication", "tested positive", "complaint", "and plan", "& plan",
-                 "present illness")
+# The cheap test before _HEALTH_PHRASE: whole phrases where a word alone is common prose (a support
+# ticket's "complaint", a project's "and plan").
+_HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication", "tested positive", "chief complaint",
+                 "assessment and plan", "assessment & plan", "present illness")
 _TREATED = "treated for"  # health wording only after a person ("John Smith is being treated for"): wood is too
 _ICD_ONLY = ("ICD10_CODE",)
 _PARENTHESISED_CODE = re.compile(r"\(((?:[A-TV-Z]\d[0-9A-Z]|U0[79])(?:\.[0-9A-Z]{1,4})?)\)")
