@@ -94,7 +94,9 @@ _CONDITIONS = ("HIV", "AIDS", "HCV", "HBV", "epatitis")
 def _condition_named(text: str) -> bool:
     """A sensitive condition may be named about a person ("has HIV"): checks.CONDITION_WORD."""
     return any(word in text for word in _CONDITIONS)
-_DOSAGE = re.compile(r"\d\s?mg\b", re.IGNORECASE)
+# A dosage (`500 mg`, `5mg`), searched in the lower-cased text from its literal "mg" (re skips to a
+# literal fast; a pattern led by \d tries every position of a digit-heavy text).
+_DOSAGE = re.compile(r"mg(?:(?<=\dmg)|(?<=\d\smg))\b")
 
 
 def _health_phrases(text: str, lowered: str) -> list[re.Match[str]]:
@@ -104,7 +106,7 @@ def _health_phrases(text: str, lowered: str) -> list[re.Match[str]]:
 
 def _health_wording(text: str, lowered: str) -> bool:
     """Cheap test before _HEALTH_PHRASE (a case-insensitive alternation is slow on megabytes)."""
-    return any(word in lowered for word in _HEALTH_WORDS) or ("mg" in lowered and _DOSAGE.search(text) is not None)
+    return any(word in lowered for word in _HEALTH_WORDS) or ("mg" in lowered and _DOSAGE.search(lowered) is not None)
 
 
 _PERSON_LABEL = re.compile(
