@@ -167,7 +167,9 @@ DEPTH = [pytest.param(EXAMPLES, id="quick"), pytest.param(400, id="deep", marks=
 
 
 @pytest.mark.parametrize("examples", DEPTH)
-@pytest.mark.parametrize("reader_name", sorted(READERS))
+# ("mislabeled" is chosen by content, binary magic bytes under a text name, not by a file name:
+# tests/test_readers_magic.py)
+@pytest.mark.parametrize("reader_name", sorted(set(READERS) - {"mislabeled"}))
 def test_fuzz_every_reader_through_the_scanner(reader_name: str, examples: int) -> None:
     """Each reader, reached by its file names, on junk of every kind (a CSV reader gets notebook
     junk too): whatever a reader raises must be caught by the scanner as a per-file error."""

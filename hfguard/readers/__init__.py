@@ -24,6 +24,7 @@ from hfguard.readers.tabular import read_csv, read_tsv
 from hfguard.readers.text import (
     BINARY_EXTENSIONS,
     TEXT_EXTENSIONS,
+    binary_by_magic,
     extension,
     looks_binary,
     read_text_chunks,
@@ -55,7 +56,15 @@ def _read_prose(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iter
     return read_text_chunks(blob, head, ChunkKind.PROSE)
 
 
+def _read_mislabeled(blob: Blob, head: bytes, ctx: ReadContext | None = None) -> Iterator[Chunk]:
+    """A file named as text whose content is a binary format (fail closed: an error)."""
+    raise ReaderError("binary content (its magic bytes say another format) under a text file's name: "
+                      "not scanned; give the file its real extension (.gz, .zip, .png...)")
+    yield  # (a generator, as every reader)
+
+
 READERS: dict[str, Reader] = {
+    "mislabeled": _read_mislabeled,
     "text": _read_text,
     "prose": _read_prose,
     "notebook": read_notebook,
@@ -149,6 +158,8 @@ def choose_reader(path: str, head: bytes | None) -> str | None:
     if name is None and ext in BINARY_EXTENSIONS:
         return None
     if head is not None and looks_binary(head):
+        if binary_by_magic(head) and (name is not None or ext in TEXT_EXTENSIONS):
+            return "mislabeled"  # notes.txt holding gzip: an error, not skipped as binary nor read as text
         # A few stray NUL bytes do not make a file with a text extension binary (logs, exports,
         # sources): skipping it would hide whatever else it holds. Mostly NULs (sparse) is binary.
         stray_nuls = head.count(0) * 10 < len(head)

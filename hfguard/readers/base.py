@@ -114,10 +114,11 @@ def value_starts(values: Iterable[str], separator_length: int = 1) -> list[int]:
 
 
 def binary_junk(head: bytes) -> bool:
-    """Binary content under a text format's name (a few stray NUL bytes do not count)."""
-    from hfguard.readers.text import looks_binary
+    """Binary content under a text format's name: a binary format's magic bytes (a gzip or a PNG
+    named `.csv`), or NULs (a few stray NUL bytes do not count)."""
+    from hfguard.readers.text import binary_by_magic, looks_binary
 
-    return looks_binary(head) and not (0 < head.count(0) * 10 < len(head))
+    return binary_by_magic(head) or (looks_binary(head) and not (0 < head.count(0) * 10 < len(head)))
 
 
 def table_location(row: int | None, field_name: str | None) -> str | None:

@@ -49,9 +49,23 @@ def extension(path: str) -> str:
     return name.rsplit(".", 1)[-1] if "." in name else ""
 
 
+def binary_by_magic(head: bytes) -> bool:
+    """Content that starts with a binary format's magic bytes (gzip, zip, zstd, PNG, ELF, Parquet,
+    pickle...) and is not UTF-8 text: a file of that format, whatever its name says (`data.csv`
+    holding gzip). Text that merely begins with such letters ("GIF89a is...") decodes."""
+    if not head.startswith(_MAGIC):
+        return False
+    try:
+        head[:SNIFF_BYTES].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < SNIFF_BYTES - 4  # (not a character cut at the end of the sample)
+    return False
+
+
 def looks_binary(head: bytes) -> bool:
-    """True for content that is not text: known magic bytes, or NULs outside UTF-16 text."""
-    if head.startswith(_MAGIC):
+    """True for content that is not text: known magic bytes (binary_by_magic), or NULs outside
+    UTF-16 text."""
+    if binary_by_magic(head):
         return True
     if _utf16_encoding(head):
         return False
