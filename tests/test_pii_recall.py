@@ -273,3 +273,17 @@ def test_a_dense_phone_column_with_unassigned_area_codes_counts_as_the_general_p
     assert kinds == ["PHONE_NUMBER"]  # the dense path ran
     monkeypatch.setattr(dense, "column_kind", lambda values, enabled: None)
     assert _column_count(detector, "phone_number", values) == expected
+
+
+def test_a_valid_phone_with_three_distinct_digits_is_found(tmp_path: Path) -> None:
+    """575-977-9795 is a valid New Mexico number with three distinct digits (a new user's Faker
+    column kept it after redact); filler with one or two (212-121-2121) stays quiet."""
+    from hfguard.api import scan_paths
+
+    number = "575-977-" + "9795"
+    (tmp_path / "customers.csv").write_text("id,phone\n" + "".join(f"{i},{number}\n" for i in range(3)))
+    (tmp_path / "note.jsonl").write_text('{"t": "Call me at ' + number + ' tomorrow"}\n')
+    (tmp_path / "filler.jsonl").write_text('{"t": "Call me at 212-121-' + '2121 tomorrow"}\n')
+    found = {(f["path"].rsplit("/", 1)[-1], f["rule"]) for f in scan_paths([str(tmp_path)], jobs=1)["findings"]}
+    assert ("customers.csv", "pii-phone") in found and ("note.jsonl", "pii-phone") in found
+    assert not any(path == "filler.jsonl" for path, _ in found)

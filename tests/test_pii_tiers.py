@@ -247,7 +247,7 @@ def test_a_dense_phone_column_is_counted_value_by_value() -> None:
     # in a column named phone every number written so counts, valid or not (issue 14: unassigned
     # area codes are made up or mistyped numbers), less those of under four different digits (a
     # look-alike rule of the detector); the valid ones get their verdicts at once (dense.py)
-    valid = sum(len(set(checks.digits_of(v))) >= 4 for v in values)
+    valid = sum(len(set(checks.digits_of(v))) >= checks.PHONE_MIN_DISTINCT_DIGITS for v in values)
     assert sum(phonenumbers.is_valid_number(phonenumbers.parse(v, "US")) for v in values) < 0.7 * valid
     detector = PiiDetector(Config())
     file = detector.for_file("contacts.csv")

@@ -25,6 +25,9 @@ TAG = re.compile(
 )
 
 _NON_DIGITS = re.compile(r"\D")
+# A phone number's digits, fewer distinct than this: filler (555-555-5555, 212-121-2121); a real
+# number can have only three (575-977-9795, a valid New Mexico number).
+PHONE_MIN_DISTINCT_DIGITS = 3
 
 
 def digits_of(value: str) -> str:

@@ -40,7 +40,7 @@ def _phone_valid(value: str) -> bool:
 
 
 def _phone(value: str) -> bool:
-    return _phone_valid(value) and len(set(value.translate(_DROP_SEPARATORS))) >= 4
+    return _phone_valid(value) and len(set(value.translate(_DROP_SEPARATORS))) >= checks.PHONE_MIN_DISTINCT_DIGITS
 
 
 def _ssn(value: str) -> bool:
@@ -184,7 +184,7 @@ def _phone_verdicts(pa: Any, pc: Any, arr: Any) -> Any:
     for digit in "0123456789":
         present = pc.cast(pc.match_substring(arr, digit), pa.int8())
         distinct = present if distinct is None else pc.add(distinct, present)
-    return pc.greater_equal(distinct, 4)
+    return pc.greater_equal(distinct, checks.PHONE_MIN_DISTINCT_DIGITS)
 
 
 def _ssn_verdicts(pa: Any, pc: Any, arr: Any) -> Any:

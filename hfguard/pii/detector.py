@@ -1233,7 +1233,7 @@ def _value_ok(
         )
     if name == "PHONE_NUMBER":
         digits = checks.digits_of(value)
-        if len(set(digits)) < 4:
+        if len(set(digits)) < checks.PHONE_MIN_DISTINCT_DIGITS:
             return False
         if digits == value:
             # a bare run of digits (serial, order, ID) is a phone number only where the text or
