@@ -601,3 +601,18 @@ def test_a_column_of_full_names_headed_by_a_role_ties_the_row(tmp_path: Path, he
     ids = [[f"P{1000 + i}", diagnosis, code] for i, (diagnosis, code) in enumerate(DIAGNOSES)]
     found = findings(write_csv(tmp_path / "ids.csv", [header, "diagnosis", "icd10"], ids))
     assert health(found) and blocking_health(found) == []
+
+
+@pytest.mark.parametrize("note", [
+    "Patient {name}. Assessment: chronic kidney disease (N18.3).",
+    "Patient {name}, seen today. Assessment: chronic kidney disease (N18.3).",
+])
+def test_a_patient_named_before_a_sentence_end_ties_the_note(tmp_path: Path, note: str) -> None:
+    """'Patient <Name>.' ends a sentence as 'Patient <Name>,' ends a clause (second new-user trial:
+    the period left the code low); 'Patient Care Team.' names no one."""
+    first, last = PEOPLE[2]
+    path = tmp_path / "notes.txt"
+    path.write_text(note.format(name=f"{first} {last}") + "\n", encoding="utf-8")
+    assert blocking_health(findings(path)), findings(path)
+    path.write_text(note.format(name="Care Team") + "\n", encoding="utf-8")
+    assert blocking_health(findings(path)) == []

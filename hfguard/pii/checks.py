@@ -319,7 +319,7 @@ def subject_names(
 # Technician, ...", "Patient Safety Week, ...") are no name.
 PATIENT_NAME = re.compile(
     rf"P(?:atient|ATIENT|t\.?) ((?:(?:Mr|Mrs|Ms|Mx|Dr)\.? )?{_WORD}"
-    rf"(?: (?:de|del|della|di|da|van|von|le|la))?(?: {_WORD}){{1,2}}{_SUFFIX}?)(?=\s?[,(;])"
+    rf"(?: (?:de|del|della|di|da|van|von|le|la))?(?: {_WORD}){{1,2}}{_SUFFIX}?)(?=\s?[,(;]|\.(?:\s|$))"
 )
 _SERVICE_WORDS = frozenset("""
 care safety portal portals services service education experience information access advocate advocacy relations
@@ -331,8 +331,8 @@ protection consent discharge admission room unit ward
 
 
 def patient_names(text: str) -> list[tuple[int, int]]:
-    """Person names right after "Patient" / "Pt" and before a comma ("Patient Jessica Thomas,"):
-    (start, end) of each."""
+    """Person names right after "Patient" / "Pt" and before a comma, a bracket or the end of the
+    sentence ("Patient Jessica Thomas,", "Patient Mary Duffy. Assessment: ..."): (start, end) of each."""
     found: list[tuple[int, int]] = []
     for m in PATIENT_NAME.finditer(text):
         if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-"):
