@@ -194,3 +194,19 @@ def test_values_typed_as_repeated_chunks_are_quiet(engine: SecretEngine, value: 
     key = str(uuid.UUID(int=int(rand("hex", 32, value), 16), version=4))
     assert _ids(engine, f"blocknative_key={key}\n") == ["generic-named-key"]
     assert _ids(engine, f'api_key = "{rand("hex", 32, value)}"\n') == ["generic-secret-assignment"]
+
+
+@pytest.mark.parametrize("template", [
+    "export AWS_ACCESS_KEY_ID={k} AWS_SECRET_ACCESS_KEY={s}\n",
+    "boto3.client('s3', aws_access_key_id='{k}', aws_secret_access_key='{s}')\n",
+])
+def test_a_key_pair_on_one_line_is_one_finding_per_value(engine: SecretEngine, template: str) -> None:
+    """The pair's rule and the secret key's own rule match the same value at the same place: one
+    finding for it (a new user saw aws-credentials-pair and aws-secret-access-key both)."""
+    from secretgen import aws_key_id, aws_secret
+
+    text = template.format(k=aws_key_id("pair-one"), s=aws_secret("pair-one"))
+    found = engine.scan(Chunk(text), "deploy.sh")
+    spans = [(m.start, m.end) for m in found]
+    assert len(spans) == len(set(spans)) == 2, [(m.rule_id, m.start) for m in found]
+    assert {m.rule_id for m in found} == {"aws-access-key-id", "aws-credentials-pair"}

@@ -440,12 +440,12 @@ def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset()) 
     def yields(m: Match) -> bool:
         return m.rule_id.startswith(GENERIC_PREFIX) or m.rule_id in fallback
 
-    kept = [m for m in matches if not yields(m)]
+    kept = _one_per_span([m for m in matches if not yields(m)])
     weak = sorted(
         (m for m in matches if yields(m)),
         key=lambda m: (m.rule_id.startswith(GENERIC_PREFIX), -m.severity.rank, m.start),
     )
-    if not weak:
+    if not weak and len(kept) == len(matches):
         return matches
     extents = [_extent(k) for k in kept]
     for m in weak:
@@ -455,6 +455,21 @@ def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset()) 
     if len(kept) == len(matches):
         return matches
     keep_ids = {id(k) for k in kept}
+    return [m for m in matches if id(m) in keep_ids]
+
+
+def _one_per_span(matches: list[Match]) -> list[Match]:
+    """Two rules on the same value at the same place (a key pair's rule and the secret key's own,
+    `aws_secret_access_key=...` after its key id): one finding, the more severe one (on a tie, the
+    one found first)."""
+    best: dict[tuple[int, int], Match] = {}
+    for m in matches:
+        held = best.get((m.start, m.end))
+        if held is None or m.severity.rank > held.severity.rank:
+            best[(m.start, m.end)] = m
+    if len(best) == len(matches):
+        return matches
+    keep_ids = {id(m) for m in best.values()}
     return [m for m in matches if id(m) in keep_ids]
 
 
