@@ -210,3 +210,12 @@ def test_a_key_pair_on_one_line_is_one_finding_per_value(engine: SecretEngine, t
     spans = [(m.start, m.end) for m in found]
     assert len(spans) == len(set(spans)) == 2, [(m.rule_id, m.start) for m in found]
     assert {m.rule_id for m in found} == {"aws-access-key-id", "aws-credentials-pair"}
+
+
+def test_a_service_account_key_in_a_json_log_is_one_finding(engine: SecretEngine) -> None:
+    """A service account's `"private_key": "-----BEGIN ..."` logged as JSON: the service account
+    rule and the private key rule both match that PEM; it is one finding (a new user saw two)."""
+    key = _pem("sa-log", 6, "RSA PRIVATE KEY").replace("\n", "\\n")
+    text = ('{"ts": "2026-11-30T10:00:00Z", "level": "DEBUG", "msg": "loaded service account", '
+            f'"type": "service_account", "private_key": "{key}"}}\n')
+    assert len(_ids(engine, text)) == 1, _ids(engine, text)

@@ -459,17 +459,19 @@ def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset()) 
 
 
 def _one_per_span(matches: list[Match]) -> list[Match]:
-    """Two rules on the same value at the same place (a key pair's rule and the secret key's own,
-    `aws_secret_access_key=...` after its key id): one finding, the more severe one (on a tie, the
-    one found first)."""
-    best: dict[tuple[int, int], Match] = {}
-    for m in matches:
-        held = best.get((m.start, m.end))
-        if held is None or m.severity.rank > held.severity.rank:
-            best[(m.start, m.end)] = m
-    if len(best) == len(matches):
+    """Two provider rules on one value (their matches overlap): one finding, the more severe, then
+    the longer, then the one found first. A key pair's rule and the secret key's own rule on
+    `aws_secret_access_key=...`; a service account's rule and the private key's on its PEM."""
+    if len(matches) < 2:
         return matches
-    keep_ids = {id(m) for m in best.values()}
+    ranked = sorted(matches, key=lambda m: (-m.severity.rank, -(m.end - m.start)))
+    kept: list[Match] = []
+    for m in ranked:
+        if not any(k.start < m.end and m.start < k.end for k in kept):
+            kept.append(m)
+    if len(kept) == len(matches):
+        return matches
+    keep_ids = {id(m) for m in kept}
     return [m for m in matches if id(m) in keep_ids]
 
 
