@@ -7,6 +7,7 @@ pass over the text plus a little regex work per hit.
 """
 from __future__ import annotations
 
+import bisect
 import operator
 import re
 from collections.abc import Iterator
@@ -465,13 +466,18 @@ def _one_per_span(matches: list[Match]) -> list[Match]:
     if len(matches) < 2:
         return matches
     ranked = sorted(matches, key=lambda m: (-m.severity.rank, -(m.end - m.start)))
-    kept: list[Match] = []
+    starts: list[int] = []  # the kept matches' spans, disjoint, in order (bisect: many tokens in a chunk)
+    ends: list[int] = []
+    keep_ids: set[int] = set()
     for m in ranked:
-        if not any(k.start < m.end and m.start < k.end for k in kept):
-            kept.append(m)
-    if len(kept) == len(matches):
+        at = bisect.bisect_left(starts, m.start)
+        if (at and ends[at - 1] > m.start) or (at < len(starts) and starts[at] < m.end):
+            continue
+        starts.insert(at, m.start)
+        ends.insert(at, m.end)
+        keep_ids.add(id(m))
+    if len(keep_ids) == len(matches):
         return matches
-    keep_ids = {id(m) for m in kept}
     return [m for m in matches if id(m) in keep_ids]
 
 
