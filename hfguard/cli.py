@@ -137,6 +137,9 @@ def _add_redact_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
     p.add_argument("--notebook-outputs", choices=["clear", "redact"],
                    help="an output holding a finding is cleared (default) or redacted in place")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--quiet", action="store_true",
+                   help="text report: print nothing when nothing blocks and every file was redacted; "
+                        "else only errors, what still blocks and the summary")
     p.add_argument("--report", metavar="FILE", help="write the report here instead of stdout")
     p.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     p.add_argument("--baseline", metavar="FILE", help="findings recorded there are not redacted and do not block")
@@ -150,7 +153,7 @@ def cmd_redact(args: argparse.Namespace) -> int:
         args.paths, args.output, config_file=args.config, baseline=args.baseline, pii=not args.no_pii,
         operators=args.operator, default_operator=args.default_operator, key_env=args.key_env,
         key_file=args.key_file, notebook_outputs=args.notebook_outputs)
-    text = json.dumps(report.to_dict(), indent=2) + "\n" if args.format == "json" else format_text(report)
+    text = json.dumps(report.to_dict(), indent=2) + "\n" if args.format == "json" else format_text(report, args.quiet)
     _emit(text, args.report)
     return report.exit_code
 

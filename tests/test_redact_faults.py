@@ -110,3 +110,19 @@ def test_library_messages_keep_what_and_leave_values_out() -> None:
     message = detail(pa.ArrowInvalid(f"Failed to parse string: '{secret}' as a scalar of type int64\nmore"))
     assert message.startswith("ArrowInvalid: Failed to parse string") and secret not in message
     assert detail(PermissionError(13, "Permission denied", "x.csv")) == "Permission denied"
+
+
+def test_quiet_prints_nothing_on_success_and_what_matters_otherwise(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`redact --quiet` as `scan --quiet`: nothing when the copies are clean; else errors, what
+    still blocks and the summary, without the per-file change lines."""
+    src = tmp_path / "in" / "people.csv"
+    src.parent.mkdir()
+    _people(src)
+    assert main(["redact", str(src), "-o", str(tmp_path / "out"), "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    (tmp_path / "in" / "data.csv").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    assert main(["redact", str(tmp_path / "in"), "-o", str(tmp_path / "out2"), "--quiet"]) == 2
+    out = capsys.readouterr().out
+    assert "data.csv: error: not redacted" in out and "value(s) redacted;" in out
+    assert "people.csv ->" not in out

@@ -75,9 +75,13 @@ class RedactReport:
         }
 
 
-def format_text(report: RedactReport) -> str:
+def format_text(report: RedactReport, quiet: bool = False) -> str:
+    """The text report. `quiet` (as `scan --quiet`): nothing when nothing blocks and every file was
+    redacted; else only the errors, what still blocks and the summary line."""
+    if quiet and report.exit_code == EXIT_OK:
+        return ""
     lines: list[str] = []
-    for f in report.files:
+    for f in [] if quiet else report.files:
         if f.copied:
             why = f.reason or ("not a format hfguard reads" if f.format == "binary" else
                                "the scan found nothing that blocks")
