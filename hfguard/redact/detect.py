@@ -311,13 +311,9 @@ class ValueRedactor:
         with pyarrow.compute; only the other values are checked one by one."""
         key = field_key(name)
         whole = self.plan.whole.get(key)
-        if whole is not None and self.plan.whole_rows(name) is not None:
-            old = array.to_pylist()
-            new = self.column(old, name, first_row)
-            return _with_changes(array, [(i, v) for i, (v, o) in enumerate(zip(new, old)) if v != o])
-        if whole is not None:
+        if whole is not None and self.plan.whole_rows(name) is None:
             return self._whole_arrow(array, name, whole)
-        if not self.touches(name) or array.null_count == len(array):
+        if whole is None and (not self.touches(name) or array.null_count == len(array)):
             return array
         old = array.to_pylist()
         new = self.column(old, name, first_row)
