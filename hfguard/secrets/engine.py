@@ -446,8 +446,8 @@ def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset()) 
         (m for m in matches if yields(m)),
         key=lambda m: (m.rule_id.startswith(GENERIC_PREFIX), -m.severity.rank, m.start),
     )
-    if not weak and len(kept) == len(matches):
-        return matches
+    if not weak:  # (kept is in the order of matches)
+        return kept
     extents = [_extent(k) for k in kept]
     for m in weak:
         if not any(start < m.end and m.start < end for start, end in extents):
