@@ -167,7 +167,8 @@ class ValueRedactor:
 
     # --- decisions ---------------------------------------------------------------------------
 
-    def _matches(self, chunk: Chunk) -> list[Match]:
+    def matches(self, chunk: Chunk) -> list[Match]:
+        """What the scan's detection and policy find in a chunk (one a place: the longest first)."""
         found = list(self.scanner.engine.scan(chunk, self.path))
         pii = self.scanner.pii_detector()
         if pii is not None:
@@ -203,14 +204,6 @@ class ValueRedactor:
             taken.append(m)
         return taken
 
-    def matches(self, chunk: Chunk) -> list[Match]:
-        """What the scan's detection and policy find in a chunk (one a place: the longest first)."""
-        return self._matches(chunk)
-
-    def replacement(self, m: Match) -> tuple[str, str, Op]:
-        """(the new text, the entity or rule, the operator) for a found value."""
-        return self._replacement(m)
-
     def _fingerprint(self, m: Match) -> str:
         """Only a baseline needs it (the fingerprint is a deliberately slow hash): computed then,
         once per distinct value."""
@@ -225,7 +218,8 @@ class ValueRedactor:
             fp = self._fingerprints[key] = policy.fingerprint(m.rule_id, m.secret, self.path)
         return fp
 
-    def _replacement(self, m: Match) -> tuple[str, str, Op]:
+    def replacement(self, m: Match) -> tuple[str, str, Op]:
+        """(the new text, the entity or rule, the operator) for a found value."""
         if m.category is Category.SECRET:
             return secret_tag(m.rule_id), m.rule_id, Op.REPLACE
         entity = entity_of(m.rule_id)
@@ -251,14 +245,14 @@ class ValueRedactor:
         if not text:
             return text
         chunk = Chunk(text, kind, line=1, field=field_name, allow_scope=allow_scope)
-        matches = self._matches(chunk)
+        matches = self.matches(chunk)
         if row is not None and field_name:
             matches = [m for m in matches if self.plan.follows(m.rule_id, field_name, row)]
         if not matches:
             return text
         spans: list[tuple[int, int, str]] = []
         for m in matches:
-            new, entity, op = self._replacement(m)
+            new, entity, op = self.replacement(m)
             spans.append((m.start, m.end, new))
             self.counts[(field_name or "", entity, op.value)] += 1
         return _splice(text, spans)
@@ -276,9 +270,9 @@ class ValueRedactor:
             chunk = Chunk("\n".join(lines), ChunkKind.DATA, line=1)
             starts = [0, *accumulate(len(line) + 1 for line in lines)]
             spans: dict[int, list[tuple[Match, str, str]]] = {}
-            for m in self._matches(chunk):
+            for m in self.matches(chunk):
                 n = bisect.bisect_right(starts, m.start) - 1
-                new, entity, op = self._replacement(m)
+                new, entity, op = self.replacement(m)
                 spans.setdefault(n, []).append((m, new, entity))
                 self.counts[(KEYS_FIELD, entity, op.value)] += 1
             for n, found in spans.items():
@@ -460,7 +454,7 @@ class ValueRedactor:
             return out
         text = "\n".join(lines)
         chunk = Chunk(text, ChunkKind.DATA, line=None, row=first_row, field=name)
-        matches = self._matches(chunk)
+        matches = self.matches(chunk)
         if not matches:
             return out
         starts = [0] * len(lines)
@@ -483,7 +477,7 @@ class ValueRedactor:
                 continue
             begin = starts[n]
             end = min(m.end - begin, len(lines[n]))
-            new, entity, op = self._replacement(m)
+            new, entity, op = self.replacement(m)
             edits.setdefault(n, []).append((m.start - begin, end, new))
             self.counts[(name, entity, op.value)] += 1
         for n, spans in edits.items():
