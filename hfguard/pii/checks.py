@@ -261,6 +261,8 @@ SUBJECT_NAME = re.compile(
 )
 # Where a sensitive condition is named (subject_names is asked about the text before each).
 CONDITION_WORD = re.compile(r"(?:HIV|AIDS|HCV|HBV|[Hh]epatitis [BC])\b")
+# Literals, one in every CONDITION_WORD match, to find each by str.find (or test for any at all).
+CONDITION_LITERALS = ("HIV", "AIDS", "HCV", "HBV", "epatitis")
 # Capitalised words that are no name: determiners and pronouns, people by their role, months and
 # days, and the nouns of diseases ("Hodgkin Lymphoma", "Crohn Disease").
 _NOT_NAME_WORDS = frozenset("""
@@ -382,7 +384,7 @@ def clinical_cues(lowered: str) -> list[tuple[int, int]]:
 def condition_spots(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sensitive condition named in a text (CONDITION_WORD)."""
     found: list[tuple[int, int]] = []
-    for word in ("HIV", "AIDS", "HCV", "HBV", "epatitis"):
+    for word in CONDITION_LITERALS:
         at = text.find(word)
         while at >= 0:
             m = CONDITION_WORD.match(text, at - 1 if word == "epatitis" and at else at)

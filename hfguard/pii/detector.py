@@ -88,12 +88,11 @@ _HEALTH_WORDS = ("diagnos", "prescribed", "icd", "dx", "medication", "tested pos
 _TREATED = "treated for"  # health wording only after a person ("John Smith is being treated for"): wood is too
 _ICD_ONLY = ("ICD10_CODE",)
 _PARENTHESISED_CODE = re.compile(r"\(((?:[A-TV-Z]\d[0-9A-Z]|U0[79])(?:\.[0-9A-Z]{1,4})?)\)")
-_CONDITIONS = ("HIV", "AIDS", "HCV", "HBV", "epatitis")
 
 
 def _condition_named(text: str) -> bool:
     """A sensitive condition may be named about a person ("has HIV"): checks.CONDITION_WORD."""
-    return any(word in text for word in _CONDITIONS)
+    return any(word in text for word in checks.CONDITION_LITERALS)
 # A dosage (`500 mg`, `5mg`), searched in the lower-cased text from its literal "mg" (re skips to a
 # literal fast; a pattern led by \d tries every position of a digit-heavy text).
 _DOSAGE = re.compile(r"mg(?:(?<=\dmg)|(?<=\d\smg))\b")
