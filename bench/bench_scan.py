@@ -284,10 +284,12 @@ class Hfguard(Tool):
 
     def per_file(self, proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
         counts: dict[str, int] = {}
+        self.rules_by_file: dict[str, list[str]] = {}
         for f in json.loads(proc.stdout)["findings"]:
             if f["category"] == "secret":  # the cases are about secrets (PII off anyway)
                 key = str(Path(f["path"].split("!", 1)[0]).resolve())
                 counts[key] = counts.get(key, 0) + 1
+                self.rules_by_file.setdefault(key, []).append(f["rule"])
         return counts
 
 
@@ -404,7 +406,7 @@ class DetectSecrets(Tool):
 # --- labelled cases ---------------------------------------------------------------------
 
 
-def write_cases(cases_file: Path) -> tuple[Path, dict[str, str]]:
+def write_cases(cases_file: Path) -> tuple[Path, dict[str, str], dict[str, dict[str, Any]]]:
     """One file per case, as ../shared/eval/score_cases.py writes them: {kind}/{i:05d}.txt.
     Cases whose rule is only an identifier are left out (as the scorer does)."""
     rows = [json.loads(line) for line in cases_file.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -413,12 +415,14 @@ def write_cases(cases_file: Path) -> tuple[Path, dict[str, str]]:
     if folder.exists():
         shutil.rmtree(folder)
     kinds: dict[str, str] = {}
+    by_path: dict[str, dict[str, Any]] = {}
     for i, row in enumerate(rows):
         target = folder / row["kind"] / f"{i:05d}.txt"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(row["text"] + "\n", encoding="utf-8")
         kinds[str(target.resolve())] = row["kind"]
-    return folder, kinds
+        by_path[str(target.resolve())] = row
+    return folder, kinds, by_path
 
 
 def kingfisher_cases(rules_dir: Path, out: Path) -> Path:
@@ -442,21 +446,854 @@ def kingfisher_cases(rules_dir: Path, out: Path) -> Path:
     return out
 
 
-def score_cases(tools: list[Tool], cases_file: Path) -> dict[str, dict[str, float]]:
-    folder, kinds = write_cases(cases_file)
+# --- betterleaks' rule examples (its Go sources) ------------------------------------------------
+#
+# betterleaks (and gitleaks before it) keeps each rule's true and false examples in the Go function
+# that builds the rule: `tps := []string{...}`, `utils.GenerateSampleSecrets("id", secret)`,
+# `secrets.NewSecret(regex)`, `return utils.Validate(r, tps, fps)`. A small evaluator of that
+# subset of Go (string literals and their concatenation, slices and maps of them, local variables,
+# append, the package's own helper functions, a few standard calls) recovers them; anything else
+# (loops over maps, base64 encoders, ...) evaluates to "unknown" and its examples are skipped and
+# counted. `secrets.NewSecret(regex)` values are drawn from the regex with `rstr` (seeded, so every
+# run writes the same cases), as betterleaks' generator draws them when it builds its config.
+
+_GO_TOKEN = re.compile(r"""
+    (?P<ws>[ \t\r\f]+)
+  | (?P<nl>\n)
+  | (?P<lc>//[^\n]*)
+  | (?P<bc>/\*.*?\*/)
+  | (?P<raw>`[^`]*`)
+  | (?P<str>"(?:\\.|[^"\\\n])*")
+  | (?P<rune>'(?:\\.|[^'\\\n])+')
+  | (?P<num>\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)
+  | (?P<id>[A-Za-z_]\w*)
+  | (?P<op>\.\.\.|:=|<-|&&|\|\||==|!=|<=|>=|\+\+|--|[-+*/%&|^]=|<<|>>|[-+*/%&|^<>=!(){}\[\],;:.~])
+""", re.DOTALL | re.VERBOSE)
+_GO_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, "'": 39, '"': 34}
+# A newline ends a statement after these (Go's semicolon insertion).
+_GO_LINE_END = frozenset({")", "]", "}", "++", "--", "return", "break", "continue", "fallthrough"})
+
+
+class _GoUnknown:
+    """A value the evaluator does not compute (a loop's result, a call it does not know)."""
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+_UNKNOWN = _GoUnknown()
+
+
+class _GoStr(str):
+    """A Go string; `generated` when a part of it was drawn from a regex (secrets.NewSecret)."""
+
+    generated: bool = False
+
+
+def _gostr(text: str, generated: bool = False) -> _GoStr:
+    value = _GoStr(text)
+    value.generated = generated
+    return value
+
+
+class _GoStruct(dict[str, Any]):
+    """A composite literal of a struct type (config.Rule{...}): its fields by name."""
+
+
+@dataclass
+class _GoFunc:
+    pkg: str
+    name: str
+    params: list[str]
+    result: str
+    body: list[tuple[str, str]]
+    file: str
+
+
+@dataclass
+class _RuleExamples:
+    """What utils.Validate / ValidateWithPaths received."""
+
+    rule: Any
+    tps: Any
+    fps: Any
+
+
+class _GoReturn(Exception):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _go_tokens(source: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(source):
+        m = _GO_TOKEN.match(source, pos)
+        if m is None:  # a character outside the subset: keep it as an operator of its own
+            tokens.append(("op", source[pos]))
+            pos += 1
+            continue
+        pos = m.end()
+        kind = m.lastgroup or "op"
+        if kind in ("ws", "lc"):
+            continue
+        if kind == "bc":
+            if "\n" in m.group():
+                tokens.append(("nl", "\n"))
+            continue
+        tokens.append((kind, m.group()))
+    return tokens
+
+
+def _go_unquote(literal: str) -> str:
+    """A Go interpreted string literal's value (\\x and octal escapes are bytes, as in Go)."""
+    body, out, i = literal[1:-1], bytearray(), 0
+    while i < len(body):
+        c = body[i]
+        if c != "\\":
+            out += c.encode("utf-8")
+            i += 1
+            continue
+        e = body[i + 1]
+        if e in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[e])
+            i += 2
+        elif e == "x":
+            out.append(int(body[i + 2:i + 4], 16))
+            i += 4
+        elif e in "uU":
+            n = 4 if e == "u" else 8
+            out += chr(int(body[i + 2:i + 2 + n], 16)).encode("utf-8", "surrogatepass")
+            i += 2 + n
+        elif e in "01234567":
+            out.append(int(body[i + 1:i + 4], 8) & 0xFF)
+            i += 4
+        else:
+            out += ("\\" + e).encode("utf-8")
+            i += 2
+    return out.decode("utf-8", errors="replace")
+
+
+def _go_concat(a: Any, b: Any) -> Any:
+    if isinstance(a, str) and isinstance(b, str):
+        return _gostr(a + b, getattr(a, "generated", False) or getattr(b, "generated", False))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a + b
+    return _UNKNOWN
+
+
+def _shannon(text: str) -> float:
+    import math
+
+    if not text:
+        return 0.0
+    counts: dict[str, int] = {}
+    for ch in text:
+        counts[ch] = counts.get(ch, 0) + 1
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+class _GoPackages:
+    """The rules package (and the utils package next to it) of betterleaks' config generator."""
+
+    def __init__(self, rules_dir: Path, seed: int = 15) -> None:
+        import random
+
+        try:
+            import rstr
+        except ImportError:
+            sys.exit('--betterleaks-rules needs rstr (pip install "rstr>=3,<4", or pip install -e ".[bench]")')
+        class Xeger(rstr.Rstr):
+            # rstr caps every repeat at 100, also {103}; betterleaks' generator (reggen, limit 1)
+            # draws exactly what a bounded repeat says and at most one more for *, + and {n,}.
+            def _handle_repeat(self, start: int, end: int, value: Any) -> str:
+                end = start + 1 if end >= 0xFFFF else end
+                return "".join("".join(self._handle_state(i) for i in value)
+                               for _ in range(self._random.randint(start, end)))
+
+        self.xeger = Xeger(random.Random(seed)).xeger
+        self.funcs: dict[tuple[str, str], _GoFunc] = {}
+        self.globals: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.global_values: dict[tuple[str, str], Any] = {}
+        self.samples: dict[str, str] | None = None
+        self.generated_failures: list[str] = []
+        utils_dir = rules_dir.parent / "utils"
+        for pkg, folder in (("rules", rules_dir), ("utils", utils_dir)):
+            for path in sorted(folder.glob("*.go")):
+                if not path.name.endswith("_test.go"):
+                    self._load(pkg, path)
+
+    # -- declarations --
+
+    def _load(self, pkg: str, path: Path) -> None:
+        toks = _go_tokens(path.read_text(encoding="utf-8"))
+        i = 0
+        while i < len(toks):
+            kind, text = toks[i]
+            if text == "func" and kind == "id":
+                i = self._load_func(pkg, path.name, toks, i + 1)
+            elif text in ("var", "const") and kind == "id":
+                i = self._load_decl(pkg, toks, i + 1)
+            elif text in ("import", "type"):
+                j = i + 1
+                if j < len(toks) and toks[j][1] in ("(", "{"):
+                    i = _skip_balanced(toks, j)
+                else:
+                    i = _skip_line(toks, j)
+            else:
+                i += 1
+
+    def _load_func(self, pkg: str, file: str, toks: list[tuple[str, str]], i: int) -> int:
+        if toks[i][1] == "(":  # a method: func (r T) Name(...)
+            i = _skip_balanced(toks, i)
+        name = toks[i][1]
+        close = _skip_balanced(toks, i + 1)  # after the parameter list
+        params: list[str] = []
+        current: list[str] = []
+        for kind, text in toks[i + 2:close - 1]:
+            if text == ",":
+                params.append(current[0] if current else "")
+                current = []
+            elif kind == "id" or text in ("...", "*", "[", "]", "."):
+                current.append(text)
+        if current:
+            params.append(current[0])
+        j = close
+        result: list[str] = []
+        while j < len(toks) and toks[j][1] != "{":
+            result.append(toks[j][1])
+            j += 1
+        end = _skip_balanced(toks, j)
+        self.funcs[(pkg, name)] = _GoFunc(pkg, name, [p for p in params if p], "".join(result),
+                                          toks[j + 1:end - 1], file)
+        return end
+
+    def _load_decl(self, pkg: str, toks: list[tuple[str, str]], i: int) -> int:
+        if toks[i][1] == "(":
+            end = _skip_balanced(toks, i)
+            for stmt in _go_statements(toks[i + 1:end - 1]):
+                self._one_decl(pkg, stmt)
+            return end
+        end = _skip_line(toks, i)
+        self._one_decl(pkg, toks[i:end])
+        return end
+
+    def _one_decl(self, pkg: str, stmt: list[tuple[str, str]]) -> None:
+        if stmt and stmt[0][0] == "id":
+            for k, (_, text) in enumerate(stmt):
+                if text == "=":
+                    self.globals[(pkg, stmt[0][1])] = stmt[k + 1:]
+                    return
+
+    # -- evaluation --
+
+    def global_value(self, pkg: str, name: str) -> Any:
+        key = (pkg, name)
+        if key not in self.global_values:
+            self.global_values[key] = _UNKNOWN  # while it is worked out (a cycle stays unknown)
+            self.global_values[key] = _GoExpr(self, pkg, {}, self.globals[key]).parse()
+        return self.global_values[key]
+
+    def call(self, pkg: str, name: str, args: list[Any]) -> Any:
+        builtin = self._builtin(pkg, name, args)
+        if builtin is not None:
+            return builtin
+        func = self.funcs.get((pkg, name))
+        if func is None:
+            return _UNKNOWN
+        env = dict(zip(func.params, args, strict=False))
+        try:
+            self.run_block(func.pkg, env, func.body)
+        except _GoReturn as ret:
+            return ret.value
+        except (IndexError, KeyError, ValueError, TypeError, RecursionError):
+            return _UNKNOWN
+        return _UNKNOWN
+
+    def _builtin(self, pkg: str, name: str, args: list[Any]) -> Any:
+        known = [a for a in args if not isinstance(a, _GoUnknown)]
+        full = f"{pkg}.{name}"
+        if name == "append" and pkg in ("rules", "utils"):
+            if not args or not isinstance(args[0], list):
+                return _UNKNOWN
+            out = list(args[0])
+            for a in args[1:]:
+                if isinstance(a, tuple) and a and a[0] == "...":  # spread
+                    out.extend(a[1] if isinstance(a[1], list) else [_UNKNOWN])
+                else:
+                    out.append(a)
+            return out
+        if full in ("utils.Validate", "utils.ValidateWithPaths") and len(args) == 3:
+            return _RuleExamples(args[0], args[1], args[2])
+        if full == "utils.GenerateSampleSecrets" and len(args) == 2:
+            identifier, secret = args
+            samples = self._samples()
+            if not isinstance(identifier, str) or not isinstance(secret, str) or samples is None:
+                return [_UNKNOWN]
+            generated = getattr(secret, "generated", False)
+            return [_gostr(form.replace("{i}", identifier).replace("{I}", identifier.upper())
+                           .replace("{s}", secret), generated) for _, form in sorted(samples.items())]
+        if full == "secrets.NewSecret" and len(known) == 1 and isinstance(args[0], str):
+            return self._generate(args[0], 0.0)
+        if full == "secrets.NewSecretWithEntropy" and len(known) == 2 and isinstance(args[0], str):
+            return self._generate(args[0], float(args[1]))
+        if full == "regexp.MustCompile":
+            return args[0] if args else _UNKNOWN
+        if len(known) != len(args):
+            return None if (pkg, name) in self.funcs else _UNKNOWN
+        if full == "strings.Repeat" and isinstance(args[0], str) and isinstance(args[1], int):
+            return _gostr(args[0] * args[1], getattr(args[0], "generated", False))
+        if full in ("strings.ToUpper", "strings.ToLower") and isinstance(args[0], str):
+            value = args[0].upper() if name == "ToUpper" else args[0].lower()
+            return _gostr(value, getattr(args[0], "generated", False))
+        if full == "strings.Join" and isinstance(args[0], list) and all(isinstance(a, str) for a in args[0]):
+            return _gostr(str(args[1]).join(args[0]), any(getattr(a, "generated", False) for a in args[0]))
+        if full == "fmt.Sprintf" and isinstance(args[0], str):
+            return _go_sprintf(args[0], args[1:])
+        if pkg in ("fmt", "strings", "regexp", "secrets", "base64", "b64", "hex", "config", "sources",
+                   "logging", "math", "strconv", "time", "os"):
+            return _UNKNOWN
+        return None
+
+    def _generate(self, regex: str, min_entropy: float) -> Any:
+        try:
+            for _ in range(10):
+                value = self.xeger(regex)
+                if _shannon(value) >= min_entropy:
+                    return _gostr(value, True)
+        except (re.error, ValueError, KeyError, IndexError, OverflowError):  # a Go regex Python does not read
+            self.generated_failures.append(regex)
+            return _UNKNOWN
+        self.generated_failures.append(regex)
+        return _UNKNOWN
+
+    def _samples(self) -> dict[str, str] | None:
+        """utils.GenerateSampleSecrets's forms ({i}: identifier, {I}: upper case, {s}: secret),
+        read from its source next to the rules."""
+        if self.samples is None:
+            func = self.funcs.get(("utils", "GenerateSampleSecrets"))
+            if func is None:
+                return None
+            env: dict[str, Any] = {}
+            for stmt in _go_statements(func.body):
+                if stmt[0][1] == "samples":
+                    self.run_statement("utils", env, stmt)
+                    break
+            samples = env.get("samples")
+            if not isinstance(samples, dict) or not samples:
+                return None
+            self.samples = {str(k): str(v) for k, v in samples.items()}
+        return self.samples
+
+    def run_block(self, pkg: str, env: dict[str, Any], body: list[tuple[str, str]]) -> None:
+        for stmt in _go_statements(body):
+            self.run_statement(pkg, env, stmt)
+
+    def run_statement(self, pkg: str, env: dict[str, Any], stmt: list[tuple[str, str]]) -> None:
+        head = stmt[0][1]
+        if head == "return":
+            rest = _split_top(stmt[1:], ",")
+            raise _GoReturn(_GoExpr(self, pkg, env, rest[0]).parse() if rest and rest[0] else None)
+        if head == "for" and len(stmt) > 1 and stmt[1][1] == "{":  # for { ... }: its body once
+            self.run_block(pkg, env, stmt[2:_skip_balanced(stmt, 1) - 1])
+            return
+        if head in ("if", "for", "switch", "select", "go", "defer", "{"):
+            # not followed: whatever it assigns is no longer known
+            for k in range(len(stmt) - 1):
+                if stmt[k][0] == "id" and stmt[k + 1][1] in ("=", ":=", "+=") and stmt[k][1] in env:
+                    env[stmt[k][1]] = _UNKNOWN
+            return
+        if head in ("var", "const") and len(stmt) > 2 and stmt[1][1] == "(":  # var ( a = ...; b = ... )
+            for sub in _go_statements(stmt[2:_skip_balanced(stmt, 1) - 1]):
+                self.run_statement(pkg, env, [stmt[0], *sub])
+            return
+        if head in ("var", "const"):
+            names, k = [stmt[1][1]], 2
+            while k + 1 < len(stmt) and stmt[k][1] == "," and stmt[k + 1][0] == "id":
+                names.append(stmt[k + 1][1])
+                k += 2
+            eq = next((j for j, t in enumerate(stmt) if t[1] == "="), None)
+            if eq is None:  # zero value
+                zero: Any = [] if any(t[1] == "[" for t in stmt) else _gostr("") if stmt[-1][1] == "string" \
+                    else _UNKNOWN
+                for n in names:
+                    env[n] = zero
+            else:
+                values = [_GoExpr(self, pkg, env, part).parse() for part in _split_top(stmt[eq + 1:], ",")]
+                for n, v in zip(names, values, strict=False):
+                    env[n] = v
+            return
+        for k, (_, text) in enumerate(stmt):
+            if text in (":=", "=", "+="):
+                targets = _split_top(stmt[:k], ",")
+                values = [_GoExpr(self, pkg, env, part).parse() for part in _split_top(stmt[k + 1:], ",")]
+                if len(values) != len(targets):
+                    values = [_UNKNOWN] * len(targets)
+                for target, value in zip(targets, values, strict=True):
+                    if len(target) == 1 and target[0][0] == "id":
+                        name = target[0][1]
+                        env[name] = _go_concat(env.get(name, _UNKNOWN), value) if text == "+=" else value
+                return
+            if text in ("(", "[", "{"):
+                break
+        # an expression statement (a call for its effect): nothing to keep
+
+
+def _skip_balanced(toks: list[tuple[str, str]], i: int) -> int:
+    """From an opening bracket at i, the index after its closing one."""
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    depth = 0
+    while i < len(toks):
+        text = toks[i][1]
+        if toks[i][0] == "op":
+            if text in pairs:
+                depth += 1
+            elif text in (")", "]", "}"):
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+        i += 1
+    return i
+
+
+def _skip_line(toks: list[tuple[str, str]], i: int) -> int:
+    """The index after the statement that starts at i (brackets may span lines)."""
+    depth = 0
+    while i < len(toks):
+        kind, text = toks[i]
+        if kind == "op" and text in "([{":
+            depth += 1
+        elif kind == "op" and text in ")]}":
+            depth -= 1
+        elif kind == "nl" and depth <= 0 and i > 0 and _ends_line(toks[i - 1]):
+            return i
+        i += 1
+    return i
+
+
+def _ends_line(tok: tuple[str, str]) -> bool:
+    kind, text = tok
+    return kind in ("id", "num", "str", "raw", "rune") or text in _GO_LINE_END
+
+
+def _go_statements(body: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    out, i = [], 0
+    while i < len(body):
+        if body[i][0] == "nl" or body[i][1] == ";":
+            i += 1
+            continue
+        end = _skip_line(body, i)
+        stmt = [t for t in body[i:end] if t[1] != ";" or t[0] != "op"]
+        if stmt:
+            out.append(stmt)
+        i = end
+    return out
+
+
+def _split_top(toks: list[tuple[str, str]], sep: str) -> list[list[tuple[str, str]]]:
+    parts: list[list[tuple[str, str]]] = [[]]
+    depth = 0
+    for tok in toks:
+        kind, text = tok
+        if kind == "op" and text in "([{":
+            depth += 1
+        elif kind == "op" and text in ")]}":
+            depth -= 1
+        if depth == 0 and kind == "op" and text == sep:
+            parts.append([])
+        elif kind != "nl":
+            parts[-1].append(tok)
+    return [p for p in parts if p] if any(parts) else []
+
+
+def _go_sprintf(fmt: str, args: list[Any]) -> Any:
+    out, k, i = [], 0, 0
+    generated = getattr(fmt, "generated", False)
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            verb = fmt[i + 1]
+            if verb == "%":
+                out.append("%")
+            elif k < len(args) and verb in "sdvq":
+                a = args[k]
+                k += 1
+                generated = generated or getattr(a, "generated", False)
+                out.append(json.dumps(a) if verb == "q" else str(a))
+            else:
+                return _UNKNOWN
+            i += 2
+        else:
+            out.append(fmt[i])
+            i += 1
+    return _gostr("".join(out), generated)
+
+
+class _GoExpr:
+    """Evaluates one Go expression (the subset above) over a token list."""
+
+    def __init__(self, pkgs: _GoPackages, pkg: str, env: dict[str, Any], toks: list[tuple[str, str]]) -> None:
+        self.pkgs, self.pkg, self.env = pkgs, pkg, env
+        self.toks = [t for t in toks if t[0] != "nl"]
+        self.i = 0
+
+    def peek(self, ahead: int = 0) -> str:
+        j = self.i + ahead
+        return self.toks[j][1] if j < len(self.toks) else ""
+
+    def take(self) -> tuple[str, str]:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self) -> Any:
+        try:
+            return self.expr()
+        except (IndexError, KeyError, ValueError, TypeError, RecursionError):
+            return _UNKNOWN
+
+    def expr(self) -> Any:
+        left = self.unary()
+        while self.peek() in ("+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=", "&&", "||", "|",
+                              "&", "^", "<<", ">>"):
+            op = self.take()[1]
+            right = self.unary()
+            left = _go_concat(left, right) if op == "+" else _UNKNOWN
+        return left
+
+    def unary(self) -> Any:
+        if self.peek() in ("&", "*", "-", "!", "^", "<-"):
+            op = self.take()[1]
+            value = self.unary()
+            if op == "-" and isinstance(value, (int, float)):
+                return -value
+            return value if op in ("&", "*") else _UNKNOWN
+        return self.postfix(self.primary())
+
+    def primary(self) -> Any:
+        kind, text = self.take()
+        if kind == "raw":
+            return _gostr(text[1:-1].replace("\r", ""))
+        if kind == "str":
+            return _gostr(_go_unquote(text))
+        if kind == "num":
+            t = text.replace("_", "")
+            return float(t) if any(c in t for c in ".eE") else int(t)
+        if kind == "rune":
+            return _UNKNOWN
+        if text == "(":
+            value = self.expr()
+            self.expect(")")
+            return value
+        if text in ("[", "map", "struct", "chan"):
+            self.i -= 1
+            typ = self.type_()
+            if self.peek() == "{":
+                return self.composite(typ)
+            if self.peek() == "(":  # a conversion: []byte(x), string(x)
+                self.take()
+                value = self.expr()
+                self.expect(")")
+                return value if isinstance(value, str) and typ == "string" else _UNKNOWN
+            return _UNKNOWN
+        if text == "func":  # a function literal
+            while self.peek() != "{":
+                self.take()
+            self.i = _skip_balanced(self.toks, self.i)
+            return _UNKNOWN
+        if kind != "id":
+            raise ValueError(text)
+        if text in ("nil", "true", "false"):
+            return {"nil": None, "true": True, "false": False}[text]
+        if text in self.env:
+            return self.env[text]
+        # pkg.Name (another package) or a name of this package
+        if self.peek() == "." and self.peek(1) and self.toks[self.i + 1][0] == "id" \
+                and (self.pkg, text) not in self.pkgs.globals:
+            self.take()
+            member = self.take()[1]
+            if self.peek() == "{":
+                return self.composite(f"{text}.{member}")
+            if self.peek() == "(":
+                return ("func", text, member)
+            return _UNKNOWN
+        if self.peek() == "{" and text[:1].isupper() and (self.pkg, text) not in self.pkgs.globals:
+            return self.composite(text)
+        if self.peek() == "(":
+            return ("func", self.pkg, text)
+        if (self.pkg, text) in self.pkgs.globals:
+            return self.pkgs.global_value(self.pkg, text)
+        return _UNKNOWN
+
+    def postfix(self, value: Any) -> Any:
+        while True:
+            nxt = self.peek()
+            if nxt == "(":
+                self.take()
+                args: list[Any] = []
+                while self.peek() != ")":
+                    arg = self.expr()
+                    if self.peek() == "...":
+                        self.take()
+                        arg = ("...", arg)
+                    args.append(arg)
+                    if self.peek() == ",":
+                        self.take()
+                self.expect(")")
+                if isinstance(value, tuple) and value and value[0] == "func":
+                    value = self.pkgs.call(value[1], value[2], args)
+                else:
+                    value = _UNKNOWN
+            elif nxt == "[":
+                self.take()
+                parts = []
+                while self.peek() != "]":
+                    parts.append(self.expr() if self.peek() != ":" else None)
+                    if self.peek() == ":":
+                        self.take()
+                        parts.append(":")
+                self.expect("]")
+                index = parts[0] if len(parts) == 1 else None
+                if isinstance(value, list) and isinstance(index, int) and 0 <= index < len(value):
+                    value = value[index]
+                elif isinstance(value, dict) and isinstance(index, str):
+                    value = value.get(index, _UNKNOWN)
+                else:
+                    value = _UNKNOWN
+            elif nxt == "." and self.peek(1) not in ("(",):
+                self.take()
+                member = self.take()[1]
+                value = value.get(member, _UNKNOWN) if isinstance(value, _GoStruct) else _UNKNOWN
+            else:
+                return value
+
+    def expect(self, text: str) -> None:
+        if self.take()[1] != text:
+            raise ValueError(text)
+
+    def type_(self) -> str:
+        parts: list[str] = []
+        while True:
+            t = self.peek()
+            if t == "[":
+                self.take()
+                while self.peek() != "]":
+                    self.take()
+                self.take()
+                parts.append("[]")
+            elif t == "*":
+                self.take()
+                parts.append("*")
+            elif t == "map":
+                self.take()
+                self.expect("[")
+                key = self.type_()
+                self.expect("]")
+                parts.append(f"map[{key}]")
+            elif t in ("struct", "interface"):
+                self.take()
+                self.i = _skip_balanced(self.toks, self.i)
+                parts.append(t + "{}")
+                return "".join(parts)
+            else:
+                name = self.take()[1]
+                while self.peek() == ".":
+                    self.take()
+                    name += "." + self.take()[1]
+                parts.append(name)
+                return "".join(parts)
+
+    def composite(self, typ: str) -> Any:
+        self.expect("{")
+        keyed: dict[Any, Any] = {}
+        items: list[Any] = []
+        elem = typ[2:] if typ.startswith("[]") else typ.split("]", 1)[1] if typ.startswith("map[") else ""
+        while self.peek() != "}":
+            if self.peek() == "{":  # an element whose type is elided
+                value = self.composite(elem)
+            else:
+                value = self.expr()
+            if self.peek() == ":":
+                self.take()
+                key = value
+                if isinstance(key, _GoUnknown) and self.toks[self.i - 2][0] == "id":
+                    key = self.toks[self.i - 2][1]  # a struct field name
+                value = self.composite(elem) if self.peek() == "{" else self.expr()
+                keyed[key] = value
+            else:
+                items.append(value)
+            if self.peek() == ",":
+                self.take()
+        self.expect("}")
+        if typ.startswith("[]"):
+            return items
+        if typ.startswith("map["):
+            return keyed
+        return _GoStruct({str(k): v for k, v in keyed.items()})
+
+
+def gitleaks_rule_ids(binary: Path) -> set[str]:
+    """The rule ids of the gitleaks binary's embedded default config (8.30.1: 222)."""
+    data = binary.read_bytes()
+    return {m.decode() for m in re.findall(rb'\[\[rules\]\]\s*\nid = "([^"]+)"', data)}
+
+
+def betterleaks_cases(rules_dir: Path, gitleaks_ids: set[str], out_dir: Path) -> list[Path]:
+    """betterleaks' rule examples as two case files: the rules whose id gitleaks 8.30 has too
+    (`gitleaks830_examples.jsonl`) and the others (`betterleaks_only_examples.jsonl`). Each row:
+    rule (betterleaks.<id>), kind tp/fp, text, generated (a part drawn from the rule's regex),
+    in_gitleaks, source (file and function). Written under `out_dir` (bench/_work/cases/, ignored
+    by git: never committed)."""
+    if not rules_dir.is_dir() or not any(rules_dir.glob("*.go")):
+        sys.exit(f"no Go rule files under {rules_dir} (expected betterleaks' cmd/generate/config/rules)")
+    pkgs = _GoPackages(rules_dir)
+    if pkgs._samples() is None:
+        sys.exit(f"utils.GenerateSampleSecrets not found in {rules_dir.parent / 'utils'}")
+    rows: list[dict[str, Any]] = []
+    stats = {"rules": 0, "literal": 0, "generated": 0, "skipped": 0, "no examples": 0}
+    for (pkg, name), func in sorted(pkgs.funcs.items()):
+        if pkg != "rules" or not name[:1].isupper() or func.params or func.result != "*config.Rule":
+            continue
+        result = pkgs.call("rules", name, [])
+        if not isinstance(result, _RuleExamples):
+            stats["no examples"] += 1
+            continue
+        rule_id = result.rule.get("RuleID") if isinstance(result.rule, _GoStruct) else None
+        if not isinstance(rule_id, str):
+            stats["no examples"] += 1
+            continue
+        stats["rules"] += 1
+        for kind, examples in (("tp", result.tps), ("fp", result.fps)):
+            if examples is None:
+                continue
+            values = list(examples.values()) if isinstance(examples, dict) else examples
+            if not isinstance(values, list):
+                stats["skipped"] += 1
+                continue
+            for text in values:
+                if not isinstance(text, str) or not text:
+                    stats["skipped"] += 1
+                    continue
+                generated = bool(getattr(text, "generated", False))
+                stats["generated" if generated else "literal"] += 1
+                rows.append({"rule": f"betterleaks.{rule_id}", "kind": kind, "text": str(text),
+                             "generated": generated, "in_gitleaks": rule_id in gitleaks_ids,
+                             "source": f"{func.file}:{name}"})
+    if not rows:
+        sys.exit(f"no rule examples under {rules_dir}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for stem, keep in (("gitleaks830_examples", True), ("betterleaks_only_examples", False)):
+        part = [r for r in rows if r["in_gitleaks"] is keep]
+        path = out_dir / f"{stem}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in part), encoding="utf-8")
+        tp = sum(r["kind"] == "tp" for r in part)
+        gen = sum(r["generated"] for r in part)
+        print(f"betterleaks' rule examples -> {path}: {len(part)} cases ({tp} tp, {len(part) - tp} negatives; "
+              f"{gen} with a part drawn from the rule's regex) of {len({r['rule'] for r in part})} rules")
+        files.append(path)
+    print(f"  {stats['rules']} rules read; examples: {stats['literal']} literal, {stats['generated']} generated, "
+          f"{stats['skipped']} skipped (not evaluated); {stats['no examples']} rule functions without "
+          f"examples read; regexes rstr could not draw from: {len(pkgs.generated_failures)}")
+    return files
+
+
+@dataclass
+class CaseResult:
+    """One labelled case and what each tool did with it (hfguard: the rules of its findings)."""
+
+    row: dict[str, Any]
+    found: dict[str, int] = field(default_factory=dict)  # tool -> findings in the case's file
+    hfguard_rules: list[str] = field(default_factory=list)
+
+
+def score_cases(tools: list[Tool], cases_file: Path,
+                results: list[CaseResult] | None = None) -> dict[str, dict[str, float]]:
+    folder, kinds, rows = write_cases(cases_file)
     tps = [k for k, kind in kinds.items() if kind == "tp"]
     fps = [k for k, kind in kinds.items() if kind == "fp"]
+    per_case = {k: CaseResult(rows[k]) for k in kinds}
     print(f"\ncases {cases_file.name}: {len(tps)} true positives, {len(fps)} negative examples")
     print(f"{'tool':15s} {'caught':>8s} {'flagged':>8s}  (share of true positives with a finding / of negatives with one)")
     scores: dict[str, dict[str, float]] = {}
     for tool in tools:
         found = tool.scan_cases(folder)
+        for k, result in per_case.items():
+            result.found[tool.name] = found.get(k, 0)
+            if isinstance(tool, Hfguard):
+                result.hfguard_rules = tool.rules_by_file.get(k, [])
         caught = sum(1 for k in tps if found.get(k))
         flagged = sum(1 for k in fps if found.get(k))
         scores[tool.name] = {"caught": caught / max(1, len(tps)), "flagged": flagged / max(1, len(fps))}
         print(f"{tool.name:15s} {scores[tool.name]['caught']:8.2f} {scores[tool.name]['flagged']:8.2f}"
               f"  ({caught}/{len(tps)}, {flagged}/{len(fps)})")
+    if results is not None:
+        results.extend(per_case.values())
     return scores
+
+
+_MASK_RUN = re.compile(r"[A-Za-z0-9+/=_\-.~]{12,}")
+
+
+def mask_shape(text: str, width: int = 160) -> str:
+    """A case's text with every long token-like run shown as its shape: a leading prefix of
+    letters (`ghp_`, `xoxb-`, `sk-ant-`) kept, the rest as <length class>, so a report shows the
+    form without the value."""
+
+    def shape(m: re.Match[str]) -> str:
+        run = m.group()
+        if run.isalpha() and (run.islower() or run.isupper()):  # a word, an identifier
+            return run
+        prefix = re.match(r"(?:[A-Za-z]{1,10}[_\-.]){1,3}", run)
+        head = prefix.group() if prefix and len(prefix.group()) < len(run) - 7 else ""
+        rest = run[len(head):]
+        kind = ("hex" if re.fullmatch(r"[0-9a-fA-F]+", rest) else "digits" if rest.isdigit()
+                else "alnum" if rest.isalnum() else "b64" if re.fullmatch(r"[A-Za-z0-9+/=]+", rest) else "token")
+        return f"{head}<{len(rest)} {kind}>"
+
+    flat = _MASK_RUN.sub(shape, text).replace("\n", "⏎")
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def write_hfguard_misses(results: list[CaseResult], misses: Path | None, flagged: Path | None) -> None:
+    """Per rule of the case files: the true positives hfguard missed (how many of them each
+    peer caught, one example's shape with the value masked), sorted by count; and every
+    negative example hfguard flagged, with its findings' rules."""
+    by_rule: dict[str, list[CaseResult]] = {}
+    for r in results:
+        if r.row["kind"] == "tp":
+            by_rule.setdefault(r.row["rule"], []).append(r)
+    peers = [t for t in ("gitleaks", "betterleaks", "kingfisher") if any(t in r.found for r in results)]
+    if misses is not None:
+        lines = []
+        for rule, cases in by_rule.items():
+            missed = [c for c in cases if not c.found.get("hfguard")]
+            if not missed:
+                continue
+            peer_counts = ", ".join(f"{p} caught {sum(1 for c in missed if c.found.get(p))}" for p in peers)
+            corpus = "gitleaks 8.30" if missed[0].row.get("in_gitleaks") else "betterleaks only"
+            gen = sum(1 for c in missed if c.row.get("generated"))
+            text = (f"{len(missed):4d}/{len(cases):<4d} {rule}  [{corpus}; {gen} generated; "
+                    f"of the missed: {peer_counts}]\n           e.g. {mask_shape(missed[0].row['text'])}")
+            lines.append((len(missed), rule, text))
+        lines.sort(key=lambda x: (-x[0], x[1]))
+        total_tp = sum(len(c) for c in by_rule.values())
+        total_missed = sum(n for n, _, _ in lines)
+        misses.parent.mkdir(parents=True, exist_ok=True)
+        misses.write_text(f"# hfguard's misses per rule: missed/true positives, {total_missed}/{total_tp} "
+                          f"in all, {len(lines)} rules\n" + "\n".join(text for _, _, text in lines) + "\n",
+                          encoding="utf-8")
+        print(f"hfguard's misses by rule -> {misses}")
+    if flagged is not None:
+        rows = [r for r in results if r.row["kind"] == "fp" and r.found.get("hfguard")]
+        rows.sort(key=lambda r: (r.row["rule"], r.row["text"]))
+        out = [f"# negative examples hfguard flags: {len(rows)} of {sum(1 for r in results if r.row['kind'] == 'fp')}"]
+        for r in rows:
+            others = ", ".join(p for p in peers if r.found.get(p)) or "no peer"
+            out.append(f"{r.row['rule']}  hfguard: {', '.join(sorted(set(r.hfguard_rules)))}  (also flagged by: "
+                       f"{others})\n           {mask_shape(r.row['text'])}")
+        flagged.parent.mkdir(parents=True, exist_ok=True)
+        flagged.write_text("\n".join(out) + "\n", encoding="utf-8")
+        print(f"negatives hfguard flags -> {flagged}")
 
 
 # --- one large file ---------------------------------------------------------------------
@@ -592,6 +1429,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kingfisher-rules", type=Path, metavar="DIR",
                    help="kingfisher's rule files (its source's data/rules/): their examples become one more "
                         "--cases file, written to the temporary folder")
+    p.add_argument("--betterleaks-rules", type=Path, metavar="DIR",
+                   help="betterleaks' rule sources (a checkout's cmd/generate/config/rules, with utils/ beside "
+                        "it): their examples become two more --cases files under bench/_work/cases/ (rules "
+                        "gitleaks 8.30 has too, and the others)")
+    p.add_argument("--misses", type=Path, metavar="FILE",
+                   help="write hfguard's misses per rule of the case files here (values masked)")
+    p.add_argument("--flagged", type=Path, metavar="FILE",
+                   help="write the negative examples hfguard flags here, with its findings' rules")
     p.add_argument("--generic-candidates", action="store_true",
                    help="instead of the comparison: token efficiency vs entropy (AUC) on the generic rules' "
                         "candidates of the cases' true positives and of the corpus")
@@ -606,6 +1451,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.kingfisher_rules:
         out = Path(tempfile.gettempdir()) / "hfguard-bench" / "kingfisher_cases.jsonl"
         args.cases.append(kingfisher_cases(args.kingfisher_rules, out))
+    if args.betterleaks_rules:
+        ids = gitleaks_rule_ids(find_gitleaks(args.gitleaks))
+        args.cases.extend(betterleaks_cases(args.betterleaks_rules, ids, WORK / "cases"))
     if args.generic_candidates:
         return generic_candidates(args.cases, args.corpus.resolve())
 
@@ -677,7 +1525,10 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
 
     print(f"load average at the end {os.getloadavg()[0]:.2f} (other work on the machine slows every tool)")
-    case_scores = {str(f): score_cases(tools, f) for f in args.cases}
+    case_results: list[CaseResult] = []
+    case_scores = {str(f): score_cases(tools, f, case_results) for f in args.cases}
+    if args.misses or args.flagged:
+        write_hfguard_misses(case_results, args.misses, args.flagged)
     print()
     print(f"{'tool':15s} {'median s':>9s} {'MB/s':>8s} {'cpu s':>8s} {'findings':>9s}  note")
     for tool in tools:
