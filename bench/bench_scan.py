@@ -488,11 +488,13 @@ class _GoStr(str):
     """A Go string; `generated` when a part of it was drawn from a regex (secrets.NewSecret)."""
 
     generated: bool = False
+    form: str = ""  # the utils.GenerateSampleSecrets form it was made from ("go - short", ...)
 
 
-def _gostr(text: str, generated: bool = False) -> _GoStr:
+def _gostr(text: str, generated: bool = False, form: str = "") -> _GoStr:
     value = _GoStr(text)
     value.generated = generated
+    value.form = form
     return value
 
 
@@ -732,7 +734,7 @@ class _GoPackages:
                 return [_UNKNOWN]
             generated = getattr(secret, "generated", False)
             return [_gostr(form.replace("{i}", identifier).replace("{I}", identifier.upper())
-                           .replace("{s}", secret), generated) for _, form in sorted(samples.items())]
+                           .replace("{s}", secret), generated, key) for key, form in sorted(samples.items())]
         if full == "secrets.NewSecret" and len(known) == 1 and isinstance(args[0], str):
             return self._generate(args[0], 0.0)
         if full == "secrets.NewSecretWithEntropy" and len(known) == 2 and isinstance(args[0], str):
@@ -1177,6 +1179,7 @@ def betterleaks_cases(rules_dir: Path, gitleaks_ids: set[str], out_dir: Path) ->
                 stats["generated" if generated else "literal"] += 1
                 rows.append({"rule": f"betterleaks.{rule_id}", "kind": kind, "text": str(text),
                              "generated": generated, "in_gitleaks": rule_id in gitleaks_ids,
+                             "form": getattr(text, "form", ""),
                              "source": f"{func.file}:{name}"})
     if not rows:
         sys.exit(f"no rule examples under {rules_dir}")
@@ -1231,7 +1234,7 @@ def score_cases(tools: list[Tool], cases_file: Path,
     return scores
 
 
-_MASK_RUN = re.compile(r"[A-Za-z0-9+/=_\-.~]{12,}")
+_MASK_RUN = re.compile(r"[A-Za-z0-9+/=_\-.~]{8,}")
 
 
 def mask_shape(text: str, width: int = 160) -> str:
@@ -1241,9 +1244,10 @@ def mask_shape(text: str, width: int = 160) -> str:
 
     def shape(m: re.Match[str]) -> str:
         run = m.group()
-        if run.isalpha() and (run.islower() or run.isupper()):  # a word, an identifier
-            return run
-        prefix = re.match(r"(?:[A-Za-z]{1,10}[_\-.]){1,3}", run)
+        letters = re.sub(r"[_./\-]", "", run)
+        if letters.isalpha() and len(re.findall(r"[a-z][A-Z]|[A-Z][a-z]", letters)) <= 4:
+            return run  # words, identifiers (camelCase, SNAKE_CASE): not a random value
+        prefix = re.match(r"(?:[A-Za-z][A-Za-z0-9]{0,9}[_\-.]){1,3}", run)
         head = prefix.group() if prefix and len(prefix.group()) < len(run) - 7 else ""
         rest = run[len(head):]
         kind = ("hex" if re.fullmatch(r"[0-9a-fA-F]+", rest) else "digits" if rest.isdigit()
@@ -1278,10 +1282,18 @@ def write_hfguard_misses(results: list[CaseResult], misses: Path | None, flagged
         lines.sort(key=lambda x: (-x[0], x[1]))
         total_tp = sum(len(c) for c in by_rule.values())
         total_missed = sum(n for n, _, _ in lines)
+        forms: dict[str, list[int]] = {}  # form -> [missed, cases]
+        for r in results:
+            if r.row["kind"] == "tp":
+                counts = forms.setdefault(r.row.get("form") or "(literal example, no sample form)", [0, 0])
+                counts[0] += 0 if r.found.get("hfguard") else 1
+                counts[1] += 1
+        head = [f"# hfguard's misses: {total_missed}/{total_tp} true positives in all, in {len(lines)} rules",
+                "# by the form the example is written in (utils.GenerateSampleSecrets' forms; missed/cases):"]
+        head += [f"#   {m:5d}/{n:<5d} {form}" for form, (m, n) in sorted(forms.items(), key=lambda x: -x[1][0])]
+        head.append("# by rule, most misses first (values masked: <length class>):")
         misses.parent.mkdir(parents=True, exist_ok=True)
-        misses.write_text(f"# hfguard's misses per rule: missed/true positives, {total_missed}/{total_tp} "
-                          f"in all, {len(lines)} rules\n" + "\n".join(text for _, _, text in lines) + "\n",
-                          encoding="utf-8")
+        misses.write_text("\n".join(head + [text for _, _, text in lines]) + "\n", encoding="utf-8")
         print(f"hfguard's misses by rule -> {misses}")
     if flagged is not None:
         rows = [r for r in results if r.row["kind"] == "fp" and r.found.get("hfguard")]
