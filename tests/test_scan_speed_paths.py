@@ -547,3 +547,54 @@ def test_a_parallel_scan_with_the_walk_in_a_child_reports_as_a_scan_in_one_proce
     assert calls == [True]
     assert [(f.path, f.line, f.rule) for f in two.findings] == [(f.path, f.line, f.rule) for f in one.findings]
     assert len(two.findings) == 5 and two.stats.files == one.stats.files == 40 and two.stats.bytes == one.stats.bytes
+
+
+def test_field_rules_found_through_required_literals_are_those_the_regexes_find() -> None:
+    """A field (a JSON key path, a column name) is searched only by the field rules whose
+    required literals it holds: on key paths made of the words the shipped field regexes look
+    for, in every case, cut, with separators and case-folding characters mixed in, the rules
+    chosen are those that searching every field regex chooses."""
+    import random
+
+    from hfguard.secrets.engine import SecretEngine
+    from hfguard.secrets.rules import load_default_rules
+
+    engine = SecretEngine(load_default_rules())
+    field_rules = engine._field_rules
+    assert len(field_rules) >= 3 and all(literals for _, _, literals in field_rules)
+    words = ["password", "passwd", "pwd", "passphrase", "secret", "api_key", "apikey", "api-key", "access_key",
+             "private-key", "token", "pad_token", "csrf_token", "auths", "auth", "registry.example", "name",
+             "db", "config", "0", "user"]
+    rng = random.Random(15)
+    fields = []
+    for _ in range(20000):
+        parts = [rng.choice(words) for _ in range(rng.randint(1, 4))]
+        text = rng.choice([".", "_", "-", "", "/"]).join(parts)
+        text = "".join(ch.upper() if rng.random() < 0.2 else ch for ch in text)
+        if rng.random() < 0.3 and text:
+            at = rng.randrange(len(text))
+            text = text[:at] + rng.choice("\u212a\u017fK_.x") + text[at + 1:]
+        if rng.random() < 0.2:
+            text = text[rng.randrange(len(text) + 1):]
+        fields.append(text)
+    chosen = 0
+    for text in fields:
+        expected = [i for i, pattern, _ in field_rules if pattern.search(text)]
+        assert engine._matching_field_rules(text) == expected, text
+        chosen += bool(expected)
+    assert chosen > 2000  # the fields reach the rules, not only their absence
+
+
+def test_required_literals_of_field_regexes() -> None:
+    import re
+
+    from hfguard.secrets.engine import required_literals
+
+    assert required_literals(re.compile(r"(?i)(?:^|[^a-z])(?:password|passwd|pwd)$")) == ("passwd", "password", "pwd")
+    assert required_literals(re.compile(r"^auths\..+\.auth$")) == ("auths.",)
+    assert required_literals(re.compile(r"(?i)(?:secret|api[_-]?key|(?<!pad_)token)$")) == ("api", "secret", "token")
+    assert required_literals(re.compile(r"ab|c[de]")) == ("ab", "cd", "ce")
+    assert required_literals(re.compile(r"[a-z]+_id")) == ("_id",)
+    assert required_literals(re.compile(r"(?:a|b*)c")) == ("c",)  # b* may be empty: not required
+    for none in (r"[a-z]+", r"(?=abc)", r"a|[0-9]", "\u00e9t\u00e9", r"x?"):
+        assert required_literals(re.compile(none)) is None, none

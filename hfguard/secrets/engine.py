@@ -87,8 +87,11 @@ class SecretEngine:
         self._overlap = max((len(k) for k in ascii_keywords), default=1) - 1
         self._other_keywords = [(k, keyword_groups[k]) for k in keyword_groups if not k.isascii()]
         # Rules for named columns / JSON keys: they run on the whole chunk when its field matches.
+        # Each with the literals one of which its field regex needs (required_literals): a JSON
+        # file's thousands of key paths are tested with `in` (~0.2 us), not searched (~3 us).
         self._field_rules = [
-            (i, rule.field_regex) for i, rule in enumerate(self.rules) if rule.field_regex is not None
+            (i, rule.field_regex, required_literals(rule.field_regex))
+            for i, rule in enumerate(self.rules) if rule.field_regex is not None
         ]
         # Per rule, start_literals(regex) once the rule has run on STARTS_AFTER chunks: parsing
         # a regex costs about what the shortcut saves on a few windows (most rules never get
@@ -109,7 +112,7 @@ class SecretEngine:
             return []
         windows = self._windows(text)
         field = chunk.field
-        field_rules = [i for i, pattern in self._field_rules if pattern.search(field)] if field else []
+        field_rules = self._matching_field_rules(field) if field else []
         if not windows and not field_rules:
             return []
         # rule index -> its windows (a rule reached through several keyword groups: merged)
@@ -154,6 +157,18 @@ class SecretEngine:
                             Match(rule.id, rule.category, rule.severity, chunk, s, e, secret)
                         )
         return drop_shadowed(matches, self._fallback) if len(matches) > 1 else matches
+
+    def _matching_field_rules(self, field: str) -> list[int]:
+        """The field rules whose field regex finds `field`. An ASCII field (no character that
+        case-folds to an ASCII letter, as the Kelvin sign does to k) is searched only by the
+        rules whose required literals it holds, lower-cased."""
+        if not field.isascii():
+            return [i for i, pattern, _ in self._field_rules if pattern.search(field)]
+        holds = field.lower().__contains__
+        return [
+            i for i, pattern, literals in self._field_rules
+            if (literals is None or any(map(holds, literals))) and pattern.search(field)
+        ]
 
     def _windows(self, text: str) -> dict[int, list[list[int]]]:
         """Keyword group -> merged (start, stop) windows around its hits, in text order."""
@@ -315,6 +330,105 @@ def start_literals(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
         texts = sorted({text for text, _ in unique}, key=lambda t: (-len(t), t))
         return re.compile("|".join(map(re.escape, texts)), extra | (re.IGNORECASE if cases.pop() else 0))
     return re.compile("|".join(f"(?{'i' if ic else '-i'}:{re.escape(text)})" for text, ic in unique), extra)
+
+
+MAX_EXACT = 32  # required_literals: more strings than this in a product: not worth it
+
+
+def required_literals(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Lower-case ASCII strings one of which every match of `pattern` contains (lower-cased),
+    or None when none can be shown: a field regex `(?i)(?:^|_)(?:password|pwd)$` needs
+    "password" or "pwd". A necessary condition on ASCII text only: under IGNORECASE a non-ASCII
+    character can match an ASCII letter (the Kelvin sign, k; the long s, s)."""
+    try:
+        parsed = _sre_parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001 - an internal API: when in doubt, no shortcut
+        return None
+    if parsed.state.flags & re.LOCALE:
+        return None
+    found = _required(list(parsed.data))
+    if not found or not all(text and text.isascii() for text in found):
+        return None
+    return tuple(sorted({text.lower() for text in found}))
+
+
+def _required(items: list[tuple[Any, Any]]) -> list[str] | None:
+    """Strings one of which a match of this sequence contains: of its runs of items whose
+    matches are a few exact strings (their product), and of the items that need a string of
+    their own, the set whose shortest string is the longest."""
+    best: list[str] | None = None
+
+    def consider(candidate: list[str] | None) -> None:
+        nonlocal best
+        if candidate and all(candidate) and (best is None or min(map(len, candidate)) > min(map(len, best))):
+            best = candidate
+
+    run: list[str] | None = None
+    for item in items:
+        exact = _exact([item])
+        if exact is not None:
+            run = exact if run is None else [a + b for a in run for b in exact]
+            if len(run) > MAX_EXACT:
+                run = None
+            continue
+        consider(run)
+        run = None
+        if not _zero_width([item]):
+            consider(_required_item(item))
+    consider(run)
+    return best
+
+
+def _required_item(item: tuple[Any, Any]) -> list[str] | None:
+    c = _sre_constants
+    op, av = item
+    if op is c.BRANCH:
+        union: list[str] = []
+        for alternative in av[1]:
+            found = _required(list(alternative.data))
+            if found is None:
+                return None
+            union.extend(found)
+        return union
+    if op is c.SUBPATTERN:
+        return _required(list(av[3].data))
+    if op is getattr(c, "ATOMIC_GROUP", None):
+        return _required(list(av.data))
+    if op is c.MAX_REPEAT or op is c.MIN_REPEAT or op is getattr(c, "POSSESSIVE_REPEAT", None):
+        return _required(list(av[2].data)) if av[0] >= 1 else None
+    return None
+
+
+def _exact(items: list[tuple[Any, Any]]) -> list[str] | None:
+    """The strings this sequence matches (a few literals), ignoring zero-width assertions
+    (a match still contains one of them), or None."""
+    c = _sre_constants
+    strings = [""]
+    for op, av in items:
+        if op is c.AT or op is c.ASSERT or op is c.ASSERT_NOT:
+            continue
+        if op is c.LITERAL:
+            options = [chr(av)]
+        elif op is c.IN and av and all(kind is c.LITERAL for kind, _ in av):
+            options = [chr(code) for _, code in av]
+        elif op is c.BRANCH:
+            options = []
+            for alternative in av[1]:
+                found = _exact(list(alternative.data))
+                if found is None:
+                    return None
+                options.extend(found)
+        elif op is c.SUBPATTERN:
+            found = _exact(list(av[3].data))
+            if found is None:
+                return None
+            options = found
+        else:
+            return None
+        strings = [a + b for a in strings for b in options]
+        if len(strings) > MAX_EXACT:
+            return None
+    return strings
 
 
 def _starts(items: list[tuple[Any, Any]], ignorecase: bool, assertions: list[bool]) -> list[tuple[str, bool]] | None:
