@@ -598,3 +598,38 @@ def test_required_literals_of_field_regexes() -> None:
     assert required_literals(re.compile(r"(?:a|b*)c")) == ("c",)  # b* may be empty: not required
     for none in (r"[a-z]+", r"(?=abc)", r"a|[0-9]", "\u00e9t\u00e9", r"x?"):
         assert required_literals(re.compile(none)) is None, none
+
+
+def test_workers_inherit_the_secret_engine_built_before_the_fork(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keyword automaton is built once, in this process before the fork; the worker that
+    scans part of the tree uses it instead of building its own, and finds the same."""
+    from hfguard.secrets.engine import SecretEngine
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(64):
+        (tree / f"f{i:02d}.py").write_text(f"# file {i}\n" + "x = 1\n" * 20_000)
+    (tree / "f00.py").write_text(f'TOKEN = "{hf_token("first")}"\n' + "x = 1\n" * 20_000)  # a worker's batch
+    (tree / "f63.py").write_text(f'TOKEN = "{hf_token("last")}"\n' + "x = 1\n" * 20_000)
+    log = tmp_path / "built"
+    real_init = SecretEngine.__init__
+    real_scan = scanner.FileScanner.scan_blob
+
+    def logging_init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with open(log, "a") as out:
+            out.write(f"built {os.getpid()}\n")
+        real_init(self, *args, **kwargs)
+
+    def logging_scan(self, blob):  # type: ignore[no-untyped-def]
+        with open(log, "a") as out:
+            out.write(f"scan {os.getpid()}\n")
+        return real_scan(self, blob)
+
+    monkeypatch.setattr(SecretEngine, "__init__", logging_init)
+    monkeypatch.setattr(scanner.FileScanner, "scan_blob", logging_scan)
+    monkeypatch.setattr(scanner, "_ENGINES", {})
+    report = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False, jobs=2))
+    assert [f.rule for f in report.findings] == ["huggingface-access-token"] * 2
+    lines = log.read_text().splitlines()
+    assert len({line.split()[1] for line in lines if line.startswith("scan")}) == 2  # two processes scanned
+    assert [line for line in lines if line.startswith("built")] == [f"built {os.getpid()}"]
