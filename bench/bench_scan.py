@@ -1268,7 +1268,7 @@ def write_hfguard_misses(results: list[CaseResult], misses: Path | None, flagged
             by_rule.setdefault(r.row["rule"], []).append(r)
     peers = [t for t in ("gitleaks", "betterleaks", "kingfisher") if any(t in r.found for r in results)]
     if misses is not None:
-        lines = []
+        lines: list[tuple[int, str, str, bool]] = []
         for rule, cases in by_rule.items():
             missed = [c for c in cases if not c.found.get("hfguard")]
             if not missed:
@@ -1278,10 +1278,10 @@ def write_hfguard_misses(results: list[CaseResult], misses: Path | None, flagged
             gen = sum(1 for c in missed if c.row.get("generated"))
             text = (f"{len(missed):4d}/{len(cases):<4d} {rule}  [{corpus}; {gen} generated; "
                     f"of the missed: {peer_counts}]\n           e.g. {mask_shape(missed[0].row['text'])}")
-            lines.append((len(missed), rule, text))
-        lines.sort(key=lambda x: (-x[0], x[1]))
+            lines.append((len(missed), rule, text, len(missed) == len(cases)))
+        lines.sort(key=lambda x: (x[3], -x[0], x[1]))
         total_tp = sum(len(c) for c in by_rule.values())
-        total_missed = sum(n for n, _, _ in lines)
+        total_missed = sum(x[0] for x in lines)
         forms: dict[str, list[int]] = {}  # form -> [missed, cases]
         for r in results:
             if r.row["kind"] == "tp":
@@ -1291,9 +1291,14 @@ def write_hfguard_misses(results: list[CaseResult], misses: Path | None, flagged
         head = [f"# hfguard's misses: {total_missed}/{total_tp} true positives in all, in {len(lines)} rules",
                 "# by the form the example is written in (utils.GenerateSampleSecrets' forms; missed/cases):"]
         head += [f"#   {m:5d}/{n:<5d} {form}" for form, (m, n) in sorted(forms.items(), key=lambda x: -x[1][0])]
-        head.append("# by rule, most misses first (values masked: <length class>):")
+        some = [x[2] for x in lines if not x[3]]
+        none = [x[2] for x in lines if x[3]]
+        body = [(f"# rules hfguard catches some of their examples of ({len(some)}: the family is there, these "
+                "forms or values are not), most misses first; values masked as <length class>:"), *some,
+                (f"# rules hfguard catches none of their examples of ({len(none)}: the family is missing or "
+                "its shape differs), most misses first:"), *none]
         misses.parent.mkdir(parents=True, exist_ok=True)
-        misses.write_text("\n".join(head + [text for _, _, text in lines]) + "\n", encoding="utf-8")
+        misses.write_text("\n".join(head + body) + "\n", encoding="utf-8")
         print(f"hfguard's misses by rule -> {misses}")
     if flagged is not None:
         rows = [r for r in results if r.row["kind"] == "fp" and r.found.get("hfguard")]
