@@ -1247,7 +1247,9 @@ def mask_shape(text: str, width: int = 160) -> str:
         letters = re.sub(r"[_./\-]", "", run)
         if letters.isalpha() and len(re.findall(r"[a-z][A-Z]|[A-Z][a-z]", letters)) <= 4:
             return run  # words, identifiers (camelCase, SNAKE_CASE): not a random value
-        prefix = re.match(r"(?:[A-Za-z][A-Za-z0-9]{0,9}[_\-.]){1,3}", run)
+        # a vendor prefix: letters, at most two digits (api03), not a hex group of the value
+        prefix = re.match(r"(?:(?![0-9a-fA-F]{6,}[_\-.])(?=[A-Za-z]+\d{0,2}[A-Za-z]*[_\-.])[A-Za-z0-9]{1,10}[_\-.]){1,3}",
+                          run)
         head = prefix.group() if prefix and len(prefix.group()) < len(run) - 7 else ""
         rest = run[len(head):]
         kind = ("hex" if re.fullmatch(r"[0-9a-fA-F]+", rest) else "digits" if rest.isdigit()
