@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -633,3 +634,42 @@ def test_workers_inherit_the_secret_engine_built_before_the_fork(tmp_path: Path,
     lines = log.read_text().splitlines()
     assert len({line.split()[1] for line in lines if line.startswith("scan")}) == 2  # two processes scanned
     assert [line for line in lines if line.startswith("built")] == [f"built {os.getpid()}"]
+
+
+def test_shipped_allowlists_and_paths_compile_on_first_use_and_allow_what_compiled_ones_do() -> None:
+    """The shipped rules' allowlist and path patterns are compiled when first searched, not when
+    the rules are loaded (most are never consulted); they allow what the compiled ones allow."""
+    from hfguard.secrets.rules import (
+        LazyPattern,
+        RuleError,
+        default_rules_dir,
+        expand_example,
+        load_rule_files,
+        parse_rule,
+    )
+
+    files = sorted(default_rules_dir().glob("*.toml"))
+    lazy, eager = load_rule_files(files, lazy=True), load_rule_files(files)
+    lists = [(lazy.global_allowlist, eager.global_allowlist)]
+    lists += [(a.allowlist, b.allowlist) for a, b in zip(lazy.rules, eager.rules)]
+    patterns = 0
+    texts = [expand_example(t, r.id) for r in eager.rules for t in (*r.tps, *r.fps)]
+    texts += ["tests/fixtures/x.py", "docs/example.md", "node_modules/a.js", "EXAMPLE", "your-api-key-here"]
+    for a, b in lists:
+        for name in ("regexes", "paths", "match_regexes", "line_regexes"):
+            for lazy_rx, eager_rx in zip(getattr(a, name), getattr(b, name), strict=True):
+                assert isinstance(lazy_rx, LazyPattern) and lazy_rx._compiled is None
+                assert isinstance(eager_rx, re.Pattern) and lazy_rx.pattern == eager_rx.pattern
+                patterns += 1
+        for text in texts:
+            assert a.allows(text, text, text) == b.allows(text, text, text)
+            assert a.allows_path(text) == b.allows_path(text)
+    assert patterns >= 20
+    for a, b in zip(lazy.rules, eager.rules):
+        if b.path is not None:
+            assert isinstance(a.path, LazyPattern) and a.path.pattern == b.path.pattern
+    table = {"id": "custom", "description": "d", "regex": "abc", "keywords": ["abc"], "tps": ["abc"]}
+    with pytest.raises(RuleError, match="does not compile"):  # a config's rule: checked when loaded
+        parse_rule({**table, "allowlist": {"regexes": ["x("]}}, "custom.toml")
+    with pytest.raises(RuleError, match="does not compile"):
+        parse_rule({**table, "path": "x("}, "custom.toml")
