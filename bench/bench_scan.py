@@ -1237,6 +1237,14 @@ def score_cases(tools: list[Tool], cases_file: Path,
 _MASK_RUN = re.compile(r"[A-Za-z0-9+/=_\-.~]{8,}")
 
 
+def mask_negative(text: str, width: int = 200) -> str:
+    """A negative example as it reads, with only runs of 20+ value characters cut to their first
+    six and their shape (negatives are not secrets, but some are real-looking)."""
+    flat = re.sub(r"[A-Za-z0-9+/=_\-.~]{20,}", lambda m: f"{m.group()[:6]}<+{len(m.group()) - 6}>", text)
+    flat = flat.replace("\n", "⏎")
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
 def mask_shape(text: str, width: int = 160) -> str:
     """A case's text with every long token-like run shown as its shape: a leading prefix of
     letters (`ghp_`, `xoxb-`, `sk-ant-`) kept, the rest as <length class>, so a report shows the
@@ -1309,7 +1317,7 @@ def write_hfguard_misses(results: list[CaseResult], misses: Path | None, flagged
         for r in rows:
             others = ", ".join(p for p in peers if r.found.get(p)) or "no peer"
             out.append(f"{r.row['rule']}  hfguard: {', '.join(sorted(set(r.hfguard_rules)))}  (also flagged by: "
-                       f"{others})\n           {mask_shape(r.row['text'])}")
+                       f"{others})\n           {mask_negative(r.row['text'])}")
         flagged.parent.mkdir(parents=True, exist_ok=True)
         flagged.write_text("\n".join(out) + "\n", encoding="utf-8")
         print(f"negatives hfguard flags -> {flagged}")
