@@ -673,3 +673,62 @@ def test_shipped_allowlists_and_paths_compile_on_first_use_and_allow_what_compil
         parse_rule({**table, "allowlist": {"regexes": ["x("]}}, "custom.toml")
     with pytest.raises(RuleError, match="does not compile"):
         parse_rule({**table, "path": "x("}, "custom.toml")
+
+
+def test_processes_for_a_tree_follow_what_else_is_runnable() -> None:
+    """Sessions share the CPU fairly (Linux autogroups): a second process helps when a core is
+    idle or this session has other runnable work, not when other sessions keep the cores busy."""
+    from hfguard.scanner import choose_jobs
+
+    assert choose_jobs(2, 0, []) == 2  # an idle machine
+    assert choose_jobs(2, 1, []) == 2  # a busy loop beside the scan, in its session
+    assert choose_jobs(2, 0, [1]) == 1  # another session's busy loop: one core each
+    assert choose_jobs(2, 0, [2, 1, 2, 2, 1]) == 1  # other sessions' test suites (load 10)
+    assert choose_jobs(2, 1, [2, 2]) == 2  # both: our session's share is split with the loop
+    assert choose_jobs(8, 0, [1, 1, 1]) == 5  # three cores busy of eight
+    assert choose_jobs(1, 0, []) == 1
+
+
+@pytest.mark.skipif(not Path("/proc/loadavg").exists(), reason="Linux /proc")
+def test_runnable_processes_are_counted_by_session() -> None:
+    from hfguard.scanner import runnable_elsewhere
+
+    loop = "import sys; print('ready', flush=True)\nwhile True: pass"
+    ours = subprocess.Popen([sys.executable, "-c", loop], stdout=subprocess.PIPE)
+    theirs = subprocess.Popen([sys.executable, "-c", loop], stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        for child in (ours, theirs):
+            assert child.stdout is not None and child.stdout.readline() == b"ready\n"
+        own, others = runnable_elsewhere()
+        assert own >= 1
+        assert others.get(theirs.pid, 0) == 1  # its own session, whose id is its pid
+        assert os.getsid(0) not in others
+    finally:
+        for child in (ours, theirs):
+            child.kill()
+            child.wait()
+
+
+@pytest.mark.parametrize(("runnable", "processes"), [((0, {}), 2), ((0, {4242: 2, 4343: 1}), 1)],
+                         ids=["idle", "other-sessions-busy"])
+def test_a_tree_is_scanned_in_one_process_when_other_sessions_keep_the_cores_busy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runnable: tuple[int, dict[int, int]], processes: int) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(64):
+        (tree / f"f{i:02d}.py").write_text(f"# file {i}\n" + "x = 1\n" * 20_000)
+    (tree / "f63.py").write_text(f'TOKEN = "{hf_token("busy")}"\n' + "x = 1\n" * 20_000)
+    log = tmp_path / "pids"
+    real = scanner.FileScanner.scan_blob
+
+    def logging_scan(self, blob):  # type: ignore[no-untyped-def]
+        with open(log, "a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(self, blob)
+
+    monkeypatch.setattr(scanner.FileScanner, "scan_blob", logging_scan)
+    monkeypatch.setattr(scanner, "_usable_cores", lambda: 2)
+    monkeypatch.setattr(scanner, "runnable_elsewhere", lambda: runnable)
+    report = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False))
+    assert [f.rule for f in report.findings] == ["huggingface-access-token"]
+    assert len(set(log.read_text().split())) == processes
