@@ -659,20 +659,35 @@ def tree_jobs() -> int:
     cores = _usable_cores()
     if cores < 2:
         return 1
+    sampled_at, running = _RUNNING_AT_IMPORT
+    if running == 0 and time.monotonic() - sampled_at < 1.0:
+        # Nothing else ran when the command started (a moment ago): a process that is runnable
+        # now and was not then is more likely a passing one (a shell's git status) than load.
+        return cores
     own, others = runnable_elsewhere()
     return choose_jobs(cores, own, list(others.values()))
+
+
+def _running_others() -> int | None:
+    """Runnable tasks on the machine besides this process (/proc/loadavg), None if unknown."""
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            return int(f.read().split()[3].split(b"/")[0]) - 1  # (this process is running)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+# When this module is imported (a command's start), for tree_jobs: two looks at the machine a
+# few milliseconds apart tell sustained load from a process passing by.
+_RUNNING_AT_IMPORT = (time.monotonic(), _running_others())
 
 
 def runnable_elsewhere() -> tuple[int, dict[int, int]]:
     """(runnable processes in this session besides this one, session id -> its runnable
     processes for the other sessions), from /proc; (0, {}) when nothing else runs or /proc
     cannot tell; runnable threads or processes /proc does not list count as session -1."""
-    try:
-        with open("/proc/loadavg", "rb") as f:
-            running = int(f.read().split()[3].split(b"/")[0]) - 1  # (this process is running)
-    except (OSError, ValueError, IndexError):
-        return 0, {}
-    if running <= 0:
+    running = _running_others()
+    if running is None or running <= 0:
         return 0, {}
     me, session = os.getpid(), os.getsid(0)
     own = 0

@@ -709,10 +709,16 @@ def test_runnable_processes_are_counted_by_session() -> None:
             child.wait()
 
 
-@pytest.mark.parametrize(("runnable", "processes"), [((0, {}), 2), ((0, {4242: 2, 4343: 1}), 1)],
-                         ids=["idle", "other-sessions-busy"])
+@pytest.mark.parametrize(("runnable", "at_start", "processes"), [
+    ((0, {}), 1, 2),
+    ((0, {4242: 2, 4343: 1}), 3, 1),
+    ((0, {4242: 1}), 0, 2),  # nothing else ran a moment ago: one passing process is not load
+], ids=["idle", "other-sessions-busy", "busy-only-now"])
 def test_a_tree_is_scanned_in_one_process_when_other_sessions_keep_the_cores_busy(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runnable: tuple[int, dict[int, int]], processes: int) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runnable: tuple[int, dict[int, int]], at_start: int,
+        processes: int) -> None:
+    import time
+
     tree = tmp_path / "tree"
     tree.mkdir()
     for i in range(64):
@@ -729,6 +735,7 @@ def test_a_tree_is_scanned_in_one_process_when_other_sessions_keep_the_cores_bus
     monkeypatch.setattr(scanner.FileScanner, "scan_blob", logging_scan)
     monkeypatch.setattr(scanner, "_usable_cores", lambda: 2)
     monkeypatch.setattr(scanner, "runnable_elsewhere", lambda: runnable)
+    monkeypatch.setattr(scanner, "_RUNNING_AT_IMPORT", (time.monotonic(), at_start))
     report = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False))
     assert [f.rule for f in report.findings] == ["huggingface-access-token"]
     assert len(set(log.read_text().split())) == processes
