@@ -10,7 +10,8 @@ negative examples flagged is printed per tool.
 
     python bench/bench_scan.py --corpus bench/_work/tree32 --max-mb 32 \
         --cases ../shared/eval/noseyparker_cases.jsonl \
-        --kingfisher-rules KINGFISHER_SOURCE/data/rules       # the issue-15 table
+        --kingfisher-rules KINGFISHER_SOURCE/data/rules \
+        --betterleaks-rules BETTERLEAKS_SOURCE/cmd/generate/config/rules   # the issue-15 table
     python bench/bench_scan.py --tools hfguard,gitleaks,detect-secrets --ds-sample-mb 0
 
 The peers are benchmark tools only, never dependencies: gitleaks 8.30.1 (PyPI wheel
