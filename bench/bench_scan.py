@@ -430,7 +430,7 @@ def kingfisher_cases(rules_dir: Path, out: Path) -> Path:
     """kingfisher's rule examples as labelled cases: each rule's `examples` are true positives,
     its `negative_examples` negatives (the YAML files of its public source's data/rules/; the
     2.14 binary does not carry them). Written to `out` (outside the repository: never committed)."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]
 
     rows: list[dict[str, str]] = []
     for path in sorted(rules_dir.rglob("*.y*ml")):
@@ -1385,7 +1385,7 @@ def generic_candidates(cases: list[Path], corpus: Path) -> int:
     def auc(score: Any, pos: list[str], neg: list[str]) -> float:
         ps, ns = [score(v) for v in pos], [score(v) for v in neg]
         wins = sum((p > n) + 0.5 * (p == n) for p in ps for n in ns)
-        return wins / max(1, len(ps) * len(ns))
+        return float(wins) / max(1, len(ps) * len(ns))
 
     scores = {
         "Shannon entropy": shannon_entropy,
@@ -1529,7 +1529,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, cls in (("betterleaks", Betterleaks), ("kingfisher", Kingfisher)):
         if name in wanted:
             peer = cls(name, corpus, size["bytes"])
-            peer.binary = find_wheel_binary(name, getattr(args, name))  # type: ignore[attr-defined]
+            peer.binary = find_wheel_binary(name, getattr(args, name))
             flag = "version" if name == "betterleaks" else "--version"
             peer.note = subprocess.run([str(peer.binary), flag], capture_output=True, text=True,
                                        check=False).stdout.strip().splitlines()[0]
