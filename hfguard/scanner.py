@@ -835,9 +835,10 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
     walk = walk_in_background(paths, config.exclude, config.include, root, walk_paths) if jobs > 1 else None
     if walk is not None:
         try:
-            secret_engine(config)
+            engine = secret_engine(config)
             if Category.SECRET in config.categories and walk.running():
                 preload_secret_engine()
+                engine.precompile(walk.running)  # while the walk lasts: the worker inherits them
         finally:
             walked, sizes = walk.result()
     else:

@@ -739,3 +739,50 @@ def test_a_tree_is_scanned_in_one_process_when_other_sessions_keep_the_cores_bus
     report = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False))
     assert [f.rule for f in report.findings] == ["huggingface-access-token"]
     assert len(set(log.read_text().split())) == processes
+
+
+def test_generic_rules_compile_while_the_walk_runs_and_workers_inherit_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the walk's child runs, this process compiles the rules most texts reach (generic
+    and context rules) and nothing else; the worker forked after it starts with them compiled."""
+    import time
+
+    from hfguard.secrets import rules as rules_module
+    from hfguard.secrets.engine import GENERIC_PREFIX, SecretEngine
+
+    engine = SecretEngine(rules_module.load_rule_files(sorted(rules_module.default_rules_dir().glob("*.toml")), lazy=True))
+    assert engine.precompile(iter([True, True, True, False]).__next__) == 3
+    likely = [r for r in engine.rules if r.fallback or r.id.startswith(GENERIC_PREFIX)]
+    assert engine.precompile(lambda: True) == len(likely) - 3 > 10
+    assert [r.id for r in engine.rules if "regex" in vars(r)] == [r.id for r in likely]
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(64):
+        (tree / f"f{i:02d}.py").write_text(f"# file {i}\n" + "x = 1\n" * 20_000)
+    (tree / "f63.py").write_text(f'TOKEN = "{hf_token("inherit")}"\n' + "x = 1\n" * 20_000)
+    real_walk = scanner.walk_paths
+
+    def slow_walk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(1.0)
+        return real_walk(*args, **kwargs)
+
+    log = tmp_path / "compiled"
+    real_init = scanner._worker_init
+
+    def logging_init(options):  # type: ignore[no-untyped-def]
+        ruleset = scanner.build_ruleset(options.config)
+        with open(log, "a") as out:
+            out.write(" ".join(r.id for r in ruleset.rules if "regex" in vars(r)) + "\n")
+        real_init(options)
+
+    monkeypatch.setattr(rules_module, "_DEFAULT_CACHE", {})  # rules not compiled by earlier tests
+    monkeypatch.setattr(scanner, "_RULESETS", {})
+    monkeypatch.setattr(scanner, "_ENGINES", {})
+    monkeypatch.setattr(scanner, "walk_paths", slow_walk)
+    monkeypatch.setattr(scanner, "_worker_init", logging_init)
+    report = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False, jobs=2))
+    assert [f.rule for f in report.findings] == ["huggingface-access-token"]
+    inherited = log.read_text().split()
+    assert "generic-token-assignment" in inherited and "url-credentials" in inherited
+    assert all(rule_id.startswith(GENERIC_PREFIX) or rule_id in {r.id for r in likely} for rule_id in inherited)
