@@ -240,8 +240,10 @@ def test_loader_accepts_a_valid_file(tmp_path: Path) -> None:
         (lambda t: t.replace('keywords = ["demo_"]', "keywords = []"), "keyword"),
         (lambda t: t + 'allowlist = { regexTarget = "everything" }\n', "regexTarget"),
         (lambda t: t + "secretGroup = 3\n", "secretGroup"),
+        (lambda t: t.replace("[a-z0-9]{20}", "[a-z0-9]{20}{{assignment}}"), "unknown part {{assignment}}"),
     ],
-    ids=["unknown-key", "bad-regex", "no-examples", "unknown-validator", "no-keywords", "bad-target", "bad-group"],
+    ids=["unknown-key", "bad-regex", "no-examples", "unknown-validator", "no-keywords", "bad-target", "bad-group",
+         "unknown-part"],
 )
 def test_loader_errors_name_file_and_rule(tmp_path: Path, change: object, message: str) -> None:
     assert callable(change)
@@ -249,6 +251,23 @@ def test_loader_errors_name_file_and_rule(tmp_path: Path, change: object, messag
         _load(tmp_path, change(_VALID))
     text = str(info.value)
     assert "bad.toml" in text and "demo-token" in text and message in text
+
+
+def test_a_rule_file_can_use_the_shared_assignment_part(tmp_path: Path) -> None:
+    """`{{assign}}` (regexparts.ASSIGN) takes the assignment forms of config and source files."""
+    text = _VALID.replace(r"\b(demo_[a-z0-9]{20})\b", r"(?i)demo_?key(?![\w.-]){{assign}}[\"'`](demo_[a-z0-9]{20})")
+    assert "{{assign}}" in text
+    (rule,) = _load(tmp_path, text).rules
+    value = "demo_" + "k3" * 10
+    forms = (
+        f'DEMO_KEY = "{value}"', f'var demoKey string = "{value}"', f"demo_key := `{value}`",
+        f'DEMO_KEY ::= "{value}"', f'DEMO_KEY ?= "{value}"', f'$demo_key .= "{value}";',
+        f'demo_key <- "{value}"', f'val demoKey: String = "{value}"', '{\\"demo_key\\": \\"' + value + '\\"}',
+    )
+    for line in forms:
+        match = rule.regex.search(line)
+        assert match is not None and match.group(1) == value, line
+    assert rule.regex.search(f'["demo_key", "{value}"]') is None  # a list of names is no assignment
 
 
 def test_loader_rejects_duplicate_ids_across_files(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from hfguard.errors import HfguardError
 from hfguard.models import Category, Severity
+from hfguard.secrets import regexparts
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -301,6 +302,10 @@ def parse_rule(data: Any, source: str, require_examples: bool = True, lazy: bool
     pattern = data["regex"]
     if not isinstance(pattern, str):
         raise RuleError(f"{where}: regex must be a string")
+    try:  # `{{assign}}` and the other shared parts (regexparts)
+        pattern = regexparts.expand(pattern)
+    except KeyError as exc:
+        raise RuleError(f"{where}: regex uses an unknown part {{{{{exc.args[0]}}}}}") from None
     secret_group = data.get("secretGroup")
     if secret_group is not None and not isinstance(secret_group, int):
         raise RuleError(f"{where}: secretGroup {secret_group!r} is not a group of the regex")
