@@ -12,7 +12,6 @@ import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
@@ -45,6 +44,10 @@ from hfguard.sources.lfs import pointer_note as lfs_pointer_note
 from hfguard.sources.walk import file_sizes, open_regular, walk_in_background, walk_paths
 
 if TYPE_CHECKING:
+    # (imported where a pool is made: a scan in one process, the choice on a busy machine, does
+    # without multiprocessing, ~4-8 ms of imports)
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from hfguard.hygiene import HygieneDetector
 from hfguard.split import Piece, PieceResult, plan, read_piece, using
 
@@ -402,6 +405,8 @@ class FileScanner:
             context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
             asked = self.split_jobs - 1
             self._workers = asked if self.options.jobs is not None else max(1, min(asked, _spare_cores()))
+            from concurrent.futures import ProcessPoolExecutor
+
             self._pool = ProcessPoolExecutor(
                 self._workers, mp_context=context, initializer=_worker_init, initargs=(self.options,)
             )
@@ -864,6 +869,8 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
             preload_secret_engine()
         # This process scans too (jobs - 1 workers): it would otherwise wait idle, and each worker
         # costs a fork, imports and an engine of its own.
+        from concurrent.futures import ProcessPoolExecutor
+
         pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_worker_init, initargs=(options,))
         try:
             _scan_shared(pool, walked.files, sizes, target, options, report, progress)

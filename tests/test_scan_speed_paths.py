@@ -786,3 +786,25 @@ def test_generic_rules_compile_while_the_walk_runs_and_workers_inherit_them(
     inherited = log.read_text().split()
     assert "generic-token-assignment" in inherited and "url-credentials" in inherited
     assert all(rule_id.startswith(GENERIC_PREFIX) or rule_id in {r.id for r in likely} for rule_id in inherited)
+
+
+def test_a_scan_in_one_process_imports_no_multiprocessing(tmp_path: Path) -> None:
+    """A scan in one process (--jobs 1, or the choice on a busy machine) imports no process
+    pool; a parallel one does."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.py").write_text("x = 1\n")  # (no candidate: detect-secrets, which imports multiprocessing, stays out)
+    (tree / "b.py").write_text("y = 2\n")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    seen = {}
+    for jobs in ("1", "2"):
+        args = ["scan", str(tree), "--no-pii", "--format", "json", "--jobs", jobs]
+        code = (
+            "import sys; import hfguard.scanner as s; s.PARALLEL_MIN_BYTES = 1; from hfguard.cli import main;"
+            f" rc = main({args!r}); print(sorted(m for m in ('multiprocessing', 'concurrent.futures.process')"
+            " if m in sys.modules), file=sys.stderr); sys.exit(rc)"
+        )
+        proc = subprocess.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        seen[jobs] = proc.stderr.strip().splitlines()[-1]
+    assert seen == {"1": "[]", "2": "['concurrent.futures.process', 'multiprocessing']"}
