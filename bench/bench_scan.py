@@ -742,6 +742,8 @@ class _GoPackages:
             return self._generate(args[0], float(args[1]))
         if full == "regexp.MustCompile":
             return args[0] if args else _UNKNOWN
+        if full in ("utils.GenerateUniqueTokenRegex", "utils.GenerateSemiGenericRegex", "utils.MergeRegexps"):
+            return self._rule_regex(name, args)
         if len(known) != len(args):
             return None if (pkg, name) in self.funcs else _UNKNOWN
         if full == "strings.Repeat" and isinstance(args[0], str) and isinstance(args[1], int):
@@ -758,10 +760,34 @@ class _GoPackages:
             return _UNKNOWN
         return None
 
+    def _rule_regex(self, name: str, args: list[Any]) -> Any:
+        """The regex utils' builders assemble, from the constants of utils/generate.go (its
+        identifier, operator and boundary parts), so a drawn example can be checked against its
+        rule as utils.Validate checks it."""
+        parts = {k: self.global_value("utils", k) for (pkg, k) in self.globals if pkg == "utils"}
+        if name == "MergeRegexps":
+            ok = all(isinstance(a, str) for a in args)
+            return "|".join(args) if ok else _UNKNOWN
+        need = ("caseInsensitive", "identifierCaseInsensitivePrefix", "identifierCaseInsensitiveSuffix",
+                "identifierPrefix", "identifierSuffix", "operator", "secretPrefixUnique", "secretPrefix",
+                "secretSuffix")
+        if not all(isinstance(parts.get(k), str) for k in need):
+            return _UNKNOWN
+        if name == "GenerateUniqueTokenRegex" and len(args) == 2 and isinstance(args[0], str):
+            head = parts["caseInsensitive"] if args[1] is True else ""
+            return head + parts["secretPrefixUnique"] + args[0] + parts["secretSuffix"]
+        if name == "GenerateSemiGenericRegex" and len(args) == 3 and isinstance(args[1], str) \
+                and isinstance(args[0], list) and all(isinstance(a, str) for a in args[0]):
+            ids = parts["identifierPrefix"] + "|".join(args[0]) + parts["identifierSuffix"]
+            head = parts["caseInsensitive"] + ids if args[2] is True else \
+                parts["identifierCaseInsensitivePrefix"] + ids + parts["identifierCaseInsensitiveSuffix"]
+            return head + parts["operator"] + parts["secretPrefix"] + args[1] + parts["secretSuffix"]
+        return _UNKNOWN
+
     def _generate(self, regex: str, min_entropy: float) -> Any:
         try:
             for _ in range(10):
-                value = self.xeger(regex)
+                value = self.xeger(_go_regex_for_python(regex))
                 if _shannon(value) >= min_entropy:
                     return _gostr(value, True)
         except (re.error, ValueError, KeyError, IndexError, OverflowError):  # a Go regex Python does not read
@@ -1140,6 +1166,33 @@ def gitleaks_rule_ids(binary: Path) -> set[str]:
     return {m.decode() for m in re.findall(rb'\[\[rules\]\]\s*\nid = "([^"]+)"', data)}
 
 
+# Go's (RE2's) ASCII classes, which Python's re does not know: [[:alnum:]] reads as a set there.
+_POSIX_CLASSES = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "digit": "0-9", "xdigit": "0-9A-Fa-f",
+                  "upper": "A-Z", "lower": "a-z", "space": "\\t\\n\\v\\f\\r ", "word": "0-9A-Za-z_",
+                  "blank": "\\t ", "punct": "!-/:-@\\[-`{-~"}
+
+
+def _go_regex_for_python(regex: str) -> str:
+    return re.sub(r"\[:(\w+):\]", lambda m: _POSIX_CLASSES.get(m.group(1), m.group()), regex)
+
+
+def _python_regex(regex: Any) -> re.Pattern[str] | None:
+    """A rule's Go regex as Python reads it, or None when Python does not read it the same way."""
+    import warnings
+
+    if not isinstance(regex, str):
+        return None
+    flags = 0
+    if "(?i)" in regex[1:]:  # Go: case-insensitive from there on; here (more lenient) the whole
+        regex, flags = regex.replace("(?i)", ""), re.IGNORECASE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # "possible nested set": [[...]
+            return re.compile(_go_regex_for_python(regex).replace("\\z", "\\Z"), flags)
+    except re.error:
+        return None
+
+
 _IDENTIFIER_RULE = re.compile(r"(?:-id|-url|-host|-name|-address)(?:\.\d+)?$")
 
 
@@ -1155,7 +1208,7 @@ def betterleaks_cases(rules_dir: Path, gitleaks_ids: set[str], out_dir: Path) ->
     if pkgs._samples() is None:
         sys.exit(f"utils.GenerateSampleSecrets not found in {rules_dir.parent / 'utils'}")
     rows: list[dict[str, Any]] = []
-    stats = {"rules": 0, "literal": 0, "generated": 0, "skipped": 0, "no examples": 0}
+    stats = {"rules": 0, "literal": 0, "generated": 0, "skipped": 0, "unmatched": 0, "no examples": 0}
     for (pkg, name), func in sorted(pkgs.funcs.items()):
         if pkg != "rules" or not name[:1].isupper() or func.params or func.result != "*config.Rule":
             continue
@@ -1172,6 +1225,10 @@ def betterleaks_cases(rules_dir: Path, gitleaks_ids: set[str], out_dir: Path) ->
         # URL, a host, a name: canva-client-id, supabase-project-url, salesforce-instance-url.1):
         # its true positives are identifiers, left out of the scores as ../shared/eval's are.
         identifier = result.rule.get("SkipReport") is True and bool(_IDENTIFIER_RULE.search(rule_id))
+        # utils.Validate fails the build when a true positive does not match its rule, so a drawn
+        # value that does not (rstr reads a character class as Python does, not always as Go's
+        # generator) is not one of betterleaks' examples: dropped and counted.
+        rule_regex = _python_regex(result.rule.get("Regex"))
         for kind, examples in (("tp", result.tps), ("fp", result.fps)):
             if examples is None:
                 continue
@@ -1184,6 +1241,9 @@ def betterleaks_cases(rules_dir: Path, gitleaks_ids: set[str], out_dir: Path) ->
                     stats["skipped"] += 1
                     continue
                 generated = bool(getattr(text, "generated", False))
+                if generated and kind == "tp" and rule_regex is not None and not rule_regex.search(text):
+                    stats["unmatched"] += 1
+                    continue
                 stats["generated" if generated else "literal"] += 1
                 rows.append({"rule": f"betterleaks.{rule_id}", "kind": kind, "text": str(text),
                              "generated": generated, "in_gitleaks": rule_id in gitleaks_ids,
@@ -1206,7 +1266,8 @@ def betterleaks_cases(rules_dir: Path, gitleaks_ids: set[str], out_dir: Path) ->
               f"{len({r['rule'] for r in part})} rules")
         files.append(path)
     print(f"  {stats['rules']} rules read; examples: {stats['literal']} literal, {stats['generated']} generated, "
-          f"{stats['skipped']} skipped (not evaluated); {stats['no examples']} rule functions without "
+          f"{stats['skipped']} skipped (not evaluated), {stats['unmatched']} drawn values their rule's regex does "
+          f"not match dropped; {stats['no examples']} rule functions without "
           f"examples read; regexes rstr could not draw from: {len(pkgs.generated_failures)}")
     return files
 
