@@ -304,7 +304,8 @@ def _count_paths(paths: list[str]) -> dict[str, int]:
 
 # gitleaks replaces its report file by rename: as root, "/dev/null" there turns the device into a
 # regular file. Give it a scratch file instead.
-GITLEAKS_REPORT = Path(tempfile.gettempdir()) / "hfguard-bench-gitleaks-report.json"
+# Per process: several people may run the benchmark on one machine at the same time.
+GITLEAKS_REPORT = Path(tempfile.gettempdir()) / f"hfguard-bench-{os.getpid()}-gitleaks-report.json"
 
 
 class Gitleaks(Tool):
@@ -326,7 +327,7 @@ class Gitleaks(Tool):
         return _count_paths([f["File"] for f in json.loads(GITLEAKS_REPORT.read_text())])
 
 
-BETTERLEAKS_REPORT = Path(tempfile.gettempdir()) / "hfguard-bench-betterleaks-report.json"
+BETTERLEAKS_REPORT = Path(tempfile.gettempdir()) / f"hfguard-bench-{os.getpid()}-betterleaks-report.json"
 
 
 class Betterleaks(Tool):
@@ -349,7 +350,7 @@ class Betterleaks(Tool):
         return _count_paths([f["location"]["path"] for f in report.get("findings") or []])
 
 
-KINGFISHER_REPORT = Path(tempfile.gettempdir()) / "hfguard-bench-kingfisher-report.jsonl"
+KINGFISHER_REPORT = Path(tempfile.gettempdir()) / f"hfguard-bench-{os.getpid()}-kingfisher-report.jsonl"
 
 
 class Kingfisher(Tool):
@@ -412,7 +413,7 @@ def write_cases(cases_file: Path) -> tuple[Path, dict[str, str], dict[str, dict[
     Cases whose rule is only an identifier are left out (as the scorer does)."""
     rows = [json.loads(line) for line in cases_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = [r for r in rows if r["kind"] == "fp" or "secret" in r.get("categories", ["secret"])]
-    folder = WORK / "cases" / cases_file.stem
+    folder = WORK / "cases" / f"{cases_file.stem}.{os.getpid()}"  # per process: runs may overlap
     if folder.exists():
         shutil.rmtree(folder)
     kinds: dict[str, str] = {}
@@ -443,7 +444,9 @@ def kingfisher_cases(rules_dir: Path, out: Path) -> Path:
     if not rows:
         sys.exit(f"no rule examples under {rules_dir} (expected kingfisher's data/rules/*.yml)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    scratch = out.with_name(f"{out.name}.{os.getpid()}")  # whole or not at all: runs may overlap
+    scratch.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    scratch.replace(out)
     return out
 
 
@@ -1257,7 +1260,9 @@ def betterleaks_cases(rules_dir: Path, gitleaks_ids: set[str], out_dir: Path) ->
     for stem, keep in (("gitleaks830_examples", True), ("betterleaks_only_examples", False)):
         part = [r for r in rows if r["in_gitleaks"] is keep]
         path = out_dir / f"{stem}.jsonl"
-        path.write_text("".join(json.dumps(r) + "\n" for r in part), encoding="utf-8")
+        scratch = path.with_name(f"{path.name}.{os.getpid()}")  # whole or not at all: runs may overlap
+        scratch.write_text("".join(json.dumps(r) + "\n" for r in part), encoding="utf-8")
+        scratch.replace(path)
         tp = sum(r["kind"] == "tp" and "secret" in r["categories"] for r in part)
         ids = sum("secret" not in r["categories"] for r in part)
         gen = sum(r["generated"] for r in part)
@@ -1301,6 +1306,7 @@ def score_cases(tools: list[Tool], cases_file: Path,
         scores[tool.name] = {"caught": caught / max(1, len(tps)), "flagged": flagged / max(1, len(fps))}
         print(f"{tool.name:15s} {scores[tool.name]['caught']:8.2f} {scores[tool.name]['flagged']:8.2f}"
               f"  ({caught}/{len(tps)}, {flagged}/{len(fps)})")
+    shutil.rmtree(folder, ignore_errors=True)
     if results is not None:
         results.extend(per_case.values())
     return scores
