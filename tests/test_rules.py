@@ -113,6 +113,21 @@ def test_examples_through_the_scanner(tmp_path: Path) -> None:
     assert not missing
 
 
+def test_every_blocking_secret_comes_with_a_fix_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The text report's `fix:` line is there for every rule's finding, whether or not its rule
+    file writes a remediation of its own (the default: rules.DEFAULT_REMEDIATION)."""
+    for rule in RULESET.rules:
+        if rule.field_regex is None:
+            (tmp_path / f"{rule.id}.txt").write_text(_expand(rule, "tp", 0) + "\n", encoding="utf-8")
+    assert main(["scan", str(tmp_path), "--no-pii", "--jobs", "1"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    heads = [i for i, line in enumerate(lines) if line.startswith(str(tmp_path))]
+    assert len(heads) >= len(RULESET.rules) // 2
+    ends = [*heads[1:], len(lines)]
+    without = [lines[h] for h, end in zip(heads, ends) if not any(l.startswith("    fix: ") for l in lines[h + 1:end])]
+    assert not without
+
+
 def test_severities_follow_the_policy() -> None:
     for rule in RULESET.rules:
         if rule.id.startswith("generic-"):

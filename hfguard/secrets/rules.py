@@ -186,6 +186,15 @@ class Rule:
         }
 
 
+# The fix of a rule that does not write its own: what every leaked credential needs (OWASP's
+# Secrets Management Cheat Sheet, "Detection" and "Rotation"). Printed as the `fix:` line and
+# SARIF's `help`, so that no finding comes without one.
+DEFAULT_REMEDIATION = (
+    "Revoke or rotate it with the service that issued it, then read it from an environment variable or a "
+    "secret store; a value already committed stays in the git history until that is rewritten."
+)
+
+
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
@@ -343,7 +352,7 @@ def parse_rule(data: Any, source: str, require_examples: bool = True, lazy: bool
         multiline=bool(data.get("multiline", False)),
         path=path,
         field_regex=field_regex,
-        remediation=data.get("remediation"),
+        remediation=data.get("remediation") or DEFAULT_REMEDIATION,
         fallback=_flag(data, "fallback", where),
         allowlist=parse_allowlists(data, where, lazy),
         tps=tps,
