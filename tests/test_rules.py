@@ -51,6 +51,17 @@ def engine() -> SecretEngine:
     return SecretEngine(RULESET)
 
 
+# Where a rule's examples are written: EXAMPLE_PATH, or for a rule limited to some files
+# (`path`), the first of these its path regex takes.
+_EXAMPLE_PATHS = (EXAMPLE_PATH, "home/.pgpass", "conf/app.ini", "config/settings.yaml", "snippets/.env")
+
+
+def _example_path(rule: Rule) -> str:
+    if rule.path is None:
+        return EXAMPLE_PATH
+    return next((p for p in _EXAMPLE_PATHS if rule.path.search(p)), EXAMPLE_PATH)
+
+
 def _rule_ids(engine: SecretEngine, text: str, path: str = EXAMPLE_PATH) -> list[str]:
     return [m.rule_id for m in engine.scan(Chunk(text), path)]
 
@@ -75,7 +86,7 @@ def test_rule_examples(engine: SecretEngine, rule_id: str, tmp_path: Path) -> No
         text = _expand(rule, kind, i)
         if rule.field_regex is not None:
             return _file_rule_ids(tmp_path, f"{kind}{i}", text)
-        return _rule_ids(engine, text)
+        return _rule_ids(engine, text, _example_path(rule))
 
     missed = [i for i in range(len(rule.tps)) if rule_id not in ids("tp", i)]
     noisy = [i for i in range(len(rule.fps)) if rule_id in ids("fp", i)]
@@ -101,13 +112,18 @@ def test_examples_through_the_scanner(tmp_path: Path) -> None:
             continue  # examples are whole data files: see test_rule_examples
         for i in range(len(rule.tps)):
             name = f"{rule.id}-{i}.txt"
-            (tmp_path / name).write_text(_expand(rule, "tp", i) + "\n", encoding="utf-8")
+            target = tmp_path / name
+            if rule.path is not None:  # a rule for some files only: the file is named as they are
+                target.mkdir()
+                target = target / Path(_example_path(rule)).name
+            target.write_text(_expand(rule, "tp", i) + "\n", encoding="utf-8")
             expected[name] = rule.id
     report = scan_disk([str(tmp_path)], ScanOptions(pii=False, jobs=1))
     assert not report.errors
     found: dict[str, set[str]] = {}
     for finding in report.findings:
-        found.setdefault(Path(finding.path).name, set()).add(finding.rule)
+        name = Path(finding.path).relative_to(tmp_path).parts[0]
+        found.setdefault(name, set()).add(finding.rule)
         assert finding.category.value == "secret"
     missing = sorted(name for name, rule_id in expected.items() if rule_id not in found.get(name, set()))
     assert not missing
@@ -117,7 +133,7 @@ def test_every_blocking_secret_comes_with_a_fix_line(tmp_path: Path, capsys: pyt
     """The text report's `fix:` line is there for every rule's finding, whether or not its rule
     file writes a remediation of its own (the default: rules.DEFAULT_REMEDIATION)."""
     for rule in RULESET.rules:
-        if rule.field_regex is None:
+        if rule.field_regex is None and rule.path is None:
             (tmp_path / f"{rule.id}.txt").write_text(_expand(rule, "tp", 0) + "\n", encoding="utf-8")
     assert main(["scan", str(tmp_path), "--no-pii", "--jobs", "1"]) == 1
     lines = capsys.readouterr().out.splitlines()
