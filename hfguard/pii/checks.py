@@ -34,6 +34,65 @@ def digits_of(value: str) -> str:
     return _NON_DIGITS.sub("", value)
 
 
+# --- dates and times: never a phone number ------------------------------------------------------
+
+# The ways dates and times are written in logs and data (each part in its valid range, so that
+# a phone number's groups rarely fit): a phone number never holds a date's or a time's digits.
+# - year first: 2026-11-30, 2026/11/30, 2026.11.30 (ISO 8601, Python logging, TensorFlow, glog);
+# - day or month first, four-digit year: 30.11.2026, 30/11/2026, 11/30/2026, 30-11-2026; with a
+#   two-digit year only when a time follows (30/11/26 14:23);
+# - a month's name: Nov 30 2026, Nov 30, 30 Nov 2026, 30 November 2026 (syslog, ctime, prose);
+# - a time: 14:23, 14:23:45, with ,123 or .123456 fractions, AM/PM, and a zone (Z, +02:00,
+#   -0500) after it; 9:05 PM;
+# - compact date and time (file names, build stamps): 20261130T142345, 20261130-142345,
+#   20261130_142345, 20261130 142345.
+_YEAR = r"(?:1[89]|2[01])\d\d"
+_MONTH_NUM = r"(?:0?[1-9]|1[0-2])"
+_DAY_NUM = r"(?:0?[1-9]|[12]\d|3[01])"
+_MONTH_NAME = r"(?:[Jj]an|[Ff]eb|[Mm]ar|[Aa]pr|[Mm]ay|[Jj]un|[Jj]ul|[Aa]ug|[Ss]ep|[Oo]ct|[Nn]ov|[Dd]ec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[a-z]*\.?"
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_CLOCK = (
+    r"(?<![\d:.,])(?:[01]?\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:[.,]\d{1,9})?)?(?!\d|:\d)"
+    r"(?:[ \t]?[AaPp]\.?[Mm]\b\.?)?(?:[ \t]?(?:Z\b|UTC\b|GMT\b|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?(?![\d:])))?"
+)
+DATETIME = re.compile(
+    rf"(?<![\d./-]){_YEAR}(?P<s1>[-/.]){_MONTH_NUM}(?P=s1){_DAY_NUM}(?![\d/]|[.-]\d)(?:T(?=\d))?"
+    rf"|(?<![\d./-]){_DAY_NUM}(?P<s2>[-/.]){_DAY_NUM}(?P=s2)(?:{_YEAR}(?![\d/]|[.-]\d)|\d\d(?=[ T]{_CLOCK}))"
+    rf"|(?<![\w]){_MONTH_NAME}[ \t]{{1,2}}{_DAY_NUM}{_ORDINAL}(?!\d)(?:,?[ \t]{_YEAR}(?!\d))?"
+    rf"|(?<![\d\w]){_DAY_NUM}{_ORDINAL}[ \t](?:of[ \t])?{_MONTH_NAME},?[ \t]{_YEAR}(?!\d)"
+    rf"|(?<!\d){_YEAR}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[T _-]?(?:[01]\d|2[0-3])[0-5]\d[0-5]\d(?!\d)"
+    rf"|{_CLOCK}"
+)
+# Where a date or time can touch a run of digits: the characters dates and times are written with.
+_DATETIME_HINT = re.compile(r"\d[-/.:]\d|\d:|[A-Za-z]{3}\.?[ \t]{1,2}\d|\d{8}[T _-]?\d{6}")
+DATETIME_REACH = 32  # characters either side of a span where a date or time touching it can start or end
+
+
+def datetime_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The dates and times that overlap text[start:end] (found within DATETIME_REACH of it)."""
+    lo, hi = max(0, start - DATETIME_REACH), min(len(text), end + DATETIME_REACH)
+    if _DATETIME_HINT.search(text, lo, hi) is None:
+        return []
+    return [m.span() for m in DATETIME.finditer(text, lo, hi) if m.start() < end and start < m.end()]
+
+
+def outside_datetimes(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """text[start:end] without the dates and times in it: the pieces between them (all of it
+    when it touches none)."""
+    spans = datetime_spans(text, start, end)
+    if not spans:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    pos = start
+    for s, e in spans:
+        if s > pos:
+            pieces.append((pos, s))
+        pos = max(pos, e)
+    if pos < end:
+        pieces.append((pos, end))
+    return pieces
+
+
 
 
 # Card numbers printed in every payment provider's documentation: test data, not a person's card.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -258,8 +258,7 @@ class PhoneRecognizer(Recognizer):
 
     def find(self, text: str) -> list[RecognizerResult]:
         found: list[RecognizerResult] = []
-        for m in _PHONE_CANDIDATE.finditer(text):
-            start, end = m.span()
+        for start, end in _phone_candidates(text):
             if start and (text[start - 1].isalnum() or text[start - 1] in "_-/#"):
                 continue  # the tail of a code ("INV-2016-084791", "ref/2016-084791")
             if end < len(text) and text[end] == "#":
@@ -303,6 +302,41 @@ class PhoneRecognizer(Recognizer):
             return separated and _phone_header(text[: start - 2])
         words = context_words(text, start)[-3:]
         return any(w.startswith(_PHONE_CUES) for w in words) or "my number" in " ".join(words)
+
+
+def _phone_candidates(text: str) -> Iterator[tuple[int, int]]:
+    """_PHONE_CANDIDATE's spans, none of them holding a date's or a time's digits: a candidate
+    that touches a date or a time ("2026-11-30 14" of "2026-11-30 14:23:45,123", Python
+    logging's timestamp) is searched again in the pieces around them, where a phone number
+    written next to a timestamp is still found. A run of ten or thirteen digits after a time
+    label ("time=1732976625", "timestamp: 1732976625123") is a Unix time."""
+    for m in _PHONE_CANDIDATE.finditer(text):
+        start, end = m.span()
+        pieces = checks.outside_datetimes(text, start, end)
+        if pieces == [(start, end)]:
+            if not _unix_time(text, start, end):
+                yield start, end
+            continue
+        for lo, hi in pieces:
+            for piece in _PHONE_CANDIDATE.finditer(text, lo, hi):
+                if not _unix_time(text, *piece.span()):
+                    yield piece.span()
+
+
+# A Unix time in seconds (2001-09 to 2038: ten digits led by 1 or 2) or milliseconds (thirteen),
+# right after a time label: "ts=", "timestamp:", "epoch", "created_at", "time".
+_UNIX_TIME = re.compile(r"[12]\d{9}(?:\d{3})?")
+_TIME_LABEL = re.compile(
+    r"(?:time|timestamp|ts|epoch|unix|unixtime|date|datetime|created|updated|modified|mtime|ctime|atime|"
+    r"[a-z]+_at|[a-z]+_(?:time|ts|timestamp|date))[\"']?[ \t]*[:=][ \t]*[\"']?$",
+    re.IGNORECASE,
+)
+
+
+def _unix_time(text: str, start: int, end: int) -> bool:
+    return _UNIX_TIME.fullmatch(text, start, end) is not None and (
+        _TIME_LABEL.search(text, max(0, start - 24), start) is not None
+    )
 
 
 _LABEL_ONLY = re.compile(r"[\w ]{1,80}: ")
