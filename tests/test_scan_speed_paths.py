@@ -62,14 +62,18 @@ def test_a_changed_custom_rule_is_built_again(tmp_path: Path) -> None:
     assert one.by_id()["acme-internal-key"].regex.pattern.endswith("{24}")  # type: ignore[union-attr]
 
 
-def test_this_process_scans_alongside_one_worker_with_two_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """--jobs 2 over more than PARALLEL_MIN_BYTES: one worker process and this one share the
-    files (two workers would leave this process idle); every file is scanned once."""
+def _tree_of_64_files(tmp_path: Path, seed: str) -> Path:
+    """64 Python files of ~120 kB (over PARALLEL_MIN_BYTES together), the last holding a token."""
     tree = tmp_path / "tree"
     tree.mkdir()
     for i in range(64):
         (tree / f"f{i:02d}.py").write_text(f"# file {i}\n" + "x = 1\n" * 20_000)
-    (tree / "f63.py").write_text(f'TOKEN = "{hf_token("shared")}"\n' + "x = 1\n" * 20_000)
+    (tree / "f63.py").write_text(f'TOKEN = "{hf_token(seed)}"\n' + "x = 1\n" * 20_000)
+    return tree
+
+
+def _log_who_scans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A file where each scanned blob writes `<pid> <path>`, whichever process scans it."""
     log = tmp_path / "pids"
     real = scanner.FileScanner.scan_blob
 
@@ -79,6 +83,14 @@ def test_this_process_scans_alongside_one_worker_with_two_jobs(tmp_path: Path, m
         return real(self, blob)
 
     monkeypatch.setattr(scanner.FileScanner, "scan_blob", logging_scan)
+    return log
+
+
+def test_this_process_scans_alongside_one_worker_with_two_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--jobs 2 over more than PARALLEL_MIN_BYTES: one worker process and this one share the
+    files (two workers would leave this process idle); every file is scanned once."""
+    tree = _tree_of_64_files(tmp_path, "shared")
+    log = _log_who_scans(tmp_path, monkeypatch)
     report = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False, jobs=2))
     assert [f.rule for f in report.findings] == ["huggingface-access-token"]
     assert report.stats.files == 64
@@ -722,26 +734,14 @@ def test_a_tree_is_scanned_in_one_process_when_other_sessions_keep_the_cores_bus
         processes: int) -> None:
     import time
 
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    for i in range(64):
-        (tree / f"f{i:02d}.py").write_text(f"# file {i}\n" + "x = 1\n" * 20_000)
-    (tree / "f63.py").write_text(f'TOKEN = "{hf_token("busy")}"\n' + "x = 1\n" * 20_000)
-    log = tmp_path / "pids"
-    real = scanner.FileScanner.scan_blob
-
-    def logging_scan(self, blob):  # type: ignore[no-untyped-def]
-        with open(log, "a") as out:
-            out.write(f"{os.getpid()}\n")
-        return real(self, blob)
-
-    monkeypatch.setattr(scanner.FileScanner, "scan_blob", logging_scan)
+    tree = _tree_of_64_files(tmp_path, "busy")
+    log = _log_who_scans(tmp_path, monkeypatch)
     monkeypatch.setattr(scanner, "_usable_cores", lambda: 2)
     monkeypatch.setattr(scanner, "runnable_elsewhere", lambda: runnable)
     monkeypatch.setattr(scanner, "_RUNNING_AT_IMPORT", (time.monotonic(), at_start))
     report = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False))
     assert [f.rule for f in report.findings] == ["huggingface-access-token"]
-    assert len(set(log.read_text().split())) == processes
+    assert len({line.split()[0] for line in log.read_text().splitlines()}) == processes
 
 
 def test_generic_rules_compile_while_the_walk_runs_and_workers_inherit_them(
