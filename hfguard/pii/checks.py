@@ -64,7 +64,12 @@ DATETIME = re.compile(
     rf"|{_CLOCK}"
 )
 # Where a date or time can touch a run of digits: the characters dates and times are written with.
-_DATETIME_HINT = re.compile(r"\d[-/.:]\d|\d:|[A-Za-z]{3}\.?[ \t]{1,2}\d|\d{8}[T _-]?\d{6}")
+# (a phone number written 415-555-2671, +44 20 7946 0958 or "call 415 ..." gives none of them)
+_MONTH_WORD = r"(?:[Jj]an|[Ff]eb|[Mm]ar|[Aa]pr|[Mm]ay|[Jj]un|[Jj]ul|[Aa]ug|[Ss]ep|[Oo]ct|[Nn]ov|[Dd]ec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
+_DATETIME_HINT = re.compile(
+    rf"\d{{4}}[-/.]\d\d?[-/.]\d|\d[-/.]\d\d?[-/.]\d\d|\d:[0-5]\d|{_MONTH_WORD}[a-z]*\.?[ \t]{{1,2}}\d|"
+    rf"\d[ \t]{_MONTH_WORD}|\d{{8}}[T _-]?\d{{6}}"
+)
 DATETIME_REACH = 32  # characters either side of a span where a date or time touching it can start or end
 
 

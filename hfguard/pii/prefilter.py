@@ -16,7 +16,7 @@ from typing import Any
 
 import ahocorasick_rs
 
-from hfguard.pii.checks import across_number_columns
+from hfguard.pii.checks import across_number_columns, outside_datetimes
 from hfguard.pii.recognizers import blank_tags, tag_spans
 
 # Digit runs of nine characters or more (phones, cards, SSNs); dotted forms have their own.
@@ -264,6 +264,29 @@ def _after(text: str, end: int) -> str:
     return after
 
 
+def _number_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The digit run text[start:end] without the dates and times it touches ("2026-11-30 14" of a
+    logging timestamp, "(020)74960083 05" before "/15/2029"): the runs of the pieces around them,
+    where a phone number next to a timestamp still stands (recognizers.PhoneRecognizer does the
+    same). Only a run with a date's or a time's separator in or next to it is looked at."""
+    if "-" not in text[start:end] and text[end : end + 1] not in _DATETIME_NEXT and text[start - 1 : start] not in _DATETIME_NEXT:
+        return [(start, end)]
+    pieces = outside_datetimes(text, start, end)
+    if pieces == [(start, end)]:
+        return pieces
+    runs: list[tuple[int, int]] = []
+    for lo, hi in pieces:
+        for m in _NUMBER.finditer(text, lo, hi):
+            s, e = m.span()
+            while e > s and not text[e - 1].isdigit():
+                e -= 1
+            runs.append((s, e))
+    return runs
+
+
+_DATETIME_NEXT = frozenset(":/.")
+
+
 def _number_entities(text: str, start: int, end: int) -> tuple[int, int, tuple[str, ...]]:
     """Entities a digit run could be, by its shape; adjusted span. Empty: not worth a look.
     Called for every digit run of a scan: the cheap rejections come first."""
@@ -418,13 +441,14 @@ def _find_candidates(text: str, lowered: str, extra: str = "") -> list[Candidate
                         iban_checked = len(text)  # no IBAN can start anywhere in this text
             while e > s and not text[e - 1].isdigit():
                 e -= 1
-            if not (bare_ssn and bare_phone) and text[s:e].isdigit():
-                n = e - s
-                if (n == 9 and not (bare_ssn or bare_phone)) or (10 <= n <= 11 and not bare_phone):
-                    continue
-            s, e, entities = _number_entities(text, s, e)
-            if entities and not (" " in text[s:e] and across_number_columns(text, s, e)):
-                found.append((s, e, entities))
+            for rstart, rend in _number_runs(text, s, e):
+                if not (bare_ssn and bare_phone) and text[rstart:rend].isdigit():
+                    n = rend - rstart
+                    if (n == 9 and not (bare_ssn or bare_phone)) or (10 <= n <= 11 and not bare_phone):
+                        continue
+                rstart, rend, entities = _number_entities(text, rstart, rend)
+                if entities and not (" " in text[rstart:rend] and across_number_columns(text, rstart, rend)):
+                    found.append((rstart, rend, entities))
         if "." in text:
             for m in _dotted(text):
                 entities = _dotted_entities(text, m.start(), m.end())
@@ -503,4 +527,9 @@ def merge_windows(text: str, found: list[Candidate], clip_lines: bool = False) -
             match = _SPACE.search(text, w.end, w.end + 16)
             if match is not None:
                 w.end = match.start()
+            elif (tail := _NUMBER_TAIL.match(text, w.end)) is not None:
+                w.end = tail.end()  # (a long token: a timestamp such as 20290701-170751,123 is not cut in its digits)
     return windows
+
+
+_NUMBER_TAIL = re.compile(r"[\d:.,+\-/TZ]{0,32}")
