@@ -230,3 +230,145 @@ def test_account_numbers_after_their_label_are_still_found(detector: PiiDetector
     ]:
         matches = scan(detector, Chunk(text.format(v=value), ChunkKind.PROSE), path="a.md")
         assert [m.secret for m in matches if m.rule_id == "pii-us-bank-account"] == [value], text
+
+
+# --- dates and times are no phone numbers (trial S: "28 phone numbers" in a training log) -------
+
+def _phone(*parts: str) -> str:
+    """A phone number, written in pieces so that this file itself scans clean."""
+    return "".join(parts)
+
+
+# Each way a date and a time are written, next to the same line with a real phone number in it.
+_TIMESTAMPS = [
+    "2026-11-30 14:23:45,123",  # Python logging's default
+    "2026-11-30 14:23:45.123456:",  # TensorFlow / absl
+    "[2026-11-30 14:23:45]",
+    "2026-11-30 14:23",
+    "2026-11-30T14:23:45.123456+02:00",
+    "2026-11-30 14:23:45+02:00",
+    "2026-11-30 14:23:45.123 -0500",
+    "2026/11/30 14:23:45",
+    "2026.11.30 14:23:45",
+    "11/30/2026 14:23",
+    "11/30/2026 2:23:45 PM",
+    "30.11.2026 14:23:45",
+    "30-11-2026 14:23:45",
+    "30/11/26 14:23",
+    "Nov 30 14:23:45",  # syslog
+    "Mon Nov 30 14:23:45 2026",  # ctime
+    "Nov 30 2026 14:23:45",
+    "30 Nov 2026 14:23:45",
+    "20261130-142345",
+    "20261130 142345",
+    "I1130 14:23:45.123456",  # glog
+    "14:23:45 2026-11-30",
+]
+
+
+@pytest.mark.parametrize("stamp", _TIMESTAMPS)
+def test_a_date_or_time_is_no_phone_and_a_phone_beside_it_still_is(detector: PiiDetector, stamp: str) -> None:
+    """Negative and positive side by side: the timestamp alone gives nothing; a real phone number
+    in the same line, before or after it, is found, and only it."""
+    from hfguard.pii.recognizers import RECOGNIZERS
+
+    phone = _phone("(415) 555-", "2671")
+    international = _phone("+44 20 ", "7946 0958")
+    recogniser = RECOGNIZERS["PHONE_NUMBER"]  # (as inside Presidio: no prefilter in front of it)
+    for tail in (" INFO epoch 3 step 1200 loss 0.4127", " 12345 main.cc:10] done", ""):
+        line = stamp + tail
+        assert scan(detector, Chunk(line, ChunkKind.PROSE), path="train.log") == [], line
+        assert recogniser.analyze(line) == [], line
+    for line, value in [
+        (f"{stamp} INFO call me at {phone} please", phone),
+        (f"Phone: {phone} {stamp} ok", phone),
+        (f"{stamp} sent from {international} today", international),
+        (f"tel {international}, {stamp}", international),
+    ]:
+        matches = scan(detector, Chunk(line, ChunkKind.PROSE), path="train.log")
+        assert [(m.rule_id, m.secret) for m in matches] == [("pii-phone", value)], line
+        assert [line[r.start : r.end] for r in recogniser.analyze(line)] == [value], line
+
+
+@pytest.mark.parametrize("label", ["time=", "timestamp: ", '"created_at": ', "ts="])
+def test_a_unix_time_after_a_time_label_is_no_phone(detector: PiiDetector, label: str) -> None:
+    """2017-09-02 and 2033-05-18 in seconds and milliseconds (both valid North American numbers'
+    digits with a phone word in the text); after a phone label the same digits are a number."""
+    from hfguard.pii.recognizers import RECOGNIZERS
+
+    recogniser = RECOGNIZERS["PHONE_NUMBER"]
+    for value in ("2017558673", "1504310400000"):
+        assert recogniser.analyze(f"phone log {label}{value}") == [], value
+        assert scan(detector, Chunk(f"phone log {label}{value}", ChunkKind.PROSE), path="a.log") == [], value
+    assert [r.entity_type for r in recogniser.analyze("mobile: 2017558673")] == ["PHONE_NUMBER"]
+
+
+def _training_log(rng: random.Random, lines: int = 30) -> list[str]:
+    """A training run's log as Python logging, TensorFlow and Lightning write it."""
+    from datetime import datetime, timedelta
+
+    t = datetime(2026, 11, 30, 9, 58, 7, 412000)
+    out = []
+    for i in range(lines):
+        t += timedelta(seconds=rng.randint(1, 400), microseconds=rng.randint(0, 999_999))
+        stamp, ms, us = t.strftime("%Y-%m-%d %H:%M:%S"), f"{t.microsecond // 1000:03d}", f"{t.microsecond:06d}"
+        out.append(rng.choice([
+            f"{stamp},{ms} - INFO - trainer - epoch {i // 10} step {i * 50} loss {rng.uniform(0.1, 2):.4f}",
+            f"{stamp}.{us}: I tensorflow/core/platform/cpu_feature_guard.cc:182] step {i * 50}",
+            f"[{stamp}] INFO lr={rng.uniform(1e-5, 1e-3):.2e} grad_norm={rng.uniform(0, 5):.3f}",
+            f"{stamp}.{ms} | INFO | lightning | Epoch {i // 10}: val_acc={rng.uniform(0.5, 1):.4f}",
+        ]))
+    return out
+
+
+def _pii_findings(root: Path) -> list[tuple[str, str, int | None, str]]:
+    from hfguard.scanner import ScanOptions, scan_disk
+
+    report = scan_disk([str(root)], ScanOptions(jobs=1))
+    return [(Path(f.path).name, f.rule, f.line, f.severity.value) for f in report.findings
+            if f.category.value in ("pii", "health")]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_training_log_with_timestamps_has_no_finding_and_its_one_phone_is_found(tmp_path: Path, seed: int) -> None:
+    log = _training_log(random.Random(seed))
+    (tmp_path / "train.log").write_text("\n".join(log) + "\n")
+    assert _pii_findings(tmp_path) == []
+    phone = _phone("(415) 555-", "2671")
+    log[17] = f"{log[17][:23]} - WARNING - support - operator said: call me at {phone} if it fails"
+    (tmp_path / "train.log").write_text("\n".join(log) + "\n")
+    assert _pii_findings(tmp_path) == [("train.log", "pii-phone", 18, "low")]
+
+
+def test_a_tensorflow_line_in_a_notebook_output_gives_nothing(tmp_path: Path) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    tf_line = ("2026-11-30 14:23:45.123456: I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow "
+               "binary is optimized to use available CPU instructions in performance-critical operations.\n")
+    cell = new_code_cell("import tensorflow as tf\nmodel.fit(x, y, epochs=2)", outputs=[
+        new_output("stream", name="stderr", text=tf_line + "2026-11-30 14:23:47.000012: W tensorflow/tsl/x.cc:9] ok\n"),
+        new_output("stream", name="stdout", text="Epoch 1/2\n313/313 [====] - 2s 5ms/step - loss: 0.2973\n"),
+    ])
+    nb = new_notebook(cells=[cell])
+    nbformat.validate(nb)
+    nbformat.write(nb, str(tmp_path / "train.ipynb"))
+    assert _pii_findings(tmp_path) == []
+
+
+def test_service_account_addresses_are_no_personal_data_and_forge_user_addresses_are(tmp_path: Path) -> None:
+    """A GCP service-account key's client_email (and Google's service agents) is a machine's;
+    GitHub's and GitLab's private commit addresses name their user."""
+    import json
+
+    key = {"type": "service_account", "project_id": "ml-proj-4821",
+           "client_email": "trainer@ml-proj-4821.iam.gserviceaccount.com",
+           "agents": ["123456789012-compute@developer.gserviceaccount.com",
+                      "service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com",
+                      "ml-proj-4821@appspot.gserviceaccount.com"]}
+    (tmp_path / "sa.json").write_text(json.dumps(key, indent=1))
+    assert [f for f in _pii_findings(tmp_path) if f[1] == "pii-email"] == []
+    (tmp_path / "AUTHORS.md").write_text("Ann Lee <12345+annlee@users.noreply.github.com>\n"
+                                         "Bo Li <678-boli@users.noreply.gitlab.com>\n")
+    assert sorted(f for f in _pii_findings(tmp_path) if f[1] == "pii-email") == [
+        ("AUTHORS.md", "pii-email", 1, "low"), ("AUTHORS.md", "pii-email", 2, "low")]

@@ -221,6 +221,19 @@ _NO_REPLY = re.compile(
 )
 
 
+# Mail domains of machine identities, no person behind any address in them (providers' docs):
+# Google Cloud's service accounts and service agents, SA_NAME@PROJECT_ID.iam.gserviceaccount.com,
+# PROJECT_NUMBER-compute@developer.gserviceaccount.com, PROJECT_ID@appspot.gserviceaccount.com,
+# service-PROJECT_NUMBER@gcp-sa-SERVICE.iam.gserviceaccount.com (cloud.google.com/iam/docs/
+# service-account-types): the client_email of every service-account key file.
+_MACHINE_DOMAINS = ("gserviceaccount.com",)
+# A forge's private commit address names its user, whatever "noreply" says: GitHub's
+# ID+USERNAME@users.noreply.github.com, GitLab's ID-USERNAME@users.noreply.gitlab.com (their docs
+# on commit email privacy). A person's, reported. (A GitHub App's ID+SLUG[bot]@... is no address
+# the email pattern takes: its local part ends in "]".)
+_PERSONAL_NOREPLY = ("users.noreply.github.com", "users.noreply.gitlab.com")
+
+
 def email_not_personal(address: str) -> bool:
     """Reserved/documentation domains, no-reply and machine addresses are not personal data."""
     local, _, domain = address.rpartition("@")
@@ -232,8 +245,17 @@ def _domain_not_personal(domain: str) -> bool:
     domain = domain.lower().rstrip(".")
     if not domain or domain.endswith(_RESERVED_SUFFIXES) or domain in _RESERVED_LABELS:
         return True
+    if _in_domain(domain, _MACHINE_DOMAINS):
+        return True
     labels = domain.split(".")
-    return any(label in _RESERVED_LABELS for label in labels[:-1]) or "noreply" in domain or "no-reply" in domain
+    if any(label in _RESERVED_LABELS for label in labels[:-1]):
+        return True
+    return ("noreply" in domain or "no-reply" in domain) and not _in_domain(domain, _PERSONAL_NOREPLY)
+
+
+def _in_domain(domain: str, parents: tuple[str, ...]) -> bool:
+    """`domain` is one of `parents` or a subdomain of one."""
+    return any(domain == p or domain.endswith("." + p) for p in parents)
 
 
 # --- health identifiers ---------------------------------------------------------------------

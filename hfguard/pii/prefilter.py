@@ -523,6 +523,10 @@ def merge_windows(text: str, found: list[Candidate], clip_lines: bool = False) -
             space = max(text.rfind(" ", max(0, w.start - 16), w.start), text.rfind("\n", max(0, w.start - 16), w.start))
             if space >= 0 and not (clip_lines and "\n" in text[space + 1 : w.start]):
                 w.start = space + 1
+            elif space < 0:  # (a long token: a timestamp such as 2026-11-30T14:23:45.123456 is not cut)
+                floor = max(0, w.start - 32)
+                while w.start > floor and text[w.start - 1] in _NUMBER_CHARS:
+                    w.start -= 1
         if w.end < len(text) and not text[w.end].isspace():
             match = _SPACE.search(text, w.end, w.end + 16)
             if match is not None:
@@ -533,3 +537,4 @@ def merge_windows(text: str, found: list[Candidate], clip_lines: bool = False) -
 
 
 _NUMBER_TAIL = re.compile(r"[\d:.,+\-/TZ]{0,32}")
+_NUMBER_CHARS = frozenset("0123456789:.,+-/TZ")
