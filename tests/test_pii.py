@@ -75,11 +75,19 @@ def test_emails_fire_in_prose_as_low(detector: PiiDetector, fake: Faker) -> None
 @pytest.mark.parametrize("address", [
     "jane@example.com", "ops@example.org", "x@example.net", "a@mail.example.com", "bob@foo.test",
     "alice@host.invalid", "root@localhost", "dev@printer.local", "noreply@shop-company.com",
-    "no-reply@bank-company.com", "do-not-reply@news-company.com", "12345+user@users.noreply.github.com",
-    "git@github.com", "mailer-daemon@mail-company.com",
+    "no-reply@bank-company.com", "do-not-reply@news-company.com", "noreply@github.com",
+    "git@github.com", "mailer-daemon@mail-company.com", "svc-1@ml-proj.iam.gserviceaccount.com",
+    "123456789012-compute@developer.gserviceaccount.com",
 ])
 def test_reserved_and_no_reply_addresses_are_not_pii(detector: PiiDetector, address: str) -> None:
     assert prose(detector, f"Contact: {address} please") == []
+
+
+@pytest.mark.parametrize("address", ["12345+user@users.noreply.github.com", "678-user@users.noreply.gitlab.com"])
+def test_a_forges_private_commit_address_names_its_user(detector: PiiDetector, address: str) -> None:
+    """GitHub's ID+USERNAME@users.noreply.github.com (GitLab's alike): "noreply" in the domain,
+    but the address is a person's."""
+    assert found(prose(detector, f"Contact: {address} please"), "pii-email") == [address]
 
 
 def test_valid_phone_numbers_fire_and_look_alikes_stay_quiet(detector: PiiDetector, fake: Faker) -> None:
