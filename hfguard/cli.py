@@ -9,7 +9,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,14 @@ CONFIG_HELP = (
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise HfguardError(f"{self.prog}: {message}")
+        # main() prints "hfguard: error: ...": name the subcommand (prog "hfguard scan"), not hfguard again.
+        raise HfguardError(_usage_error(self.prog.partition(" ")[2], message))
+
+
+def _usage_error(command: str, message: str) -> str:
+    """`scan: unrecognized arguments: -x (see `hfguard scan --help`)`, printed after "hfguard: error: "."""
+    where = f"hfguard {command}" if command else "hfguard"
+    return f"{command + ': ' if command else ''}{message} (see `{where} --help`)"
 
 
 def _add_scan_arguments(p: argparse.ArgumentParser) -> None:
@@ -69,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                           epilog=f"{PRECEDENCE} {SUPPRESSION_HELP}")
     _add_scan_arguments(scan)
     scan.add_argument("--format", choices=["text", "json", "sarif"], default="text")
-    scan.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    scan.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
     scan.add_argument("--baseline", metavar="FILE",
                       help="findings recorded there do not block (default: the config's `baseline` key, else "
                            ".hfguard-baseline.json in the scanned folder or at the root of its repository)")
@@ -83,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--then-git-lfs", action="store_true",
                       help="with --pre-push in a Git LFS repository: after a clean scan, run `git lfs pre-push` "
                            "(the pre-commit hook id hfguard-push-lfs), so LFS objects leave only when nothing blocks")
+    scan.add_argument("--hook", action="store_true",
+                      help="running as a git hook (hfguard install-hooks writes it; implied by --pre-push and, with "
+                           "--staged, by the pre-commit framework): print nothing when the commit or push may go on, "
+                           "else the --quiet report and a last line saying it was refused and what to do")
     scan.add_argument("--spacy-model", metavar="NAME",
                       help="spaCy NER model for person names and places (overrides pii.spacy_model); "
                            "must be installed, never downloaded: pip install 'hfguard[ner]'")
@@ -260,6 +271,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     )
     if args.then_git_lfs and not args.pre_push:
         raise HfguardError("--then-git-lfs goes with --pre-push")
+    hook = _hook_kind(args, os.environ)
+    if hook is not None:  # nothing on a commit or push that may go on (like --quiet)
+        args.quiet = True
     report = _scan_report(args, options, repo)
     _write_report(report, args, config)
     code = _exit_code(report)
@@ -271,7 +285,29 @@ def cmd_scan(args: argparse.Namespace) -> int:
             print(f"hfguard: {warning}", file=sys.stderr)
         if args.then_git_lfs and code == EXIT_OK:
             code = install_hooks.run_git_lfs_pre_push(os.environ, Path(repo.root))
+    if hook is not None and (report.blocking or report.errors):
+        print(HOOK_REFUSED[hook], file=sys.stderr)
     return code
+
+
+# The last line of a refused commit or push (hook mode): that it was refused, and how to go on.
+HOOK_REFUSED = {
+    "commit": "hfguard: commit blocked (nothing was committed): resolve what is listed above, `git add` it and "
+              "commit again.",
+    "push": "hfguard: push refused (nothing was pushed): resolve what is listed above in the commits being "
+            "pushed, then push again.",
+}
+
+
+def _hook_kind(args: argparse.Namespace, environ: Mapping[str, str]) -> str | None:
+    """"commit" or "push" when this scan runs as a git hook, else None: --hook (the plain hooks
+    pass it), --pre-push (only the pre-commit framework sets its refs), or --staged run by the
+    pre-commit framework (it sets PRE_COMMIT=1 for its hooks)."""
+    if args.hook and not _git_mode(args):
+        raise HfguardError("--hook goes with --staged, --range or --pre-push")
+    if args.hook or args.pre_push or (args.staged and environ.get("PRE_COMMIT") == "1"):
+        return "commit" if args.staged else "push"
+    return None
 
 
 def _write_report(report: Report, args: argparse.Namespace, config: Any) -> None:
@@ -408,7 +444,9 @@ COMMANDS = {"scan": cmd_scan, "baseline": cmd_baseline, "rules": cmd_rules, "ins
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            raise HfguardError(_usage_error(args.command or "", f"unrecognized arguments: {' '.join(unknown)}"))
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE

@@ -39,7 +39,7 @@ PRE_COMMIT = f"""\
 {MARKER} pre-commit (written by `hfguard install-hooks`)
 # Blocks a commit whose staged content holds secrets, personal or health data.
 {_FIND_HFGUARD}
-exec "$@" scan --staged
+exec "$@" scan --staged --hook
 """
 
 _LFS_LINE = "LFS_HOOK=''"
@@ -74,7 +74,7 @@ while read -r local_ref local_sha remote_ref remote_sha; do
                 range="$remote_sha..$local_sha"
             fi ;;
     esac
-    "$@" scan --range "$range" </dev/null
+    "$@" scan --range "$range" --hook </dev/null
     rc=$?
     if [ "$rc" -gt "$status" ]; then status=$rc; fi
 done <<HFGUARD_REFS
@@ -194,7 +194,7 @@ def install_hooks(force: bool = False, start: Path | None = None, python: str | 
         else:
             messages.append(f"{'updated' if name in existing and name not in foreign else 'installed'} {path}")
     if "pre-push" not in refused and "pre-push" not in lfs and _git_lfs_available() \
-            and not _installed_lfs_mode(existing.get("pre-push", "")):
+            and not _installed_lfs_mode(existing.get("pre-push", "")) and uses_lfs(folder, start):
         messages.append(_LFS_LATER)
     if refused:
         details = "; ".join(f"{folder / name}: {_foreign_reason(text)}" for name, text in refused.items())
@@ -202,6 +202,39 @@ def install_hooks(force: bool = False, start: Path | None = None, python: str | 
         raise HfguardError(f"{done}hfguard: not replacing existing hook(s): {details}. Re-run with --force to "
                            "replace them (the old ones are moved to NAME.hfguard-backup and no longer run)")
     return messages
+
+
+def uses_lfs(hooks: Path, start: Path | None = None) -> bool:
+    """The repository uses Git LFS: a .gitattributes (the top one, a tracked one, or
+    .git/info/attributes) sends paths through `filter=lfs`, or git-lfs's hooks are installed."""
+    for name in _LFS_HOOK_NAMES:
+        try:
+            if is_git_lfs_hook(name, (hooks / name).read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
+    from hfguard.sources.git import run_git
+
+    cwd = (start or Path.cwd()).resolve()
+    try:
+        top = Path(run_git(["rev-parse", "--show-toplevel"], cwd).stdout.decode("utf-8", "surrogateescape").strip())
+        info = run_git(["rev-parse", "--git-path", "info/attributes"], cwd).stdout.decode("utf-8", "surrogateescape")
+        tracked = run_git(["ls-files", "-z", "--", ":(glob)**/.gitattributes"], top).stdout
+    except HfguardError:
+        return False
+    files = {top / ".gitattributes", (cwd / info.strip()).resolve()}
+    files.update(top / os.fsdecode(name) for name in tracked.split(b"\0") if name)
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if _LFS_ATTRIBUTE.search(text):
+            return True
+    return False
+
+
+_LFS_ATTRIBUTE = re.compile(r"(?m)^[^#\n]*\sfilter=lfs(\s|$)")
 
 
 def _installed_lfs_mode(text: str) -> bool:

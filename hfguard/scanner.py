@@ -851,6 +851,7 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
         sizes = file_sizes(walked.files)
     report = Report()
     report.errors.extend(walked.errors)
+    report.stats.notes.extend(walked.notes)  # symlinks and special files inside folders, not read
     total = sum(sizes)
     if progress is not None:
         progress.start(len(walked.files), total)

@@ -118,9 +118,12 @@ def format_text(report: Report, colour: bool = False, show_suppressed: bool = Fa
         lines.append(printable(f"{e.path}: error: {e.message}"))
     blocking = len(report.blocking)
     s = report.stats
+    # "with errors", not "not scanned": some were scanned in part or another way (a broken
+    # notebook as plain text); each error line above says which.
     summary = (
         f"hfguard: {len(report.findings)} finding(s), {blocking} blocking; "
-        f"{len(report.errors)} file(s) not scanned; {s.files} file(s), {s.bytes / 1e6:.1f} MB in {s.seconds:.2f} s"
+        f"{len({e.path for e in report.errors})} file(s) with errors; "
+        f"{s.files} file(s), {s.bytes / 1e6:.1f} MB in {s.seconds:.2f} s"
     )
     if report.suppressed:
         summary += f"; {len(report.suppressed)} suppressed"

@@ -24,6 +24,35 @@ class WalkResult:
     errors: list[FileError] = field(default_factory=list)
     skipped: int = 0  # symlinks, FIFOs, devices
     excluded: int = 0  # files and folders left out by exclude/include
+    notes: list[str] = field(default_factory=list)  # what was skipped inside folders, by name
+
+    def skip(self, shown: str, why: str) -> None:
+        """A symlink, FIFO, socket or device inside a folder: not read, and said so (the first
+        MAX_SKIP_NOTES by name, then how many more)."""
+        self.skipped += 1
+        if self.skipped <= MAX_SKIP_NOTES:
+            self.notes.append(f"{shown}: {why}")
+            return
+        more = f"{self.skipped - MAX_SKIP_NOTES} more symbolic link(s) or special file(s) inside folders not read"
+        if self.skipped == MAX_SKIP_NOTES + 1:
+            self.notes.append(more)
+        else:
+            self.notes[-1] = more
+
+
+MAX_SKIP_NOTES = 20
+
+
+def _link_note(path: str) -> str:
+    """Why a symbolic link inside a folder is not scanned, with where it points."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        return "symbolic link not followed"
+    if not os.path.exists(path):
+        return f"symbolic link to a missing file ({target}): nothing to scan"
+    return (f"symbolic link not followed (git commits the link itself, not what it points to; "
+            f"scan {target} to check it)")
 
 
 def _display(root_arg: str, rel: str) -> str:
@@ -85,8 +114,9 @@ def walk_paths(
                 result.excluded += 1
                 continue
             result.files.append((shown, arg))
-        else:
+        else:  # named, but not something to read: a FIFO would block, a device never ends
             result.skipped += 1
+            result.errors.append(FileError(arg, "not a regular file (a FIFO, socket or device): not scanned"))
     return result
 
 
@@ -108,7 +138,10 @@ def _walk_dir(
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
                 if entry.is_symlink():
-                    result.skipped += 1
+                    if (exclude or include) and filtered(base + rel, exclude, include):
+                        result.excluded += 1
+                        continue
+                    result.skip(shown_dir + entry.name, _link_note(entry.path))
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name in SKIPPED_DIRS or rel in SKIPPED_SUBPATHS:
@@ -122,8 +155,8 @@ def _walk_dir(
                         result.excluded += 1
                         continue
                     result.files.append((shown_dir + entry.name, entry.path))  # _display(root_arg, rel)
-                else:
-                    result.skipped += 1  # FIFO, socket, device: never opened
+                else:  # FIFO, socket, device: never opened
+                    result.skip(shown_dir + entry.name, "not a regular file (a FIFO, socket or device): not read")
             except OSError as exc:
                 result.errors.append(FileError(_display(root_arg, rel), f"cannot stat: {exc.strerror or exc}"))
         stack.extend(reversed(subdirs))
