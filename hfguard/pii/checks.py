@@ -49,7 +49,11 @@ def digits_of(value: str) -> str:
 _YEAR = r"(?:1[89]|2[01])\d\d"
 _MONTH_NUM = r"(?:0?[1-9]|1[0-2])"
 _DAY_NUM = r"(?:0?[1-9]|[12]\d|3[01])"
-_MONTH_NAME = r"(?:[Jj]an|[Ff]eb|[Mm]ar|[Aa]pr|[Mm]ay|[Jj]un|[Jj]ul|[Aa]ug|[Ss]ep|[Oo]ct|[Nn]ov|[Dd]ec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[a-z]*\.?"
+# (English month names and their abbreviations, capitalised or in capitals: "Nov", "NOV",
+# "November", "Sept."; not "may" the verb)
+_MONTHS = ("Jan(?:uary)?", "Feb(?:ruary)?", "Mar(?:ch)?", "Apr(?:il)?", "May", "June?", "July?", "Aug(?:ust)?",
+           "Sep(?:t(?:ember)?)?", "Oct(?:ober)?", "Nov(?:ember)?", "Dec(?:ember)?")
+_MONTH_NAME = "(?:" + "|".join(_MONTHS + tuple(m.upper() for m in _MONTHS)) + r")(?![A-Za-z])\.?"
 _ORDINAL = r"(?:st|nd|rd|th)?"
 _CLOCK = (
     r"(?<![\d:.,])(?:[01]?\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:[.,]\d{1,9})?)?(?!\d|:\d)"
@@ -65,9 +69,9 @@ DATETIME = re.compile(
 )
 # Where a date or time can touch a run of digits: the characters dates and times are written with.
 # (a phone number written 415-555-2671, +44 20 7946 0958 or "call 415 ..." gives none of them)
-_MONTH_WORD = r"(?:[Jj]an|[Ff]eb|[Mm]ar|[Aa]pr|[Mm]ay|[Jj]un|[Jj]ul|[Aa]ug|[Ss]ep|[Oo]ct|[Nn]ov|[Dd]ec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
+_MONTH_WORD = r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 _DATETIME_HINT = re.compile(
-    rf"\d{{4}}[-/.]\d\d?[-/.]\d|\d[-/.]\d\d?[-/.]\d\d|\d:[0-5]\d|{_MONTH_WORD}[a-z]*\.?[ \t]{{1,2}}\d|"
+    rf"\d{{4}}[-/.]\d\d?[-/.]\d|\d[-/.]\d\d?[-/.]\d\d|\d:[0-5]\d|{_MONTH_WORD}[A-Za-z]*\.?[ \t]{{1,2}}\d|"
     rf"\d[ \t]{_MONTH_WORD}|\d{{8}}[T _-]?\d{{6}}"
 )
 DATETIME_REACH = 32  # characters either side of a span where a date or time touching it can start or end
