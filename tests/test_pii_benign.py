@@ -372,3 +372,19 @@ def test_service_account_addresses_are_no_personal_data_and_forge_user_addresses
                                          "Bo Li <678-boli@users.noreply.gitlab.com>\n")
     assert sorted(f for f in _pii_findings(tmp_path) if f[1] == "pii-email") == [
         ("AUTHORS.md", "pii-email", 1, "low"), ("AUTHORS.md", "pii-email", 2, "low")]
+
+
+@pytest.mark.parametrize("name", ["timestamp", "created_at", "message"])
+def test_a_column_of_timestamps_is_no_phone_column_and_the_phones_beside_it_are(detector: PiiDetector, name: str) -> None:
+    from datetime import datetime, timedelta
+
+    rng = random.Random(name)
+    t = datetime(2026, 11, 30, 9)
+    stamps, phones = [], []
+    for _ in range(300):
+        t += timedelta(seconds=rng.randint(1, 4000), microseconds=rng.randint(0, 999_999))
+        stamps.append(t.strftime("%Y-%m-%d %H:%M:%S") + f",{t.microsecond // 1000:03d}")
+        phones.append(_phone("(415) 555-", f"{rng.randint(1000, 9999)}"))
+    assert scan(detector, column(name, stamps), path="runs.csv") == []
+    matches = scan(detector, column(name, stamps), column("phone", phones), path="runs.csv")
+    assert {(m.rule_id, m.chunk.field) for m in matches} == {("pii-phone", "phone")}
