@@ -8,6 +8,7 @@ such. Numbers, booleans and nulls are not text and are not scanned.
 """
 from __future__ import annotations
 
+import bisect
 import codecs
 import io
 import itertools
@@ -28,6 +29,7 @@ from hfguard.readers.jsontools import (
     Path,
     StringPositions,
     column_path,
+    decoded_length,
     document_columns,
     exact_paths,
     format_path,
@@ -73,14 +75,47 @@ class _DocumentPaths:
         return format_path(self._paths[ordinal])
 
 
+class _DocumentSource:
+    """The text of one parsed JSON document, for the secret rules that need what stands around a
+    value (its key, its neighbours): hfguard.secrets.engine.JsonSource."""
+
+    def __init__(self, positions: StringPositions, columns: dict[str, tuple[list[str], list[int]]], keys: set[str]) -> None:
+        self.positions = positions
+        self.keys = keys
+        self.secret_matches: dict[int, Any] = {}
+        self._columns = columns
+        self._by_ordinal: dict[int, tuple[str, int]] | None = None
+
+    def text(self) -> str:
+        return self.positions.text
+
+    def locate(self, start: int, end: int) -> tuple[str, int, int, int] | None:
+        token = self.positions.token_at(start)
+        if token is None:
+            return None
+        ordinal, body_start, body_end = token
+        if self._by_ordinal is None:
+            self._by_ordinal = {
+                o: (column, number) for column, (_, ordinals) in self._columns.items() for number, o in enumerate(ordinals)
+            }
+        place = self._by_ordinal.get(ordinal)
+        if place is None:  # a key
+            return None
+        text = self.positions.text
+        return (place[0], place[1], decoded_length(text, body_start, start - body_start),
+                decoded_length(text, body_start, min(end, body_end) - body_start))
+
+
 class _DocumentIndex:
     """Positions for one parsed JSON document (a whole .json file)."""
 
-    def __init__(self, positions: StringPositions, column: str, ordinals: list[int], paths: _DocumentPaths) -> None:
+    def __init__(self, positions: StringPositions, column: str, ordinals: list[int], paths: _DocumentPaths,
+                 source: _DocumentSource | None = None) -> None:
         self.positions = positions
         self.column = column
         self.ordinals = ordinals
         self.paths = paths
+        self.json_source = source
 
     def where(self, index: int, offset_in_value: int, value: str) -> Where:
         ordinal = self.ordinals[index]
@@ -89,16 +124,71 @@ class _DocumentIndex:
         return Where(line, column, None, path, f"key {path}")
 
 
+class _BatchSource:
+    """The lines of a batch of JSON Lines records, for the secret rules that need what stands
+    around a value: hfguard.secrets.engine.JsonSource."""
+
+    def __init__(self, raw: list[str], columns: dict[str, _Column], keys: set[str]) -> None:
+        self.raw = raw
+        self.keys = keys
+        self.secret_matches: dict[int, Any] = {}
+        self._columns = columns
+        self._starts: list[int] | None = None
+
+    def text(self) -> str:
+        return "\n".join(self.raw)
+
+    def locate(self, start: int, end: int) -> tuple[str, int, int, int] | None:
+        if self._starts is None:
+            self._starts = value_starts(self.raw)
+        record = bisect.bisect_right(self._starts, start) - 1
+        line, base = self.raw[record], self._starts[record]
+        token = StringPositions(line).token_at(start - base)
+        if token is None:
+            return None
+        ordinal, body_start, body_end = token
+        try:
+            document = loads(line)
+        except (ValueError, RecursionError):
+            return None
+        for path, _, at in leaves(document):
+            if at == ordinal:
+                break
+        else:
+            return None  # a key
+        column, exact = column_path(path), format_path(path)
+        number = _value_number(self._columns.get(column), record, column, exact)
+        if number is None:
+            return None
+        return (column, number, decoded_length(line, body_start, start - base - body_start),
+                decoded_length(line, body_start, min(end - base, body_end) - body_start))
+
+
+def _value_number(col: _Column | None, record: int, column: str, exact: str) -> int | None:
+    """Which value of a batch column is the one at this record and exact path."""
+    if col is None:
+        return None
+    records = col.records
+    at = bisect.bisect_left(records, record)
+    candidates: Iterator[int] = itertools.takewhile(lambda i: records[i] == record, range(at, len(records)))
+    for number in itertools.chain(candidates, range(len(records))):  # (records out of order: all)
+        if records[number] == record and col.paths.get(number, column) == exact:
+            return number
+    return None
+
+
 class _BatchIndex:
     """Positions for a batch of JSONL records: the record's line and row, the exact key path, and
     (on demand) the column on disk, found by re-reading that one line."""
 
-    def __init__(self, column: str, col: _Column, rows: list[int], lines: list[int], raw: list[str]) -> None:
+    def __init__(self, column: str, col: _Column, rows: list[int], lines: list[int], raw: list[str],
+                 source: _BatchSource | None = None) -> None:
         self.column = column
         self.col = col
         self.rows = rows
         self.lines = lines
         self.raw = raw
+        self.json_source = source
 
     def row_of(self, index: int) -> int:
         return self.rows[self.col.records[index]]
@@ -165,8 +255,11 @@ def _read_json(blob: Blob, head: bytes, ctx: ReadContext, kind: ChunkKind) -> It
 def document_chunks(document: Any, positions: StringPositions, kind: ChunkKind) -> Iterator[Chunk]:
     """Column chunks for the string values of one parsed document."""
     paths = _DocumentPaths(document)
-    for column, (values, ordinals) in document_columns(document).items():
-        index = _DocumentIndex(positions, column, ordinals, paths)
+    keys: set[str] = set()
+    columns = document_columns(document, keys)
+    source = _DocumentSource(positions, columns, keys)
+    for column, (values, ordinals) in columns.items():
+        index = _DocumentIndex(positions, column, ordinals, paths, source)
         yield _column_chunk(values, kind, column or None, None, index)
 
 
@@ -370,6 +463,7 @@ class _Batch:
         self.rows: list[int] = []
         self.lines: list[int] = []
         self.raw: list[str] = []
+        self.keys: set[str] = set()  # the key of each column whose values are object values
 
     def add(self, record: Any, raw: str, row: int, line: int) -> None:
         number = len(self.rows)
@@ -386,6 +480,7 @@ class _Batch:
                     col = columns.get(key)
                     if col is None:
                         col = columns[key] = _Column()
+                        self.keys.add(key)
                     col.values.append(value)
                     col.records.append(number)
                 elif type(value) is dict or type(value) is list:
@@ -414,6 +509,7 @@ class _Batch:
                 col = columns.get(key)
                 if col is None:
                     col = columns[key] = _Column()
+                    self.keys.add(key)
                 col.values.extend(values)
                 col.records.extend(range(base, base + n))
             elif str in kinds or dict in kinds or list in kinds:
@@ -422,6 +518,7 @@ class _Batch:
                         col = columns.get(key)
                         if col is None:
                             col = columns[key] = _Column()
+                            self.keys.add(key)
                         col.values.append(value)
                         col.records.append(base + k)
                     elif type(value) is dict or type(value) is list:
@@ -443,6 +540,8 @@ class _Batch:
         col = self.columns.get(name)
         if col is None:
             col = self.columns[name] = _Column()
+            if path and type(path[-1]) is str:
+                self.keys.add(path[-1])
         exact = format_path(path)
         if exact != name:
             col.paths[len(col.values)] = exact
@@ -453,8 +552,9 @@ class _Batch:
         if not self.rows:
             return
         rows, lines, raw = self.rows, self.lines, self.raw
+        source = _BatchSource(raw, self.columns, self.keys)
         for name, col in self.columns.items():
-            index = _BatchIndex(name, col, rows, lines, raw)
+            index = _BatchIndex(name, col, rows, lines, raw, source)
             chunk = _column_chunk(col.values, ChunkKind.DATA, name or None, rows[col.records[0]], index)
             col.values = []  # in the chunk's text now; the index needs only records and paths
             yield chunk

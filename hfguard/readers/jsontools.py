@@ -28,7 +28,7 @@ def loads(text: str) -> Any:
 
 
 _KEY_MARK = object()
-_KEY_COLUMN: tuple[str, Any] = ("", _KEY_MARK)
+_KEY_COLUMN: tuple[str, Any, str | None] = ("", _KEY_MARK, None)
 
 
 def leaves(document: Any) -> Iterator[tuple[Path, str, int]]:
@@ -54,33 +54,36 @@ def leaves(document: Any) -> Iterator[tuple[Path, str, int]]:
                 stack.append((path + (i,), value[i], False))
 
 
-def document_columns(document: Any) -> dict[str, tuple[list[str], list[int]]]:
+def document_columns(document: Any, keys: set[str] | None = None) -> dict[str, tuple[list[str], list[int]]]:
     """Column path (`column_path`) -> (string values, their ordinals), in document order, as
     `leaves` would give them grouped: built once per container on the way down, in one loop, and
     without the exact path of each value (`exact_paths` gives those when a finding needs one).
-    Most of a JSON file's read time is this walk."""
+    Most of a JSON file's read time is this walk. `keys`, when given, gets the key of each
+    column of strings that are object values (`api_key` of `services[].api_key`)."""
     columns: dict[str, tuple[list[str], list[int]]] = {}
     ordinal = 0
-    stack: list[tuple[str, Any]] = [("", document)]
+    stack: list[tuple[str, Any, str | None]] = [("", document, None)]
     pop, push = stack.pop, stack.append
     while stack:
-        column, value = pop()
+        column, value, key = pop()
         kind = type(value)
         if kind is str:
             entry = columns.get(column)
             if entry is None:
                 entry = columns[column] = ([], [])
+                if keys is not None and key is not None:
+                    keys.add(key)
             entry[0].append(value)
             entry[1].append(ordinal)
             ordinal += 1
         elif kind is Pairs:
-            for key, child in reversed(value):
-                push((f"{column}.{key}" if column else key, child))
+            for name, child in reversed(value):
+                push((f"{column}.{name}" if column else name, child, name))
                 push(_KEY_COLUMN)
         elif kind is list:
             below = column + "[]"
             for i in range(len(value) - 1, -1, -1):
-                push((below, value[i]))
+                push((below, value[i], None))
         elif value is _KEY_MARK:
             ordinal += 1  # a key: a string token of the text, not a value
     return columns
@@ -128,6 +131,19 @@ class StringPositions:
             self._starts = [m.start() for m in _STRING_TOKEN.finditer(self.text)]
         return self._starts[ordinal] if 0 <= ordinal < len(self._starts) else None
 
+    def token_at(self, offset: int) -> tuple[int, int, int] | None:
+        """(ordinal, body start, body end) of the string token whose body (inside its quotes)
+        holds text offset `offset`, or None."""
+        self.token_start(0)
+        starts = self._starts or []
+        ordinal = bisect.bisect_right(starts, offset) - 1
+        if ordinal < 0:
+            return None
+        token = _STRING_TOKEN.match(self.text, starts[ordinal])
+        if token is None or not starts[ordinal] < offset < token.end() - 1:
+            return None
+        return ordinal, starts[ordinal] + 1, token.end() - 1
+
     def line_column(self, offset: int) -> tuple[int, int]:
         if self._newlines is None:
             self._newlines = [m.start() for m in re.finditer("\n", self.text)]
@@ -164,3 +180,21 @@ def raw_offset(text: str, body_start: int, decoded_offset: int) -> int:
         raw += plain + (m.end() - m.start())
         position = m.end()
     return raw
+
+
+def decoded_length(text: str, body_start: int, raw_length: int) -> int:
+    """How many characters the first `raw_length` raw characters of a JSON string body decode to
+    (an escape cut by the end counts as not reached): the inverse of `raw_offset`."""
+    decoded = 0
+    position = body_start
+    stop = body_start + raw_length
+    while position < stop:
+        m = _ESCAPE.search(text, position)
+        if m is None or m.start() >= stop:
+            return decoded + (stop - position)
+        decoded += m.start() - position
+        if m.end() > stop:
+            return decoded
+        decoded += 1
+        position = m.end()
+    return decoded

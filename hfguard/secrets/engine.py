@@ -8,10 +8,11 @@ pass over the text plus a little regex work per hit.
 from __future__ import annotations
 
 import bisect
+import json
 import operator
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Collection, Iterator
+from typing import Any, Protocol
 
 import ahocorasick_rs
 
@@ -35,6 +36,30 @@ STARTS_AFTER = 16  # chunks a rule runs on before start_literals is worked out f
 MAX_START_LITERALS = 6  # start_literals: more alternatives than this cost more than they save
 _first = operator.itemgetter(0)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class JsonSource(Protocol):
+    """The JSON text a reader's column chunks were cut from (one document, or a batch of JSON
+    Lines records), shared by those chunks: their index's `json_source`."""
+
+    keys: Collection[str]  # the keys of the objects in it that hold a string, each once
+    secret_matches: dict[int, Any]  # per engine: what its rules found in the text, by column
+
+    def text(self) -> str:
+        """The JSON text as on disk (decoded)."""
+
+    def locate(self, start: int, end: int) -> tuple[str, int, int, int] | None:
+        """(column, value number in that column's chunk, start and end in the decoded value)
+        of the string value that holds text[start:end], or None (a key, a number)."""
+
+
+_NEWLINE = re.compile("\n")
+_end = operator.itemgetter(2)
+
+
+def _quoted(key: str) -> str:
+    """A key as JSON writes it (non-ASCII characters as they are)."""
+    return json.dumps(key, ensure_ascii=False)
 
 
 def lower_same_length(text: str) -> str:
@@ -105,6 +130,16 @@ class SecretEngine:
         ]
         self._has_keywords = bool(by_keyword) or bool(self._field_rules)
         self._fallback = frozenset(rule.id for rule in self.rules if rule.fallback)
+        # The generic rules for data columns named like secrets: a last resort on a value that
+        # any other rule finds (in a JSON file, a provider's rule on its key name).
+        self._last = frozenset(
+            rule.id for rule in self.rules if rule.field_regex is not None and rule.id.startswith(GENERIC_PREFIX)
+        )
+        # JSON object keys -> the keyword hits in their quoted form (`"api_key"`): a JSON
+        # Lines file names the same few keys in every batch.
+        self._key_hits: dict[str, tuple[tuple[int, int, int], ...]] = {}
+        self._all_keyword_groups = self._keyword_groups + [groups for _, groups in self._other_keywords]
+        self._index_of = {rule.id: i for i, rule in enumerate(self.rules)}
 
     def scan(self, chunk: Chunk, path: str) -> list[Match]:
         text = chunk.text
@@ -113,16 +148,32 @@ class SecretEngine:
         windows = self._windows(text)
         field = chunk.field
         field_rules = self._matching_field_rules(field) if field else []
+        # A column of JSON values: what the rules find in the JSON text around its values (a
+        # value's key, its neighbours), as a text file of the same content gives it.
+        values = getattr(chunk, "index", None)
+        source: JsonSource | None = getattr(values, "json_source", None)
+        context = self._in_source(source, getattr(values, "column", ""), chunk, path) if source is not None else []
         if not windows and not field_rules:
-            return []
+            return drop_shadowed(context, self._fallback, self._last) if len(context) > 1 else context
         # rule index -> its windows (a rule reached through several keyword groups: merged)
+        per_rule = self._per_rule(windows)
+        for index in field_rules:
+            per_rule[index] = [[0, len(text)]]
+        matches = self._run(text, per_rule, path, chunk)
+        matches.extend(context)
+        return drop_shadowed(matches, self._fallback, self._last) if len(matches) > 1 else matches
+
+    def _per_rule(self, windows: dict[int, list[list[int]]]) -> dict[int, list[list[int]]]:
         per_rule: dict[int, list[list[int]]] = {}
         for group, spans in windows.items():
             for index in self._group_rules[group]:
                 known = per_rule.get(index)
                 per_rule[index] = spans if known is None else _merge_spans(known + spans)
-        for index in field_rules:
-            per_rule[index] = [[0, len(text)]]
+        return per_rule
+
+    def _run(self, text: str, per_rule: dict[int, list[list[int]]], path: str, chunk: Chunk) -> list[Match]:
+        """The matches of each rule in its spans of `text` that its checks keep (offsets into
+        `text`; `chunk` is what they are recorded against)."""
         matches: list[Match] = []
         path_checks = self._path_checks
         for index, spans in per_rule.items():
@@ -156,7 +207,88 @@ class SecretEngine:
                         matches.append(
                             Match(rule.id, rule.category, rule.severity, chunk, s, e, secret)
                         )
-        return drop_shadowed(matches, self._fallback) if len(matches) > 1 else matches
+        return matches
+
+    def _in_source(self, source: JsonSource, column: str, chunk: Chunk, path: str) -> list[Match]:
+        """This column's share of what the rules find in the JSON text its values come from,
+        as matches on the values in `chunk`: the text is scanned when its first column is."""
+        found = source.secret_matches.get(id(self))
+        if found is None:
+            found = source.secret_matches[id(self)] = self._scan_source(source, path, chunk)
+        entries = found.get(column)
+        if not entries:
+            return []
+        text = chunk.text
+        starts = getattr(chunk, "starts", None)
+        if starts is None:  # value i is line i
+            starts = [0]
+            starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        separator = getattr(chunk, "separator", 1)
+        matches = []
+        for number, start, end, rule_index, secret in entries:
+            if number >= len(starts):
+                continue
+            begin = starts[number]
+            stop = starts[number + 1] - separator if number + 1 < len(starts) else len(text)
+            if begin + start >= stop:
+                continue
+            rule = self.rules[rule_index]
+            matches.append(Match(rule.id, rule.category, rule.severity, chunk,
+                                 begin + start, min(stop, begin + max(end, start + 1)), secret))
+        return matches
+
+    def _scan_source(self, source: JsonSource, path: str, chunk: Chunk) -> dict[str, list[tuple[int, int, int, int, str]]]:
+        """Column -> (value number, start and end in the value, rule index, secret) of the
+        matches in the JSON text around the keys that hold a keyword: `{"username": "...",
+        "key": "..."}` is a Kaggle key and `"wandb_api_key": "..."` a W&B key, as in a text file.
+        The windows are those a text file of the same content gets around those keywords; hits
+        inside values are the columns' own scan's (the same values, decoded)."""
+        quoted: list[tuple[str, tuple[tuple[int, int, int], ...]]] = []
+        for key in source.keys:
+            hits = self._key_hits.get(key)
+            if hits is None:
+                if len(self._key_hits) > 50_000:  # keys of many shapes: start again
+                    self._key_hits.clear()
+                hits = self._key_hits[key] = self._hits_in(_quoted(key))
+            if hits:
+                quoted.append((_quoted(key), hits))
+        if not quoted:
+            return {}
+        text = source.text()
+        found_hits: list[tuple[int, int, int]] = []
+        for token, hits in quoted:
+            at = text.find(token)
+            while at >= 0:
+                found_hits.extend((keyword, at + start, at + end) for keyword, start, end in hits)
+                at = text.find(token, at + len(token))
+        if not found_hits:
+            return {}
+        found_hits.sort(key=_end)
+        windows: dict[int, list[list[int]]] = {}
+        self._add_windows(text, found_hits, self._all_keyword_groups, windows)
+        found: dict[str, list[tuple[int, int, int, int, str]]] = {}
+        for match in self._run(text, self._per_rule(windows), path, chunk):
+            place = source.locate(match.start, match.end)
+            if place is not None:
+                column, number, start, end = place
+                found.setdefault(column, []).append((number, start, end, self._index_of[match.rule_id], match.secret))
+        return found
+
+    def _hits_in(self, token: str) -> tuple[tuple[int, int, int], ...]:
+        """(keyword number, start, end) of the keywords in a short text (see _all_keyword_groups)."""
+        hits: list[tuple[int, int, int]] = []
+        if self._automaton is not None:
+            data = (token.encode("ascii") if token.isascii() else token.encode("ascii", "replace")).lower()
+            hits.extend(self._automaton.find_matches_as_indexes(data, overlapping=True))
+        if self._other_keywords:
+            lowered = lower_same_length(token)
+            base = len(self._keyword_groups)
+            for number, (keyword, _) in enumerate(self._other_keywords):
+                at = lowered.find(keyword)
+                while at >= 0:
+                    hits.append((base + number, at, at + len(keyword)))
+                    at = lowered.find(keyword, at + 1)
+        return tuple(hits)
 
     def precompile(self, keep_going: Callable[[], bool]) -> int:
         """Compile the regexes of the rules most texts reach (generic and context rules: their
@@ -560,12 +692,14 @@ def _extent(match: Match) -> tuple[int, int]:
     return match.start, tail.end() if tail else match.end
 
 
-def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset()) -> list[Match]:
+def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset(), last: frozenset[str] = frozenset()) -> list[Match]:
     """One finding per secret. A `generic-*` match, or one of a rule in `fallback` (a URL's
     password, a connection string's, a command line's: context rules), that overlaps a provider
     rule's match, or an already kept fallback match, is dropped: `token = "hf_..."` is a Hugging
     Face token once, `https://user:ghp_...@github.com` a GitHub token once, and the lines of a
-    private key's PEM block are that key, not more secrets."""
+    private key's PEM block are that key, not more secrets. A rule in `last` (the data-column
+    rules, which know only a key's name) yields to every other rule of its severity, generic ones
+    included."""
 
     def yields(m: Match) -> bool:
         return m.rule_id.startswith(GENERIC_PREFIX) or m.rule_id in fallback
@@ -573,7 +707,7 @@ def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset()) 
     kept = _one_per_span([m for m in matches if not yields(m)])
     weak = sorted(
         (m for m in matches if yields(m)),
-        key=lambda m: (m.rule_id.startswith(GENERIC_PREFIX), -m.severity.rank, m.start),
+        key=lambda m: (m.rule_id.startswith(GENERIC_PREFIX), -m.severity.rank, m.rule_id in last, m.start),
     )
     if not weak:  # (kept is in the order of matches)
         return kept
