@@ -67,21 +67,37 @@ DATETIME = re.compile(
     rf"|(?<!\d){_YEAR}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[T _-]?(?:[01]\d|2[0-3])[0-5]\d[0-5]\d(?!\d)"
     rf"|{_CLOCK}"
 )
-# Where a date or time can touch a run of digits: the characters dates and times are written with.
-# (a phone number written 415-555-2671, +44 20 7946 0958 or "call 415 ..." gives none of them)
-_MONTH_WORD = r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-_DATETIME_HINT = re.compile(
-    rf"\d{{4}}[-/.]\d\d?[-/.]\d|\d[-/.]\d\d?[-/.]\d\d|\d:[0-5]\d|{_MONTH_WORD}[A-Za-z]*\.?[ \t]{{1,2}}\d|"
-    rf"\d[ \t]{_MONTH_WORD}|\d{{8}}[T _-]?\d{{6}}"
-)
+# Whether a date or a time can touch text[start:end] (a run of digits): a date's separators in
+# it, a time's colon or a date's separator right before or after it, a month's name beside it, a
+# compact date and time in it. A phone number written 415-555-2671, (415) 555-2671 or
+# +44 20 7946 0958 gives none: the full search below runs for few runs of digits.
+_MONTH_WORD = r"(?:[Jj]an|[Ff]eb|[Mm]ar|[Aa]pr|[Mm]ay|[Jj]un|[Jj]ul|[Aa]ug|[Ss]ep|[Oo]ct|[Nn]ov|[Dd]ec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
+_DATE_IN_RUN = re.compile(r"\d[-/.]\d\d?[-/.]\d|\d{8}[T _-]?\d{6}")
+_MONTH_BEFORE = re.compile(rf"{_MONTH_WORD}[A-Za-z]*\.?[ \t]{{1,2}}$")
+_MONTH_AFTER = re.compile(rf"(?:st|nd|rd|th)?[ \t](?:of[ \t])?{_MONTH_WORD}")
+_DATE_SEPARATORS = ":/.-"
 DATETIME_REACH = 32  # characters either side of a span where a date or time touching it can start or end
+
+
+def may_touch_datetime(text: str, start: int, end: int) -> bool:
+    """A cheap test: can a date or a time overlap text[start:end]? (False: none can.)"""
+    after = text[end : end + 2]
+    if len(after) == 2 and after[0] in _DATE_SEPARATORS and after[1].isdigit():
+        return True
+    if start >= 2 and text[start - 1] in ":/.-," and text[start - 2].isdigit():  # (",": 14:23:45,123)
+        return True
+    if _DATE_IN_RUN.search(text, max(0, start - 14), end + 14) is not None:  # (a compact one may jut out)
+        return True
+    if start and text[start - 1] in " \t" and _MONTH_BEFORE.search(text, max(0, start - 14), start) is not None:
+        return True
+    return _MONTH_AFTER.match(text, end) is not None
 
 
 def datetime_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The dates and times that overlap text[start:end] (found within DATETIME_REACH of it)."""
-    lo, hi = max(0, start - DATETIME_REACH), min(len(text), end + DATETIME_REACH)
-    if _DATETIME_HINT.search(text, lo, hi) is None:
+    if not may_touch_datetime(text, start, end):
         return []
+    lo, hi = max(0, start - DATETIME_REACH), min(len(text), end + DATETIME_REACH)
     return [m.span() for m in DATETIME.finditer(text, lo, hi) if m.start() < end and start < m.end()]
 
 

@@ -268,9 +268,7 @@ def _number_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The digit run text[start:end] without the dates and times it touches ("2026-11-30 14" of a
     logging timestamp, "(020)74960083 05" before "/15/2029"): the runs of the pieces around them,
     where a phone number next to a timestamp still stands (recognizers.PhoneRecognizer does the
-    same). Only a run with a date's or a time's separator in or next to it is looked at."""
-    if "-" not in text[start:end] and text[end : end + 1] not in _DATETIME_NEXT and text[start - 1 : start] not in _DATETIME_NEXT:
-        return [(start, end)]
+    same)."""
     pieces = outside_datetimes(text, start, end)
     if pieces == [(start, end)]:
         return pieces
@@ -283,8 +281,6 @@ def _number_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
             runs.append((s, e))
     return runs
 
-
-_DATETIME_NEXT = frozenset(":/.")
 
 
 def _number_entities(text: str, start: int, end: int) -> tuple[int, int, tuple[str, ...]]:
