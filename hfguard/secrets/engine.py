@@ -130,9 +130,10 @@ class SecretEngine:
         ]
         self._has_keywords = bool(by_keyword) or bool(self._field_rules)
         self._fallback = frozenset(rule.id for rule in self.rules if rule.fallback)
-        # The generic rules for data columns named like secrets: a last resort on a value that
-        # any other rule finds (in a JSON file, a provider's rule on its key name).
-        self._last = frozenset(
+        # The generic rules for data columns named like secrets: on a value that a provider's rule
+        # also finds (in a JSON file, from its key's name), that rule's is the finding; of generic
+        # rules, theirs (as before keys were looked at).
+        self._data_fields = frozenset(
             rule.id for rule in self.rules if rule.field_regex is not None and rule.id.startswith(GENERIC_PREFIX)
         )
         # JSON object keys -> the keyword hits in their quoted form (`"api_key"`): a JSON
@@ -140,6 +141,13 @@ class SecretEngine:
         self._key_hits: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._all_keyword_groups = self._keyword_groups + [groups for _, groups in self._other_keywords]
         self._index_of = {rule.id: i for i, rule in enumerate(self.rules)}
+        # Around keys, the rules that name a provider or a format: the generic rules' keywords
+        # (key, token, secret) are in most keys, and the data-column rules judge those values.
+        self._named = [not rule.id.startswith(GENERIC_PREFIX) for rule in self.rules]
+        self._keyword_named = [
+            any(self._named[i] for group in groups for i in self._group_rules[group])
+            for groups in self._all_keyword_groups
+        ]
 
     def scan(self, chunk: Chunk, path: str) -> list[Match]:
         text = chunk.text
@@ -154,14 +162,15 @@ class SecretEngine:
         source: JsonSource | None = getattr(values, "json_source", None)
         context = self._in_source(source, getattr(values, "column", ""), chunk, path) if source is not None else []
         if not windows and not field_rules:
-            return drop_shadowed(context, self._fallback, self._last) if len(context) > 1 else context
+            return drop_shadowed(context, self._fallback, self._data_fields) if len(context) > 1 else context
         # rule index -> its windows (a rule reached through several keyword groups: merged)
         per_rule = self._per_rule(windows)
         for index in field_rules:
             per_rule[index] = [[0, len(text)]]
-        matches = self._run(text, per_rule, path, chunk)
-        matches.extend(context)
-        return drop_shadowed(matches, self._fallback, self._last) if len(matches) > 1 else matches
+        # The key's matches first: of two rules on one value, equally severe and long, the one
+        # that knows the key's name (`"clerk_secret_key": "sk_live_..."`) names it.
+        matches = context + self._run(text, per_rule, path, chunk) if context else self._run(text, per_rule, path, chunk)
+        return drop_shadowed(matches, self._fallback, self._data_fields) if len(matches) > 1 else matches
 
     def _per_rule(self, windows: dict[int, list[list[int]]]) -> dict[int, list[list[int]]]:
         per_rule: dict[int, list[list[int]]] = {}
@@ -242,7 +251,8 @@ class SecretEngine:
         matches in the JSON text around the keys that hold a keyword: `{"username": "...",
         "key": "..."}` is a Kaggle key and `"wandb_api_key": "..."` a W&B key, as in a text file.
         The windows are those a text file of the same content gets around those keywords; hits
-        inside values are the columns' own scan's (the same values, decoded)."""
+        inside values are the columns' own scan's (the same values, decoded). Generic rules do
+        not run here: the data-column rules judge values by their key's name."""
         quoted: list[tuple[str, tuple[tuple[int, int, int], ...]]] = []
         for key in source.keys:
             hits = self._key_hits.get(key)
@@ -267,7 +277,8 @@ class SecretEngine:
         windows: dict[int, list[list[int]]] = {}
         self._add_windows(text, found_hits, self._all_keyword_groups, windows)
         found: dict[str, list[tuple[int, int, int, int, str]]] = {}
-        for match in self._run(text, self._per_rule(windows), path, chunk):
+        per_rule = {i: spans for i, spans in self._per_rule(windows).items() if self._named[i]}
+        for match in self._run(text, per_rule, path, chunk):
             place = source.locate(match.start, match.end)
             if place is not None:
                 column, number, start, end = place
@@ -288,7 +299,8 @@ class SecretEngine:
                 while at >= 0:
                     hits.append((base + number, at, at + len(keyword)))
                     at = lowered.find(keyword, at + 1)
-        return tuple(hits)
+        named = self._keyword_named
+        return tuple(hit for hit in hits if named[hit[0]])
 
     def precompile(self, keep_going: Callable[[], bool]) -> int:
         """Compile the regexes of the rules most texts reach (generic and context rules: their
@@ -692,14 +704,13 @@ def _extent(match: Match) -> tuple[int, int]:
     return match.start, tail.end() if tail else match.end
 
 
-def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset(), last: frozenset[str] = frozenset()) -> list[Match]:
+def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset(), data_fields: frozenset[str] = frozenset()) -> list[Match]:
     """One finding per secret. A `generic-*` match, or one of a rule in `fallback` (a URL's
     password, a connection string's, a command line's: context rules), that overlaps a provider
     rule's match, or an already kept fallback match, is dropped: `token = "hf_..."` is a Hugging
     Face token once, `https://user:ghp_...@github.com` a GitHub token once, and the lines of a
-    private key's PEM block are that key, not more secrets. A rule in `last` (the data-column
-    rules, which know only a key's name) yields to every other rule of its severity, generic ones
-    included."""
+    private key's PEM block are that key, not more secrets. Of generic matches on one value, one
+    of a rule in `data_fields` (a data column or JSON key named like a secret) is kept first."""
 
     def yields(m: Match) -> bool:
         return m.rule_id.startswith(GENERIC_PREFIX) or m.rule_id in fallback
@@ -707,7 +718,7 @@ def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset(), 
     kept = _one_per_span([m for m in matches if not yields(m)])
     weak = sorted(
         (m for m in matches if yields(m)),
-        key=lambda m: (m.rule_id.startswith(GENERIC_PREFIX), -m.severity.rank, m.rule_id in last, m.start),
+        key=lambda m: (m.rule_id.startswith(GENERIC_PREFIX), m.rule_id not in data_fields, -m.severity.rank, m.start),
     )
     if not weak:  # (kept is in the order of matches)
         return kept
