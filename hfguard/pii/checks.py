@@ -72,7 +72,8 @@ DATETIME = re.compile(
 # compact date and time in it. A phone number written 415-555-2671, (415) 555-2671 or
 # +44 20 7946 0958 gives none: the full search below runs for few runs of digits.
 _MONTH_WORD = r"(?:[Jj]an|[Ff]eb|[Mm]ar|[Aa]pr|[Mm]ay|[Jj]un|[Jj]ul|[Aa]ug|[Ss]ep|[Oo]ct|[Nn]ov|[Dd]ec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
-_DATE_IN_RUN = re.compile(r"\d[-/.]\d\d?[-/.]\d|\d{8}[T _-]?\d{6}")
+# (led by \d, so that re skips to the digits; one, two or four digits first: not an SSN's three)
+_DATE_IN_RUN = re.compile(r"\d(?<!\d\d)(?:(?:\d|\d{3})?[-/.]\d\d?[-/.]\d|\d{7}[T _-]?\d{6}(?!\d))")
 _MONTH_BEFORE = re.compile(rf"{_MONTH_WORD}[A-Za-z]*\.?[ \t]{{1,2}}$")
 _MONTH_AFTER = re.compile(rf"(?:st|nd|rd|th)?[ \t](?:of[ \t])?{_MONTH_WORD}")
 _DATE_SEPARATORS = ":/.-"
@@ -88,7 +89,10 @@ def may_touch_datetime(text: str, start: int, end: int) -> bool:
         return True
     if _DATE_IN_RUN.search(text, max(0, start - 14), end + 14) is not None:  # (a compact one may jut out)
         return True
-    if start and text[start - 1] in " \t" and _MONTH_BEFORE.search(text, max(0, start - 14), start) is not None:
+    if (
+        start >= 2 and text[start - 1] in " \t" and (text[start - 2].isalpha() or text[start - 2] == ".")
+        and _MONTH_BEFORE.search(text, max(0, start - 14), start) is not None
+    ):
         return True
     return _MONTH_AFTER.match(text, end) is not None
 

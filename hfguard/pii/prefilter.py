@@ -16,7 +16,7 @@ from typing import Any
 
 import ahocorasick_rs
 
-from hfguard.pii.checks import across_number_columns, outside_datetimes
+from hfguard.pii.checks import across_number_columns, may_touch_datetime, outside_datetimes
 from hfguard.pii.recognizers import blank_tags, tag_spans
 
 # Digit runs of nine characters or more (phones, cards, SSNs); dotted forms have their own.
@@ -269,11 +269,13 @@ def _number_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     logging timestamp, "(020)74960083 05" before "/15/2029"): the runs of the pieces around them,
     where a phone number next to a timestamp still stands (recognizers.PhoneRecognizer does the
     same)."""
-    pieces = outside_datetimes(text, start, end)
-    if pieces == [(start, end)]:
-        return pieces
+    run = text[start:end]
+    if end - start - run.count(" ") - run.count("-") - run.count("(") - run.count(")") <= 8 and text[start - 1 : start] != "+":
+        return [(start, end)]  # (eight digits or fewer: nothing _number_entities takes, cut or not; an ISO date)
+    if not may_touch_datetime(text, start, end):
+        return [(start, end)]
     runs: list[tuple[int, int]] = []
-    for lo, hi in pieces:
+    for lo, hi in outside_datetimes(text, start, end):
         for m in _NUMBER.finditer(text, lo, hi):
             s, e = m.span()
             while e > s and not text[e - 1].isdigit():

@@ -312,12 +312,11 @@ def _phone_candidates(text: str) -> Iterator[tuple[int, int]]:
     label ("time=1732976625", "timestamp: 1732976625123") is a Unix time."""
     for m in _PHONE_CANDIDATE.finditer(text):
         start, end = m.span()
-        pieces = checks.outside_datetimes(text, start, end)
-        if pieces == [(start, end)]:
-            if not _unix_time(text, start, end):
+        if not checks.may_touch_datetime(text, start, end):
+            if text[start] not in "12" or not _unix_time(text, start, end):
                 yield start, end
             continue
-        for lo, hi in pieces:
+        for lo, hi in checks.outside_datetimes(text, start, end):
             for piece in _PHONE_CANDIDATE.finditer(text, lo, hi):
                 if not _unix_time(text, *piece.span()):
                     yield piece.span()
