@@ -144,6 +144,7 @@ class SecretEngine:
         # Around keys, the rules that name a provider or a format: the generic rules' keywords
         # (key, token, secret) are in most keys, and the data-column rules judge those values.
         self._named = [not rule.id.startswith(GENERIC_PREFIX) for rule in self.rules]
+        self._needs: dict[int, tuple[tuple[bytes, ...], re.Pattern[str]] | None] = {}  # see _can_match
         self._keyword_named = [
             any(self._named[i] for group in groups for i in self._group_rules[group])
             for groups in self._all_keyword_groups
@@ -265,9 +266,25 @@ class SecretEngine:
         if not quoted:
             return {}
         text = source.text()
+        # The rules these keys would run that can match in this text at all: one search of the
+        # text for the strings each needs (`"username"` or `kaggle_key` for the Kaggle rule), so
+        # a JSON Lines file with a "key" in every record does not run the rule on every line.
+        groups = self._all_keyword_groups
+        candidates = {
+            i for _, hits in quoted for keyword, _, _ in hits for group in groups[keyword]
+            for i in self._group_rules[group] if self._named[i]
+        }
+        lowered = text.encode("ascii").lower() if text.isascii() else None
+        rules = {i for i in candidates if self._can_match(i, text, lowered)}
+        if not rules:
+            return {}
         found_hits: list[tuple[int, int, int]] = []
         for token, hits in quoted:
-            at = text.find(token)
+            hits = tuple(
+                hit for hit in hits
+                if any(i in rules for group in groups[hit[0]] for i in self._group_rules[group])
+            )
+            at = text.find(token) if hits else -1
             while at >= 0:
                 found_hits.extend((keyword, at + start, at + end) for keyword, start, end in hits)
                 at = text.find(token, at + len(token))
@@ -275,15 +292,32 @@ class SecretEngine:
             return {}
         found_hits.sort(key=_end)
         windows: dict[int, list[list[int]]] = {}
-        self._add_windows(text, found_hits, self._all_keyword_groups, windows)
+        self._add_windows(text, found_hits, groups, windows)
         found: dict[str, list[tuple[int, int, int, int, str]]] = {}
-        per_rule = {i: spans for i, spans in self._per_rule(windows).items() if self._named[i]}
+        per_rule = {i: spans for i, spans in self._per_rule(windows).items() if i in rules}
         for match in self._run(text, per_rule, path, chunk):
             place = source.locate(match.start, match.end)
             if place is not None:
                 column, number, start, end = place
                 found.setdefault(column, []).append((number, start, end, self._index_of[match.rule_id], match.secret))
         return found
+
+    def _can_match(self, index: int, text: str, lowered: bytes | None) -> bool:
+        """Whether `text` holds one of the strings every match of rule `index` contains (any
+        case; always true when none is known). `lowered`: the text lower-cased, if all ASCII
+        (bytes.find: ~20x faster than a case-insensitive regex search)."""
+        if index not in self._needs:
+            literals = required_literals(self.rules[index].regex)
+            self._needs[index] = None if literals is None else (
+                tuple(literal.encode("ascii") for literal in literals),
+                re.compile("|".join(map(re.escape, literals)), re.IGNORECASE),
+            )
+        needs = self._needs[index]
+        if needs is None:
+            return True
+        if lowered is not None:
+            return any(literal in lowered for literal in needs[0])
+        return needs[1].search(text) is not None  # (under IGNORECASE, K also finds the Kelvin sign)
 
     def _hits_in(self, token: str) -> tuple[tuple[int, int, int], ...]:
         """(keyword number, start, end) of the keywords in a short text (see _all_keyword_groups)."""
