@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from secretgen import github_pat, hf_token, rand
 
 from hfguard.cli import main
 from hfguard.masking import mask
-from secretgen import github_pat, hf_token
 
 
 def scan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -39,7 +39,7 @@ def test_json_key_paths_lines_and_columns(tmp_path: Path, capsys: pytest.Capture
     path = tmp_path / "users.json"
     raw = json.dumps(document, indent=2)
     path.write_text(raw)
-    code, report = scan(capsys, str(path))
+    _code, report = scan(capsys, str(path))
     found = {f["preview"]: f for f in report["findings"]}
     first = found[mask(token)]
     assert (first["field"], first["row"], first["location"]) == ("users[3].token", None, "key users[3].token")
@@ -54,7 +54,7 @@ def test_json_escapes_are_decoded_and_columns_stay_on_disk(tmp_path: Path, capsy
     raw = '{"cmd": "curl -H \\"Authorization: Bearer ' + token + '\\" https:\\/\\/x"}\n'
     path = tmp_path / "escaped.json"
     path.write_text(raw)
-    code, report = scan(capsys, str(path))
+    _code, report = scan(capsys, str(path))
     (finding,) = report["findings"]
     assert (finding["line"], finding["column"], finding["field"]) == (*position(raw, token), "cmd")
 
@@ -88,7 +88,7 @@ def test_malformed_jsonl_line_is_still_scanned(tmp_path: Path, capsys: pytest.Ca
     token = hf_token("bad-line")
     path = tmp_path / "bad.ndjson"
     path.write_text('{"a": "ok"}\n{"a": "' + token + '", oops}\n{"a": "fine"}\n')
-    code, report = scan(capsys, str(path))
+    _code, report = scan(capsys, str(path))
     (finding,) = report["findings"]
     assert (finding["line"], finding["row"], finding["column"]) == (2, 2, 8)
 
@@ -96,7 +96,7 @@ def test_malformed_jsonl_line_is_still_scanned(tmp_path: Path, capsys: pytest.Ca
 def test_json_that_is_really_jsonl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "records.json"
     path.write_text('{"q": "a"}\n{"q": "' + hf_token("json-lines") + '"}\n')
-    code, report = scan(capsys, str(path))
+    _code, report = scan(capsys, str(path))
     (finding,) = report["findings"]
     assert (finding["row"], finding["field"], finding["line"]) == (2, "q", 2)
 
@@ -152,3 +152,31 @@ def test_records_after_a_too_long_line_at_the_end_keep_their_lines(
     assert code == 1 and report["errors"] == []
     assert sorted((f["line"], f["row"]) for f in report["findings"]) == [(3, 3), (4, 4), (5, 5)]
     assert not any("not valid JSON" in n for n in report["stats"].get("notes", []))
+
+
+@pytest.mark.parametrize("ext", ["json", "jsonl"])
+def test_key_rules_point_at_the_value_past_escapes(tmp_path: Path, capsys: pytest.CaptureFixture[str], ext: str) -> None:
+    """A rule that needs the key (issue 15): its finding is at the value's exact key path, line
+    and column on disk, with escaped text (\\u00e9, \\n, \\") before it on the same line; the
+    same key repeated in another record is found there, each value once."""
+    first, second = rand("hex", 40, "wandb-escapes-1"), rand("hex", 40, "wandb-escapes-2")
+    records = [
+        {"note": "caf\u00e9 \"quoted\"\nnext", "cfg": {"wandb_api_key": first}},
+        {"note": "\u00e9\u00e9", "cfg": {"wandb_api_key": second}},
+    ]
+    path = tmp_path / f"runs.{ext}"
+    if ext == "json":
+        raw = json.dumps({"runs": records})  # one line: the escapes stand before both keys
+    else:
+        raw = "".join(json.dumps(r) + "\n" for r in records)
+    path.write_text(raw, encoding="utf-8")
+    code, report = scan(capsys, str(path))
+    assert code == 1
+    found = sorted((f["rule"], f["field"], f["line"], f["column"], f["row"]) for f in report["findings"])
+    prefix = "runs[{}]." if ext == "json" else ""
+    expected = []
+    for n, value in enumerate((first, second)):
+        line, column = position(raw, value)
+        expected.append(("wandb-api-key", prefix.format(n) + "cfg.wandb_api_key", line, column,
+                         None if ext == "json" else n + 1))
+    assert found == sorted(expected)
