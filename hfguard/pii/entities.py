@@ -30,10 +30,10 @@ ENTITIES: dict[str, Entity] = {
     e.name: e
     for e in [
         _e("EMAIL_ADDRESS", "pii-email", P, "email address", "email addresses",
-           description="Email address (reserved domains and no-reply addresses excluded)"),
+           description="Email address (reserved domains, no-reply and cloud service-account addresses excluded)"),
         # phonenumbers has validated the number; Presidio's base score for it is 0.4.
         _e("PHONE_NUMBER", "pii-phone", P, "phone number", "phone numbers", min_score=0.4,
-           description="Phone number validated by phonenumbers"),
+           description="Phone number validated by phonenumbers (dates and times excluded)"),
         _e("CREDIT_CARD", "pii-credit-card", P, "payment card number", "payment card numbers",
            sensitive=True, description="Payment card number (Luhn checksum; test cards excluded)"),
         # Presidio scores a bare 9-digit run with SSN context 0.4; our own check then insists on
