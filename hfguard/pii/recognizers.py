@@ -326,7 +326,7 @@ def _phone_candidates(text: str) -> Iterator[tuple[int, int]]:
 # right after a time label: "ts=", "timestamp:", "epoch", "created_at", "time".
 _UNIX_TIME = re.compile(r"[12]\d{9}(?:\d{3})?")
 _TIME_LABEL = re.compile(
-    r"(?:time|timestamp|ts|epoch|unix|unixtime|date|datetime|created|updated|modified|mtime|ctime|atime|"
+    r"(?<![A-Za-z0-9])(?:time|timestamp|ts|epoch|unix|unixtime|date|datetime|created|updated|modified|mtime|ctime|atime|"
     r"[a-z]+_at|[a-z]+_(?:time|ts|timestamp|date))[\"']?[ \t]*[:=][ \t]*[\"']?$",
     re.IGNORECASE,
 )
