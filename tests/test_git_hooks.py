@@ -84,6 +84,17 @@ def test_commit_with_a_staged_token_is_blocked(hooked: Repo) -> None:
     assert "app.py:1:10" in output and "huggingface-access-token" in output
     assert "rotate" in output and "hfguard: allow" in output and "hfguard baseline" in output
     assert hooked.git("rev-list", "--count", "HEAD").stdout.strip() == "1"
+    # The last line says the commit was refused and how to go on (git prints nothing of its own).
+    assert proc.stderr.rstrip("\n").splitlines()[-1].startswith("hfguard: commit blocked (nothing was committed):")
+
+
+def test_clean_quiet_commit_and_push_print_nothing(hooked: Repo) -> None:
+    hooked.write("app.py", 'TOKEN = os.environ["HF_TOKEN"]\n')
+    hooked.git("add", "app.py")
+    proc = hooked.git("commit", "-q", "-m", "clean", check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    proc = hooked.git("push", "-q", "origin", "main", check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
 
 
 def test_commit_all_checks_what_git_stages_itself(hooked: Repo) -> None:
@@ -108,6 +119,9 @@ def test_push_of_a_committed_then_deleted_token_is_refused(hooked: Repo) -> None
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0 and TOKEN not in output
     assert f"commit {hooked.short('HEAD~1')}" in output
+    # hfguard's last line (git's "failed to push some refs" follows it) says so and how to go on.
+    ours = [line for line in proc.stderr.splitlines() if not line.startswith(("error: ", "To "))]
+    assert ours[-1].startswith("hfguard: push refused (nothing was pushed):"), proc.stderr
     remote_head = hooked.git("ls-remote", "origin", "refs/heads/main").stdout.split()[0]
     assert remote_head != hooked.head()
 
