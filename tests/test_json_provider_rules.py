@@ -261,3 +261,25 @@ def test_a_provider_rule_on_a_key_beats_the_data_column_rule(tmp_path: Path) -> 
         ("api_key", "generic-data-secret-field"),
         ("wandb_api_key", "wandb-api-key"),
     ]
+
+
+@pytest.mark.parametrize("ext", ["json", "jsonl"])
+def test_redact_removes_what_the_scan_names_by_its_key(tmp_path: Path, ext: str) -> None:
+    """`hfguard redact` redacts values the scan names by their key's provider (the copy's scan
+    has nothing that blocks): its own detection of a column names them by the key (a
+    data-column rule), which stands for the scan's finding in that column."""
+    from hfguard.cli import main
+
+    values = {name: make() for name, (_, make) in _SIX.items()}
+    source = tmp_path / "in" / f"keys.{ext}"
+    source.parent.mkdir()
+    if ext == "json":
+        source.write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
+    else:
+        source.write_text(json.dumps({"id": "run-1"}) + "\n" + json.dumps(values) + "\n", encoding="utf-8")
+    assert {f.rule for f in _scan(source)} == {rule for rule, _ in _SIX.values()}
+    out = tmp_path / "out"
+    assert main(["redact", str(source), "--output", str(out), "--no-pii"]) == 0
+    copy = next(out.rglob(f"keys.{ext}")).read_text(encoding="utf-8")
+    assert not [name for name, value in values.items() if value in copy]
+    assert not _scan(next(out.rglob(f"keys.{ext}")))

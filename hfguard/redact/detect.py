@@ -58,6 +58,10 @@ class FilePlan:
     # (rule, field key) -> the only rows in which the scan reported that rule in that column as
     # blocking (other rows: rated low, say health values in records that name no one); None: all
     rule_rows: dict[tuple[str, str], frozenset[int] | None] = field(default_factory=dict)
+    # field key -> the rows in which the scan reported a blocking secret there (None: all). In a
+    # JSON file the scan can name a value by its key's provider (`"wandb_api_key": ...`, seen in
+    # the JSON text) where a column's own detection names it by the key (a data-column rule).
+    secrets: dict[str, frozenset[int] | None] = field(default_factory=dict)
 
     def accept(self, suppressed: Sequence[Finding]) -> None:
         self.accepted.update((f.rule, field_key(f.field)) for f in suppressed if f.field and f.row is not None)
@@ -90,8 +94,14 @@ class FilePlan:
             listed = None if f.row is None else _rows_of(f) if f.count is not None else frozenset({f.row})
             known = rule_rows.get(at, frozenset())
             rule_rows[at] = None if listed is None or known is None else known | listed
+        secrets: dict[str, frozenset[int] | None] = {}
+        for f in findings:
+            if f.field and f.category is Category.SECRET:
+                key = field_key(f.field)
+                known_rows = secrets.get(key, frozenset())
+                secrets[key] = None if f.row is None or known_rows is None else known_rows | {f.row}
         return cls(frozenset(f.rule for f in findings) if complete else None, whole, columns, rows=rows,
-                   rule_rows=rule_rows)
+                   rule_rows=rule_rows, secrets=secrets)
 
     def follows(self, rule: str, name: str, row: int | None) -> bool:
         """Does the scan's blocking finding of `rule` in column `name` cover this row?"""
@@ -102,6 +112,14 @@ class FilePlan:
             return False  # blocking elsewhere in the file, not in this column
         rows = self.rule_rows[at]
         return rows is None or row in rows
+
+    def secret_at(self, name: str, row: int | None) -> bool:
+        """Did the scan report a blocking secret in column `name` (in this row)?"""
+        key = field_key(name)
+        if key not in self.secrets:
+            return False
+        rows = self.secrets[key]
+        return rows is None or row is None or row in rows
 
     def whole_rows(self, name: str) -> frozenset[int] | None:
         """The rows of a whole column to redact; None: all of them."""
@@ -189,7 +207,9 @@ class ValueRedactor:
         for m in drop_covered(found):
             if not policy.wanted(m):
                 continue
-            if self.plan.rules is not None and m.rule_id not in self.plan.rules:
+            if self.plan.rules is not None and m.rule_id not in self.plan.rules and not (
+                m.category is Category.SECRET and m.chunk.field and self.plan.secret_at(m.chunk.field, None)
+            ):
                 continue  # the scan did not report it here (a column of IDs, noise)
             if m.chunk.row is not None and m.chunk.field and (m.rule_id, field_key(m.chunk.field)) in self.plan.accepted:
                 continue
@@ -247,7 +267,8 @@ class ValueRedactor:
         chunk = Chunk(text, kind, line=1, field=field_name, allow_scope=allow_scope)
         matches = self.matches(chunk)
         if row is not None and field_name:
-            matches = [m for m in matches if self.plan.follows(m.rule_id, field_name, row)]
+            matches = [m for m in matches if self.plan.follows(m.rule_id, field_name, row)
+                       or (m.category is Category.SECRET and self.plan.secret_at(field_name, row))]
         if not matches:
             return text
         spans: list[tuple[int, int, str]] = []
@@ -468,7 +489,9 @@ class ValueRedactor:
         for m in matches:
             n = bisect.bisect_right(starts, m.start) - 1
             row = rows[index[n]] if rows is not None else first_row + index[n]
-            if not self.plan.follows(m.rule_id, name, row):
+            if not self.plan.follows(m.rule_id, name, row) and not (
+                m.category is Category.SECRET and self.plan.secret_at(name, row)
+            ):
                 continue  # the scan did not report this value as blocking (rated low in this row)
             if health_column and self.clears(m):
                 if n not in cleared:
