@@ -82,6 +82,8 @@ def test_install_over_git_lfs_hooks_scans_then_runs_git_lfs(lfs_repo: Repo, tmp_
 
 
 def test_git_lfs_installed_after_hfguard(repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The repository uses LFS (its .gitattributes), `git lfs install` has not run here yet.
+    repo.write(".gitattributes", "*.jsonl filter=lfs diff=lfs merge=lfs -text\n")
     assert main(["install-hooks"]) == 0
     assert "git lfs install --force" in capsys.readouterr().err  # the other order is explained
     proc = lfs_install(repo)
