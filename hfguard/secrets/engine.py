@@ -58,7 +58,8 @@ _end = operator.itemgetter(2)
 
 
 def _quoted(key: str) -> str:
-    """A key as JSON writes it (non-ASCII characters as they are)."""
+    """A key as JSON writes it with non-ASCII characters as they are (json.dumps(key): as
+    `\\u` escapes)."""
     return json.dumps(key, ensure_ascii=False)
 
 
@@ -130,13 +131,7 @@ class SecretEngine:
         ]
         self._has_keywords = bool(by_keyword) or bool(self._field_rules)
         self._fallback = frozenset(rule.id for rule in self.rules if rule.fallback)
-        # The generic rules for data columns named like secrets: on a value that a provider's rule
-        # also finds (in a JSON file, from its key's name), that rule's is the finding; of generic
-        # rules, theirs (as before keys were looked at).
-        self._data_fields = frozenset(
-            rule.id for rule in self.rules if rule.field_regex is not None and rule.id.startswith(GENERIC_PREFIX)
-        )
-        # JSON object keys -> the keyword hits in their quoted form (`"api_key"`): a JSON
+        # JSON object keys, quoted as in the text (`"api_key"`) -> their keyword hits: a JSON
         # Lines file names the same few keys in every batch.
         self._key_hits: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._all_keyword_groups = self._keyword_groups + [groups for _, groups in self._other_keywords]
@@ -163,7 +158,7 @@ class SecretEngine:
         source: JsonSource | None = getattr(values, "json_source", None)
         context = self._in_source(source, getattr(values, "column", ""), chunk, path) if source is not None else []
         if not windows and not field_rules:
-            return drop_shadowed(context, self._fallback, self._data_fields) if len(context) > 1 else context
+            return drop_shadowed(context, self._fallback) if len(context) > 1 else context
         # rule index -> its windows (a rule reached through several keyword groups: merged)
         per_rule = self._per_rule(windows)
         for index in field_rules:
@@ -171,7 +166,7 @@ class SecretEngine:
         # The key's matches first: of two rules on one value, equally severe and long, the one
         # that knows the key's name (`"clerk_secret_key": "sk_live_..."`) names it.
         matches = context + self._run(text, per_rule, path, chunk) if context else self._run(text, per_rule, path, chunk)
-        return drop_shadowed(matches, self._fallback, self._data_fields) if len(matches) > 1 else matches
+        return drop_shadowed(matches, self._fallback) if len(matches) > 1 else matches
 
     def _per_rule(self, windows: dict[int, list[list[int]]]) -> dict[int, list[list[int]]]:
         per_rule: dict[int, list[list[int]]] = {}
@@ -256,13 +251,14 @@ class SecretEngine:
         not run here: the data-column rules judge values by their key's name."""
         quoted: list[tuple[str, tuple[tuple[int, int, int], ...]]] = []
         for key in source.keys:
-            hits = self._key_hits.get(key)
-            if hits is None:
-                if len(self._key_hits) > 50_000:  # keys of many shapes: start again
-                    self._key_hits.clear()
-                hits = self._key_hits[key] = self._hits_in(_quoted(key))
-            if hits:
-                quoted.append((_quoted(key), hits))
+            for token in (_quoted(key),) if key.isascii() else (_quoted(key), json.dumps(key)):
+                hits = self._key_hits.get(token)
+                if hits is None:
+                    if len(self._key_hits) > 50_000:  # keys of many shapes: start again
+                        self._key_hits.clear()
+                    hits = self._key_hits[token] = self._hits_in(token)
+                if hits:
+                    quoted.append((token, hits))
         if not quoted:
             return {}
         text = source.text()
@@ -738,13 +734,12 @@ def _extent(match: Match) -> tuple[int, int]:
     return match.start, tail.end() if tail else match.end
 
 
-def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset(), data_fields: frozenset[str] = frozenset()) -> list[Match]:
+def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset()) -> list[Match]:
     """One finding per secret. A `generic-*` match, or one of a rule in `fallback` (a URL's
     password, a connection string's, a command line's: context rules), that overlaps a provider
     rule's match, or an already kept fallback match, is dropped: `token = "hf_..."` is a Hugging
     Face token once, `https://user:ghp_...@github.com` a GitHub token once, and the lines of a
-    private key's PEM block are that key, not more secrets. Of generic matches on one value, one
-    of a rule in `data_fields` (a data column or JSON key named like a secret) is kept first."""
+    private key's PEM block are that key, not more secrets."""
 
     def yields(m: Match) -> bool:
         return m.rule_id.startswith(GENERIC_PREFIX) or m.rule_id in fallback
@@ -752,7 +747,7 @@ def drop_shadowed(matches: list[Match], fallback: frozenset[str] = frozenset(), 
     kept = _one_per_span([m for m in matches if not yields(m)])
     weak = sorted(
         (m for m in matches if yields(m)),
-        key=lambda m: (m.rule_id.startswith(GENERIC_PREFIX), m.rule_id not in data_fields, -m.severity.rank, m.start),
+        key=lambda m: (m.rule_id.startswith(GENERIC_PREFIX), -m.severity.rank, m.start),
     )
     if not weak:  # (kept is in the order of matches)
         return kept
