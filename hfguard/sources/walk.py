@@ -24,16 +24,16 @@ class WalkResult:
     errors: list[FileError] = field(default_factory=list)
     skipped: int = 0  # symlinks, FIFOs, devices
     excluded: int = 0  # files and folders left out by exclude/include
-    notes: list[str] = field(default_factory=list)  # what was skipped inside folders, by name
+    notes: list[str] = field(default_factory=list)  # what was skipped, by name
 
     def skip(self, shown: str, why: str) -> None:
-        """A symlink, FIFO, socket or device inside a folder: not read, and said so (the first
+        """A symlink inside a folder, or a FIFO, socket or device: not read, and said so (the first
         MAX_SKIP_NOTES by name, then how many more)."""
         self.skipped += 1
         if self.skipped <= MAX_SKIP_NOTES:
             self.notes.append(f"{shown}: {why}")
             return
-        more = f"{self.skipped - MAX_SKIP_NOTES} more symbolic link(s) or special file(s) inside folders not read"
+        more = f"{self.skipped - MAX_SKIP_NOTES} more symbolic link(s) or special file(s) not read"
         if self.skipped == MAX_SKIP_NOTES + 1:
             self.notes.append(more)
         else:
@@ -114,9 +114,8 @@ def walk_paths(
                 result.excluded += 1
                 continue
             result.files.append((shown, arg))
-        else:  # named, but not something to read: a FIFO would block, a device never ends
-            result.skipped += 1
-            result.errors.append(FileError(arg, "not a regular file (a FIFO, socket or device): not scanned"))
+        else:  # not something to read: a FIFO would block, a device never ends; nothing git commits
+            result.skip(arg, "not a regular file (a FIFO, socket or device): not read")
     return result
 
 
