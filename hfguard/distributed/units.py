@@ -61,6 +61,7 @@ def plan_units(paths: list[str], config: Config) -> Plan:
     if local:
         walked = walk_paths(local, config.exclude, config.include, root=str(config.root or os.getcwd()))
         plan.errors.extend(walked.errors)
+        plan.notes.extend(walked.notes)  # symlinks and special files not read, as a local scan says
         for shown, disk in walked.files:
             try:
                 size = os.stat(disk).st_size
