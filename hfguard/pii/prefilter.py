@@ -284,7 +284,6 @@ def _number_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return runs
 
 
-
 def _number_entities(text: str, start: int, end: int) -> tuple[int, int, tuple[str, ...]]:
     """Entities a digit run could be, by its shape; adjusted span. Empty: not worth a look.
     Called for every digit run of a scan: the cheap rejections come first."""
