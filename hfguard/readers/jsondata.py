@@ -89,6 +89,9 @@ class _DocumentSource:
     def text(self) -> str:
         return self.positions.text
 
+    def scanned(self) -> None:
+        self._by_ordinal = None
+
     def locate(self, start: int, end: int) -> tuple[str, int, int, int] | None:
         token = self.positions.token_at(start)
         if token is None:
@@ -137,6 +140,10 @@ class _BatchSource:
 
     def text(self) -> str:
         return "\n".join(self.raw)
+
+    def scanned(self) -> None:
+        self._columns = {}  # (the records lists of every column: ~35 MB per 100 MB kept by PII's grouped findings)
+        self._starts = None
 
     def locate(self, start: int, end: int) -> tuple[str, int, int, int] | None:
         if self._starts is None:

@@ -52,6 +52,10 @@ class JsonSource(Protocol):
         """(column, value number in that column's chunk, start and end in the decoded value)
         of the string value that holds text[start:end], or None (a key, a number)."""
 
+    def scanned(self) -> None:
+        """The engine has what it needs (in `secret_matches`): what only `locate` uses may go
+        (chunks kept for a grouped finding would keep it alive)."""
+
 
 _NEWLINE = re.compile("\n")
 _end = operator.itemgetter(2)
@@ -220,6 +224,7 @@ class SecretEngine:
         found = source.secret_matches.get(id(self))
         if found is None:
             found = source.secret_matches[id(self)] = self._scan_source(source, path, chunk)
+            source.scanned()
         entries = found.get(column)
         if not entries:
             return []
