@@ -5,6 +5,11 @@ chunks are per column (`users[].email`) so detectors see a whole column at once.
 record a line, `row` counts records (blank lines skipped); a malformed line is scanned as plain
 text and named in a note; the rest is scanned. A JSON file that is really JSON Lines is read as
 such. Numbers, booleans and nulls are not text and are not scanned.
+
+The chunks of one document (or one batch of records) share its JSON text (`json_source` of their
+index): the secret rules that need a value's key or a neighbour (`"wandb_api_key": "..."`,
+kaggle.json's `{"username": ..., "key": ...}`) run there, around the keys that hold their
+keywords, and report on the value, as in a text file of the same content.
 """
 from __future__ import annotations
 
