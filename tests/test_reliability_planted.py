@@ -15,7 +15,7 @@ _PATH_CANDIDATES = (
     "planted/{id}.txt", "planted/{id}.py", ".env", "planted/.env", "config.yml", "settings.py",
     "credentials", ".npmrc", ".pypirc", ".netrc", ".git-credentials", "id_rsa", ".dockercfg",
     "docker/config.json", "config.json", "application.properties", "terraform.tfvars", "main.tf",
-    "Dockerfile", "values.yaml", "wp-config.php", "requirements.txt", "pip.conf", "setup.cfg",
+    "Dockerfile", "values.yaml", "wp-config.php", "requirements.txt", "pip.conf", "setup.cfg", ".pgpass",
 )
 MIN_CHECKED_LEN = 8  # shorter values can appear by chance (sizes, line numbers); masked as stars
 
