@@ -784,6 +784,11 @@ def test_generic_rules_compile_while_the_walk_runs_and_workers_inherit_them(
     monkeypatch.setattr(scanner, "_ENGINES", {})
     monkeypatch.setattr(scanner, "walk_paths", slow_walk)
     monkeypatch.setattr(scanner, "_worker_init", logging_init)
+    # Threads left by earlier tests (a Hub stand-in's server, tqdm's monitor) make the walk run in
+    # this process (walk_in_background: no fork beside threads); the command has none.
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     report = scanner.scan_disk([str(tree)], scanner.ScanOptions(pii=False, jobs=2))
     assert [f.rule for f in report.findings] == ["huggingface-access-token"]
     inherited = log.read_text().split()
