@@ -283,3 +283,18 @@ def test_redact_removes_what_the_scan_names_by_its_key(tmp_path: Path, ext: str)
     copy = next(out.rglob(f"keys.{ext}")).read_text(encoding="utf-8")
     assert not [name for name, value in values.items() if value in copy]
     assert not _scan(next(out.rglob(f"keys.{ext}")))
+
+
+def test_keys_are_quoted_as_json_writes_them() -> None:
+    """engine._quoted's shortcut (a key with nothing to escape is only quoted) agrees with
+    json.dumps(key, ensure_ascii=False) on every kind of key."""
+    import json
+    import random
+
+    from hfguard.secrets.engine import _quoted
+
+    rng = random.Random(15)
+    alphabet = 'aZ09_-. "\\\t\n\x00\x7f\u00e9\u2028\u4e2d\U0001f600/'
+    keys = ["api_key", "wandb_api_key", 'a"b', "a\\b", "tab\there", "\u00fcn\u00efcode", "line\u2028sep"]
+    keys += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(2000)]
+    assert [_quoted(k) for k in keys] == [json.dumps(k, ensure_ascii=False) for k in keys]

@@ -63,7 +63,10 @@ _end = operator.itemgetter(2)
 
 def _quoted(key: str) -> str:
     """A key as JSON writes it with non-ASCII characters as they are (json.dumps(key): as
-    `\\u` escapes)."""
+    `\\u` escapes). A key with nothing JSON escapes is only quoted (most keys: ~1 us saved
+    each, thousands a document)."""
+    if key.isprintable() and '"' not in key and "\\" not in key:
+        return f'"{key}"'
     return json.dumps(key, ensure_ascii=False)
 
 
