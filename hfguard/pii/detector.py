@@ -21,7 +21,16 @@ from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from hfguard.models import MAX_OCCURRENCES, Category, Chunk, ChunkKind, Match, Severity
+from hfguard.models import (
+    MAX_OCCURRENCES,
+    Category,
+    Chunk,
+    ChunkKind,
+    Match,
+    Severity,
+    line_starts,
+    value_starts_of,
+)
 from hfguard.pii import checks, dense
 from hfguard.pii.columns import Field, classify, count_fits, free_text, is_empty, value_fits
 from hfguard.pii.entities import (
@@ -668,9 +677,7 @@ class FilePiiDetector:
     def _value_numbers(chunk: Chunk, offsets: list[int]) -> list[int]:
         if not offsets:
             return []
-        starts = getattr(chunk, "starts", None)
-        if starts is None:
-            starts = [0] + [m.end() for m in re.finditer("\n", chunk.text)]
+        starts = value_starts_of(chunk)
         return sorted({bisect.bisect_right(starts, o) - 1 for o in offsets})
 
     def _line_joins(
@@ -828,7 +835,7 @@ class FilePiiDetector:
             starts = getattr(chunk, "starts", None)
             if starts is None:  # (finish() asks once for each phrase: the last chunk's are kept)
                 if self._lines is None or self._lines[0] is not chunk:
-                    self._lines = (chunk, [0] + [m.end() for m in re.finditer("\n", text)])
+                    self._lines = (chunk, line_starts(text))
                 starts = self._lines[1]
             right = bisect.bisect_right
             return self._number_keys(chunk, [max(0, right(starts, offset) - 1) for offset in offsets], starts)
@@ -855,7 +862,7 @@ class FilePiiDetector:
                 return [row_of(n) for n in numbers]
         text = chunk.text
         if starts is None:
-            starts = getattr(chunk, "starts", None) or [0] + [m.end() for m in re.finditer("\n", text)]
+            starts = value_starts_of(chunk)
         separator = getattr(chunk, "separator", 1) if getattr(chunk, "starts", None) is not None else 1
         keys = []
         for number in numbers:

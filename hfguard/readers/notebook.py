@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
-from hfguard.models import Blob, Chunk, ChunkKind
+from hfguard.models import Blob, Chunk, ChunkKind, line_starts
 from hfguard.readers.base import (
     LocatedChunk,
     ReadContext,
@@ -438,7 +438,7 @@ class _TableParser(HTMLParser):
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.line_starts = line_starts(text)
         self.tables: list[tuple[list[list[_HtmlCell]], list[list[_HtmlCell]]]] = []
         self.row: list[_HtmlCell] | None = None
         self.cell: list[str] | None = None

@@ -23,7 +23,7 @@ except ImportError:  # Python 3.10
     import sre_constants as _sre_constants
     import sre_parse as _sre_parser
 
-from hfguard.models import Category, Chunk, Match
+from hfguard.models import Category, Chunk, Match, value_starts_of
 from hfguard.secrets.heuristics import looks_like_placeholder
 from hfguard.secrets.rules import Rule, RuleSet
 from hfguard.secrets.validators import ENTROPY_ONLY_VALIDATORS, VALIDATORS, shannon_entropy
@@ -57,7 +57,6 @@ class JsonSource(Protocol):
         (chunks kept for a grouped finding would keep it alive)."""
 
 
-_NEWLINE = re.compile("\n")
 _end = operator.itemgetter(2)
 
 
@@ -232,10 +231,7 @@ class SecretEngine:
         if not entries:
             return []
         text = chunk.text
-        starts = getattr(chunk, "starts", None)
-        if starts is None:  # value i is line i
-            starts = [0]
-            starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        starts = value_starts_of(chunk)
         separator = getattr(chunk, "separator", 1)
         matches = []
         for number, start, end, rule_index, secret in entries:
