@@ -41,7 +41,7 @@ from hfguard.secrets.engine import preload as preload_secret_engine
 from hfguard.secrets.rules import RuleSet, load_default_rules, parse_rule
 from hfguard.sources.lfs import parse_pointer as parse_lfs_pointer
 from hfguard.sources.lfs import pointer_note as lfs_pointer_note
-from hfguard.sources.walk import file_sizes, open_regular, walk_in_background, walk_paths
+from hfguard.sources.walk import open_regular, walk_and_stat, walk_in_background, walk_paths
 
 if TYPE_CHECKING:
     # (imported where a pool is made: a scan in one process, the choice on a busy machine, does
@@ -626,6 +626,11 @@ def _worker_piece(task: tuple[str, Blob, bytes, Piece]) -> PieceResult:
     return _WORKER.scan_piece(*task)
 
 
+def _usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), else the machine's."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _spare_cores() -> int:
     """Cores that no other process keeps busy, by the 1-minute load average (as `make -l` and
     `xargs -P` users judge it), besides the one this process runs on. A split scan replays the
@@ -638,17 +643,12 @@ def _spare_cores() -> int:
         load = os.getloadavg()[0]
     except OSError:  # (not on every platform)
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return int(cores - load + 0.5)
+    return int(_usable_cores() - load + 0.5)
 
 
 # CPU a scan in several processes spends on top of one process's (forks, the walk's child,
 # batches sent back and forth): on the 32 MB tree 0.75 s against 0.65 s at load 10.
 PARALLEL_OVERHEAD = 0.15
-
-
-def _usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def tree_jobs() -> int:
@@ -847,8 +847,7 @@ def _scan_disk(paths: list[str], options: ScanOptions, progress: Progress | None
         finally:
             walked, sizes = walk.result()
     else:
-        walked = walk_paths(paths, config.exclude, config.include, root=root)
-        sizes = file_sizes(walked.files)
+        walked, sizes = walk_and_stat(paths, config.exclude, config.include, root, walk_paths)
     report = Report()
     report.errors.extend(walked.errors)
     report.stats.notes.extend(walked.notes)  # symlinks and special files inside folders, not read

@@ -194,6 +194,16 @@ def file_sizes(files: list[tuple[str, str]]) -> list[int]:
     return sizes
 
 
+def walk_and_stat(
+    paths: list[str], exclude: tuple[str, ...] = (), include: tuple[str, ...] = (), root: str | None = None,
+    walk: Callable[..., WalkResult] | None = None,
+) -> tuple[WalkResult, list[int]]:
+    """(walk_paths(paths, exclude, include, root), file_sizes of its files): what a scan of a
+    folder starts from, here or in a BackgroundWalk's child. `walk`: instead of walk_paths."""
+    walked = (walk or walk_paths)(paths, exclude, include, root)
+    return walked, file_sizes(walked.files)
+
+
 class BackgroundWalk:
     """walk_paths and file_sizes in a child process (fork), while this one does other work
     before its first file (builds the rules, loads the tokenizer): on the 32 MB tree the walk
@@ -230,8 +240,7 @@ class BackgroundWalk:
                 return walked, sizes
             except Exception:  # noqa: BLE001,S110 - walk here instead
                 pass
-        walked = self.walk(*self.args)
-        return walked, file_sizes(walked.files)
+        return walk_and_stat(*self.args, walk=self.walk)
 
 
 def walk_in_background(
@@ -261,8 +270,7 @@ def walk_in_background(
         code = 1
         try:
             os.close(read_fd)
-            walked = (walk or walk_paths)(paths, exclude, include, root)
-            data = pickle.dumps((walked, file_sizes(walked.files)), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(walk_and_stat(paths, exclude, include, root, walk), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_fd, "wb") as pipe:
                 pipe.write(data)
             code = 0
