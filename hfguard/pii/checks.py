@@ -71,7 +71,10 @@ DATETIME = re.compile(
 # it, a time's colon or a date's separator right before or after it, a month's name beside it, a
 # compact date and time in it. A phone number written 415-555-2671, (415) 555-2671 or
 # +44 20 7946 0958 gives none: the full search below runs for few runs of digits.
-_MONTH_WORD = r"(?:[Jj]an|[Ff]eb|[Mm]ar|[Aa]pr|[Mm]ay|[Jj]un|[Jj]ul|[Aa]ug|[Ss]ep|[Oo]ct|[Nn]ov|[Dd]ec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
+# (the first three letters of each of _MONTHS: Nov, nov, NOV)
+_MONTH_WORD = (
+    "(?:" + "|".join(f"[{m[0]}{m[0].lower()}]{m[1:3]}" for m in _MONTHS) + "|" + "|".join(m[:3].upper() for m in _MONTHS) + ")"
+)
 # (led by \d, so that re skips to the digits; one, two or four digits first: not an SSN's three)
 _DATE_IN_RUN = re.compile(r"\d(?<!\d\d)(?:(?:\d|\d{3})?[-/.]\d\d?[-/.]\d|\d{7}[T _-]?\d{6}(?!\d))")
 _MONTH_BEFORE = re.compile(rf"{_MONTH_WORD}[A-Za-z]*\.?[ \t]{{1,2}}$")
