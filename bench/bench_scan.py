@@ -1291,9 +1291,16 @@ def score_cases(tools: list[Tool], cases_file: Path,
     folder, kinds, rows = write_cases(cases_file)
     tps = [k for k, kind in kinds.items() if kind == "tp"]
     fps = [k for k, kind in kinds.items() if kind == "fp"]
+    # a negative whose text is, byte for byte, a true positive of the same corpus (another rule's
+    # example) is flagged by any tool that catches that true positive: such negatives are counted in
+    # `flagged` as the corpus has them, and left out of `flagged*`
+    tp_texts = {rows[k]["text"] for k in tps}
+    clean_fps = [k for k in fps if rows[k]["text"] not in tp_texts]
     per_case = {k: CaseResult(rows[k]) for k in kinds}
-    print(f"\ncases {cases_file.name}: {len(tps)} true positives, {len(fps)} negative examples")
-    print(f"{'tool':15s} {'caught':>8s} {'flagged':>8s}  (share of true positives with a finding / of negatives with one)")
+    print(f"\ncases {cases_file.name}: {len(tps)} true positives, {len(fps)} negative examples "
+          f"({len(fps) - len(clean_fps)} of them byte-identical to a true positive of the corpus)")
+    print(f"{'tool':15s} {'caught':>8s} {'flagged':>8s} {'flagged*':>9s}  (share of true positives with a finding / "
+          f"of negatives with one / of the {len(clean_fps)} negatives that are no true positive)")
     scores: dict[str, dict[str, float]] = {}
     for tool in tools:
         found = tool.scan_cases(folder)
@@ -1303,9 +1310,12 @@ def score_cases(tools: list[Tool], cases_file: Path,
                 result.hfguard_rules = tool.rules_by_file.get(k, [])
         caught = sum(1 for k in tps if found.get(k))
         flagged = sum(1 for k in fps if found.get(k))
-        scores[tool.name] = {"caught": caught / max(1, len(tps)), "flagged": flagged / max(1, len(fps))}
+        clean_flagged = sum(1 for k in clean_fps if found.get(k))
+        scores[tool.name] = {"caught": caught / max(1, len(tps)), "flagged": flagged / max(1, len(fps)),
+                             "flagged_clean": clean_flagged / max(1, len(clean_fps))}
         print(f"{tool.name:15s} {scores[tool.name]['caught']:8.2f} {scores[tool.name]['flagged']:8.2f}"
-              f"  ({caught}/{len(tps)}, {flagged}/{len(fps)})")
+              f" {scores[tool.name]['flagged_clean']:9.2f}"
+              f"  ({caught}/{len(tps)}, {flagged}/{len(fps)}, {clean_flagged}/{len(clean_fps)})")
     shutil.rmtree(folder, ignore_errors=True)
     if results is not None:
         results.extend(per_case.values())
@@ -1540,6 +1550,10 @@ def main(argv: list[str] | None = None) -> int:
                         "gitleaks 8.30 has too, and the others)")
     p.add_argument("--misses", type=Path, metavar="FILE",
                    help="write hfguard's misses per rule of the case files here (values masked)")
+    p.add_argument("--per-case", type=Path, metavar="FILE",
+                   help="write every case of the case files as a JSON line: its corpus, rule, kind, text, "
+                        "which tools reported something in it and hfguard's rules (local analysis: texts "
+                        "are not masked; never commit the file)")
     p.add_argument("--flagged", type=Path, metavar="FILE",
                    help="write the negative examples hfguard flags here, with its findings' rules")
     p.add_argument("--generic-candidates", action="store_true",
@@ -1631,7 +1645,21 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"load average at the end {os.getloadavg()[0]:.2f} (other work on the machine slows every tool)")
     case_results: list[CaseResult] = []
-    case_scores = {str(f): score_cases(tools, f, case_results) for f in args.cases}
+    case_scores = {}
+    for f in args.cases:
+        before = len(case_results)
+        case_scores[str(f)] = score_cases(tools, f, case_results)
+        for res in case_results[before:]:
+            res.row.setdefault("corpus", Path(f).name)
+    if args.per_case:
+        args.per_case.parent.mkdir(parents=True, exist_ok=True)
+        with args.per_case.open("w", encoding="utf-8") as out:
+            for res in case_results:
+                out.write(json.dumps({"corpus": res.row.get("corpus"), "rule": res.row.get("rule"),
+                                      "kind": res.row["kind"], "text": res.row["text"],
+                                      "found_by": sorted(t for t, n in res.found.items() if n),
+                                      "hfguard_rules": sorted(set(res.hfguard_rules))}) + "\n")
+        print(f"every case and who reported it -> {args.per_case}")
     if args.misses or args.flagged:
         write_hfguard_misses(case_results, args.misses, args.flagged)
     print()
